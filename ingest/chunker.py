@@ -1,0 +1,198 @@
+"""Field-aware chunks: one section of one guide or theme per chunk, each starting with its name.
+
+A guide's name drowns in its boilerplate if the whole guide is one text, so the name and the
+citizens' aliases get a chunk of their own, and every other field is cut on sentence boundaries
+to at most ``MAX_CHARS`` characters (the embedder's cost grows with length).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+
+from knowledge.records import Chunk
+from knowledge.schema import Location, Material, ServiceGuide, Theme
+
+MAX_CHARS = 200
+CHUNKER_VERSION = "1"
+_SENTENCE_END = re.compile(r"(?<=[。；！？;!?\n])")
+
+
+def split_text(body: str, limit: int) -> list[str]:
+    """Cut ``body`` into pieces of at most ``limit`` characters, at sentence ends where possible."""
+    if limit < 20:
+        raise ValueError(f"limit must be at least 20. Currently, limit is {limit}")
+    pieces: list[str] = []
+    current = ""
+    for sentence in (s.strip() for s in _SENTENCE_END.split(body)):
+        if not sentence:
+            continue
+        while len(sentence) > limit:  # one sentence longer than a chunk: cut at a comma if any
+            cut = sentence.rfind("，", limit // 2, limit)
+            cut = cut + 1 if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:]
+        if len(current) + len(sentence) > limit:
+            pieces.append(current)
+            current = ""
+        current += sentence
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def describe_material(material: Material) -> str:
+    details = [d for d in (material.form, f"{material.copies}份" if material.copies else None) if d]
+    text = material.name + (f"（{'，'.join(details)}）" if details else "")
+    if not material.required:
+        text += "（非必需）"
+    if material.exemptible:
+        text += "（可免提交）"
+    if material.note:
+        text += f"：{material.note}"
+    return text
+
+
+def describe_location(location: Location) -> str:
+    parts = [p for p in (location.name, location.address, location.window) if p]
+    text = "，".join(parts)
+    if location.hours:
+        text += f"；办理时间：{location.hours}"
+    if location.phone:
+        text += f"；电话：{location.phone}"
+    return text + "。"
+
+
+def _numbered(items: list[str]) -> str:
+    return "；".join(f"{i}. {item}" for i, item in enumerate(items, start=1)) + "。"
+
+
+def _fields(pairs: list[tuple[str, str | None]]) -> str:
+    kept = [f"{label}：{value}" for label, value in pairs if value]
+    return "；".join(kept) + "。" if kept else ""
+
+
+def _channels_text(record: ServiceGuide | Theme) -> str:
+    visits = None
+    if record.visits is not None:
+        visits = "0次（全程网办）" if record.visits == 0 else f"{record.visits}次"
+    return _fields([
+        ("办理形式", "、".join(record.channels) or None),
+        ("网办入口", record.online_url),
+        ("到办事现场次数", visits),
+    ])
+
+
+def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
+    title = guide.name
+    if guide.parent_name and guide.parent_name != guide.name:
+        title += f"（{guide.parent_name}）"
+    yield "name", title + ("。常用说法：" + "、".join(guide.aliases) if guide.aliases else "")
+    yield "overview", _fields([
+        ("事项类型", guide.kind),
+        ("实施主体", guide.department),
+        ("联办机构", "、".join(guide.co_departments) or None),
+        ("行政区划", f"{guide.region}（{guide.level}）" if guide.region and guide.level else guide.region),
+        ("服务对象", "、".join(guide.audience) or None),
+        ("主题分类", "、".join(guide.topics) or None),
+        ("办理结果", guide.result),
+    ])
+    if guide.eligibility:
+        yield "eligibility", "受理条件：" + guide.eligibility
+    if guide.materials:
+        yield "materials", "申请材料：" + _numbered([describe_material(m) for m in guide.materials])
+    if guide.steps:
+        yield "steps", "办理流程：" + _numbered(guide.steps)
+    yield "locations", _channels_text(guide)
+    for location in guide.locations:
+        yield "locations", "办理地点：" + describe_location(location)
+    yield "time_fee", _fields([
+        ("法定办结时限", guide.time_limit_legal),
+        ("承诺办结时限", guide.time_limit_promised),
+        ("收费标准", guide.fee),
+        ("结果送达", "、".join(guide.delivery) or None),
+    ])
+    yield "contact", _fields([("咨询电话", guide.consult_phone), ("监督投诉电话", guide.complaint_phone)])
+    if guide.basis:
+        yield "basis", "设定依据：" + "；".join(guide.basis) + "。"
+    for qa in guide.faq:
+        yield "faq", f"问：{qa.q} 答：{qa.a}"
+
+
+def _theme_sections(theme: Theme, item_name: Callable[[str], str]) -> Iterator[tuple[str, str]]:
+    yield "name", theme.name + ("。常用说法：" + "、".join(theme.aliases) if theme.aliases else "")
+    yield "overview", _fields([
+        ("主题说明", theme.summary),
+        ("牵头部门", theme.lead_department),
+        ("服务对象", "、".join(theme.audience) or None),
+    ])
+    yield "items", "包含事项：" + _numbered([item_name(i) for i in theme.items])
+    if theme.materials:
+        yield "materials", "合并后的申请材料：" + _numbered([describe_material(m) for m in theme.materials])
+    if theme.steps:
+        yield "steps", "办理流程：" + _numbered(theme.steps)
+    yield "locations", _channels_text(theme)
+    for location in theme.locations:
+        yield "locations", "办理地点：" + describe_location(location)
+    yield "time_fee", _fields([("承诺办结时限", theme.time_limit_promised), ("收费标准", theme.fee)])
+    if theme.consult_phone:
+        yield "contact", f"咨询电话：{theme.consult_phone}。"
+    if theme.outcomes:
+        yield "outcomes", "改革成效：" + "；".join(theme.outcomes) + "。"
+
+
+def chunk_record(
+    record: ServiceGuide | Theme,
+    origin: str,
+    item_name: Callable[[str], str] = lambda item_id: item_id,
+) -> list[Chunk]:
+    """All chunks of one record, in reading order. ``item_name`` names a theme's items."""
+    is_theme = isinstance(record, Theme)
+    sections = _theme_sections(record, item_name) if isinstance(record, Theme) else _guide_sections(record)
+    prefix = f"【{record.name}】"
+    limit = max(MAX_CHARS - len(prefix), 60)
+    chunks: list[Chunk] = []
+    positions: dict[str, int] = {}
+    for section, body in sections:
+        if not body:
+            continue
+        pieces = [body] if section == "name" else split_text(body, limit)
+        for piece in pieces:
+            position = positions.get(section, 0)
+            positions[section] = position + 1
+            text = piece if section == "name" else prefix + piece
+            chunk = Chunk(
+                id="",
+                record_id=record.id,
+                record_type="theme" if is_theme else "guide",
+                section=section,
+                position=position,
+                text=text,
+                name=record.name,
+                region=record.region,
+                level=None if is_theme else record.level,  # type: ignore[union-attr]
+                kind="一件事" if is_theme else record.kind,  # type: ignore[union-attr]
+                audience=tuple(record.audience),
+                source_title=record.source.title if record.source else None,
+                source_url=record.source.url if record.source else None,
+                origin=origin,
+            )
+            chunks.append(_with_id(chunk))
+    return chunks
+
+
+def _with_id(chunk: Chunk) -> Chunk:
+    payload = json.dumps([CHUNKER_VERSION, chunk.text, chunk.metadata()], ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return Chunk(**{**chunk.__dict__, "id": digest})
+
+
+def content_hash(record: ServiceGuide | Theme, origin: str, context: str = "") -> str:
+    """Changes whenever the record, its origin, the chunker or ``context`` (a theme's item names) changes."""
+    payload = f"{CHUNKER_VERSION}\n{origin}\n{context}\n{record.model_dump_json()}"
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,0 +1,65 @@
+"""The shared half of every importer: read the export, map each record, validate, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.errors import KnowledgeError
+from knowledge.loader import Loaded, Reject, read_records, validate
+from knowledge.schema import ServiceGuide
+
+
+class MappingError(ValueError):
+    """One export record cannot be mapped; the message names the export field."""
+
+
+@dataclass(frozen=True)
+class ExportMapping:
+    name: str
+    description: str
+    looks_like: Callable[[dict[str, Any]], bool]  # does a raw record come from this export?
+    to_guide: Callable[[dict[str, Any]], dict[str, Any]]  # raises MappingError
+
+
+def detect_mapping(path: Path, mappings: Iterable[ExportMapping]) -> ExportMapping | None:
+    """The mapping whose ``looks_like`` accepts the file's first record, if any."""
+    if path.suffix.lower() not in (".json", ".jsonl"):
+        return None
+    try:
+        first = next(iter(read_records(path)), None)
+    except KnowledgeError:
+        return None
+    if first is None or not isinstance(first[1], dict):
+        return None
+    return next((m for m in mappings if m.looks_like(first[1])), None)
+
+
+def import_export(path: Path, mapping: ExportMapping) -> Loaded:
+    """Map every record of an export; each one that fails becomes a Reject with its reason."""
+    loaded = Loaded(origin=f"import:{mapping.name}:{path.name}")
+    try:
+        records = list(read_records(path))
+    except KnowledgeError as err:
+        loaded.rejects.append(Reject(str(path), "(file)", str(err).split(": ", 1)[-1]))
+        return loaded
+    for position, raw in records:
+        loaded.raw_count += 1
+        label = f"#{position}" + (f" (id {raw['id']})" if isinstance(raw, dict) and raw.get("id") else "")
+        if isinstance(raw, Exception) or not isinstance(raw, dict):
+            loaded.rejects.append(Reject(path.name, label, str(raw) if isinstance(raw, Exception) else "not an object"))
+            continue
+        try:
+            mapped = mapping.to_guide(raw)
+        except MappingError as err:
+            loaded.rejects.append(Reject(path.name, label, str(err)))
+            continue
+        result = validate(ServiceGuide, mapped, path.name, position)
+        if isinstance(result, Reject):
+            loaded.rejects.append(result)
+        else:
+            assert isinstance(result, ServiceGuide)
+            loaded.guides.append(result)
+    return loaded

@@ -1,0 +1,1 @@
+"""Knowledge: the data contract (guides, themes, packs), loading, text normalisation and the index."""

