@@ -34,16 +34,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def open_index(settings: Settings, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
-    from knowledge.embedders import make_embedder
+    from assistant.build import open_index as _open
     from knowledge.index import KnowledgeIndex
 
-    embedder = make_embedder(settings.embedder, threads=settings.embed_threads)
     if rebuild:
         # The identity check would refuse an index of another embedder; a rebuild replaces it.
-        from knowledge.index import KnowledgeIndex as _Index
-
-        _Index.wipe(settings.data_dir, collection=settings.collection, chroma_url=settings.chroma_url)
-    return KnowledgeIndex(settings.data_dir, embedder, collection=settings.collection, chroma_url=settings.chroma_url)
+        KnowledgeIndex.wipe(settings.data_dir, collection=settings.collection, chroma_url=settings.chroma_url)
+    return _open(settings)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -86,6 +83,43 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from assistant.build import build_search
+    from assistant.retriever import Filters
+    from knowledge.records import SECTIONS
+
+    search = build_search(_settings(args))
+    result = search.search(args.question, k=args.k, filters=Filters(region=args.region, kind=args.kind,
+                                                                      audience=tuple(args.audience or ())))
+    if args.json:
+        print(json.dumps({
+            "question": result.query.text, "expansions": list(result.query.expansions),
+            "confidence": round(result.confidence, 4), "margin": round(result.margin, 4),
+            "coverage": round(result.coverage, 4), "ms": round(result.seconds * 1000, 1),
+            "hits": [{"id": h.record_id, "name": h.name, "score": round(h.score, 4),
+                      "lexical": round(h.lexical, 3), "dense": round(h.dense, 4),
+                      "confidence": round(h.confidence, 4), "section": h.chunk.section, "text": h.chunk.text}
+                     for h in result.hits]}, ensure_ascii=False, indent=2))
+        return 0
+    expanded = f"（补充：{' '.join(result.query.expansions)}）" if result.query.expansions else ""
+    print(f"问题：{result.query.text}{expanded}")
+    print(f"置信度 {result.confidence:.2f}，与第二名差 {result.margin:.2f}，词覆盖 {result.coverage:.2f}，"
+          f"{result.seconds * 1000:.0f} ms")
+    for rank, hit in enumerate(result.hits, start=1):
+        print(f"{rank:>2}. {hit.name}  [{hit.record_id}]")
+        print(f"    得分 {hit.score:.3f}（BM25 {hit.lexical:.2f}，向量 {hit.dense:.3f}），置信度 {hit.confidence:.2f}")
+        print(f"    命中 {SECTIONS.get(hit.chunk.section, hit.chunk.section)}：{hit.chunk.text}")
+    if not result.hits:
+        print("没有找到相关的办事指南。")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.cli import run_eval
+
+    return run_eval(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="banshi", description="办事: 政务服务智能问答")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -105,6 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common(ingest)
     ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="hit testing: ranked guides with scores and matched text")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=5, help="how many guides (default 5)")
+    search.add_argument("--region", help="only guides of this region, its parents and children")
+    search.add_argument("--kind", help="only this 事项类型")
+    search.add_argument("--audience", action="append", help="only guides for this 服务对象 (repeatable)")
+    search.add_argument("--json", action="store_true")
+    common(search)
+    search.set_defaults(func=cmd_search)
+
+    evaluate = sub.add_parser("eval", help="run evaluation cases and print metrics")
+    evaluate.add_argument("cases", nargs="+", type=Path, help="case files (JSONL)")
+    evaluate.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    evaluate.add_argument("--report", type=Path, help="write the report (.md or .json)")
+    evaluate.add_argument("--ablation", action="store_true", help="also run BM25 alone, dense alone and RRF")
+    evaluate.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    evaluate.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted")
+    common(evaluate)
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

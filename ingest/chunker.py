@@ -16,7 +16,7 @@ from knowledge.records import Chunk
 from knowledge.schema import Location, Material, ServiceGuide, Theme
 
 MAX_CHARS = 200
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 _SENTENCE_END = re.compile(r"(?<=[。；！？;!?\n])")
 
 
@@ -89,11 +89,11 @@ def _channels_text(record: ServiceGuide | Theme) -> str:
 
 
 def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
-    title = guide.name
-    if guide.parent_name and guide.parent_name != guide.name:
-        title += f"（{guide.parent_name}）"
-    yield "name", title + ("。常用说法：" + "、".join(guide.aliases) if guide.aliases else "")
+    yield "name", guide.name
+    if guide.aliases:
+        yield "aliases", "常用说法：" + "、".join(guide.aliases) + "。"
     yield "overview", _fields([
+        ("所属事项", guide.parent_name if guide.parent_name != guide.name else None),
         ("事项类型", guide.kind),
         ("实施主体", guide.department),
         ("联办机构", "、".join(guide.co_departments) or None),
@@ -125,7 +125,9 @@ def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
 
 
 def _theme_sections(theme: Theme, item_name: Callable[[str], str]) -> Iterator[tuple[str, str]]:
-    yield "name", theme.name + ("。常用说法：" + "、".join(theme.aliases) if theme.aliases else "")
+    yield "name", theme.name
+    if theme.aliases:
+        yield "aliases", "常用说法：" + "、".join(theme.aliases) + "。"
     yield "overview", _fields([
         ("主题说明", theme.summary),
         ("牵头部门", theme.lead_department),

@@ -7,6 +7,7 @@ record is either indexed or reported with a reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -202,3 +203,4 @@ class Ingestor:
         for record_id in removed:
             self.index.delete_record(record_id)
         self.index.set_meta("tokenizer", tokenizer.version)
+        self.index.set_meta("user_words", json.dumps(tokenizer.user_words, ensure_ascii=False))

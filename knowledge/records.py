@@ -7,6 +7,7 @@ from dataclasses import dataclass
 # Sections of a guide or theme, in the order a clerk would read them, with citizen-facing labels.
 SECTIONS: dict[str, str] = {
     "name": "事项名称",
+    "aliases": "常用说法",
     "overview": "事项概况",
     "eligibility": "受理条件",
     "materials": "申请材料",

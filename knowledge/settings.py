@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     embed_batch: int = 64
     collection: str = "banshi-knowledge"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a `chroma run` server
+    synonyms: Path | None = None  # extra colloquial → standard term rules, added to the bundled ones
     host: str = "127.0.0.1"
     port: int = 7860
 

@@ -34,7 +34,8 @@ def test_split_text_respects_limit_and_sentences() -> None:
 
 def test_chunks_are_field_aware_and_stand_alone() -> None:
     chunks = chunk_record(GUIDE, "pack:t")
-    assert chunks[0].section == "name" and chunks[0].text == "居住证申领。常用说法：办居住证"
+    assert chunks[0].section == "name" and chunks[0].text == "居住证申领"
+    assert chunks[1].section == "aliases" and chunks[1].text == "【居住证申领】常用说法：办居住证。"
     assert all(c.text.startswith("【居住证申领】") for c in chunks[1:])
     assert all(len(c.text) <= MAX_CHARS for c in chunks)
     sections = [c.section for c in chunks]

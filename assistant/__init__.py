@@ -1,0 +1,1 @@
+"""The assistant: a question in, ranked guides (and, later, a grounded answer or a handoff) out."""

@@ -1,0 +1,304 @@
+"""Hybrid retrieval: jieba BM25 and dense vectors from Chroma, fused per guide, with confidence.
+
+Every chunk is scored, chunks are grouped by guide (several chunks of one guide are one
+candidate), sections weigh differently (name and aliases count more than boilerplate), and
+the two rankings are fused. The result carries a confidence and the margin between the first
+two guides, so the next stage can decide to answer, clarify or refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.bm25 import BM25
+from assistant.query import NormalisedQuery, normalise_query
+from knowledge.index import KnowledgeIndex
+from knowledge.records import Chunk
+from knowledge.tokenize import Tokenizer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SECTION_WEIGHTS = {
+    "name": 1.0, "aliases": 0.9, "overview": 0.45, "eligibility": 0.5, "materials": 0.45, "steps": 0.4,
+    "locations": 0.3, "time_fee": 0.2, "contact": 0.1, "basis": 0.3, "faq": 0.6, "items": 0.6, "outcomes": 0.3,
+}
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Everything that shapes the ranking; written into eval reports."""
+
+    mode: str = "hybrid"  # hybrid | bm25 | dense
+    fusion: str = "weighted"  # weighted (normalised scores) | rrf
+    lexical_weight: float = 0.5
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    candidates: int = 100  # per side, before fusion
+    bigram_weight: float = 0.5
+    section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
+    dense_section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("hybrid", "bm25", "dense"):
+            raise ValueError(f"mode must be hybrid, bm25 or dense. Currently, mode is {self.mode!r}")
+        if self.fusion not in ("weighted", "rrf"):
+            raise ValueError(f"fusion must be weighted or rrf. Currently, fusion is {self.fusion!r}")
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be greater than 0. Currently, candidates is {self.candidates}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One guide (or theme) and why it matched."""
+
+    chunk: Chunk  # its best-matching chunk
+    score: float  # fused score, comparable within one query
+    lexical: float  # best weighted BM25 of its chunks
+    dense: float  # best cosine of its chunks
+    confidence: float = 0.0  # 0..1, see Retrieval
+    matched: tuple[Chunk, ...] = ()  # its other matching chunks, best first
+
+    @property
+    def record_id(self) -> str:
+        return self.chunk.record_id
+
+    @property
+    def name(self) -> str:
+        return self.chunk.name
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    query: NormalisedQuery
+    hits: list[Hit]
+    coverage: float  # share of the question's terms found in the first guide
+    confidence: float  # of the first guide being right, 0..1
+    margin: float  # confidence gap between the first two guides
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    region: str | None = None  # keeps guides of this region, its parents and its children
+    audience: tuple[str, ...] = ()
+    kind: str | None = None
+
+    def allows(self, chunk: Chunk) -> bool:
+        if self.region and chunk.region and not (
+            chunk.region.startswith(self.region) or self.region.startswith(chunk.region)
+        ):
+            return False
+        if self.audience and chunk.audience and not set(self.audience) & set(chunk.audience):
+            return False
+        return not (self.kind and chunk.kind != self.kind)
+
+
+class HybridSearch:
+    """Holds the BM25 index in memory and queries Chroma; build once per process."""
+
+    def __init__(self, index: KnowledgeIndex, synonyms: dict[str, tuple[str, ...]],
+                 config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.synonyms = synonyms
+        self.config = config or RetrievalConfig()
+        import json
+
+        self.tokenizer = Tokenizer(json.loads(index.meta("user_words") or "[]"))
+        rows = index.all_chunks()
+        self.chunks = [c for c, _ in rows]
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.bm25 = BM25([t for _, t in rows], bigram_weight=self.config.bigram_weight)
+        self._records = sorted({c.record_id for c in self.chunks})
+        record_index = {r: i for i, r in enumerate(self._records)}
+        self._chunk_record = np.array([record_index[c.record_id] for c in self.chunks], dtype=np.int32)
+        self._section_weight = np.array([self.config.section_weights.get(c.section, 0.3) for c in self.chunks],
+                                        dtype=np.float32)
+        logger.info("hybrid search ready: %s chunks of %s records", len(self.chunks), len(self._records))
+
+    def warm_up(self) -> None:
+        self.tokenizer.tokens("预热")
+        self.index.embedder.warm_up()
+        self.index.collection.count()
+
+    def with_config(self, config: RetrievalConfig) -> HybridSearch:
+        """The same index with another config (for ablations); rebuilds BM25 only if needed."""
+        clone = object.__new__(HybridSearch)
+        clone.__dict__.update(self.__dict__)
+        clone.config = config
+        if config.bigram_weight != self.config.bigram_weight:
+            clone.bm25 = BM25([t for _, t in self.index.all_chunks()], bigram_weight=config.bigram_weight)
+        clone._section_weight = np.array([config.section_weights.get(c.section, 0.3) for c in self.chunks],
+                                         dtype=np.float32)
+        return clone
+
+    # -- the two sides ------------------------------------------------------------------------
+    def _lexical(self, tokens: list[str], mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-record best weighted BM25, and the index of that best chunk."""
+        chunk_scores = self.bm25.scores(tokens) * self._section_weight
+        if mask is not None:
+            chunk_scores = np.where(mask, chunk_scores, 0.0)
+        return _best_per_record(chunk_scores, self._chunk_record, len(self._records))
+
+    def _dense(self, text: str, filters: Filters) -> dict[int, tuple[float, int]]:
+        """record index → (best weighted cosine, chunk position), from Chroma's nearest chunks."""
+        vector = self.index.embedder.encode_query(text)
+        found = self.index.dense_search(vector, self.config.candidates * 3)
+        best: dict[int, tuple[float, int]] = {}
+        for chunk_id, cosine in found:
+            position = self._position.get(chunk_id)
+            if position is None:
+                continue  # indexed after this process loaded its BM25: picked up on restart
+            chunk = self.chunks[position]
+            if not filters.allows(chunk):
+                continue
+            weighted = cosine * self.config.dense_section_weights.get(chunk.section, 0.3)
+            record = int(self._chunk_record[position])
+            if record not in best or weighted > best[record][0]:
+                best[record] = (weighted, position)
+        return best
+
+    # -- the search ---------------------------------------------------------------------------
+    def search(self, question: str, *, k: int = 5, filters: Filters | None = None) -> Retrieval:
+        """Rank guides for ``question``; ``k`` hits at most, best first."""
+        if k < 1:
+            raise ValueError(f"k must be greater than 0. Currently, k is {k}")
+        started = time.perf_counter()
+        filters = filters or Filters()
+        query = normalise_query(question, self.synonyms)
+        if not query.text:
+            return Retrieval(query, [], 0.0, 0.0, 0.0, time.perf_counter() - started)
+        config = self.config
+        mask = None
+        if filters != Filters():
+            mask = np.array([filters.allows(c) for c in self.chunks])
+        tokens = self.tokenizer.tokens(query.search_text)
+
+        lexical, lexical_chunk = (np.zeros(len(self._records)), np.zeros(len(self._records), dtype=np.int64))
+        if config.mode != "dense":
+            lexical, lexical_chunk = self._lexical(tokens, mask)
+        dense: dict[int, tuple[float, int]] = {}
+        if config.mode != "bm25":
+            dense = self._dense(query.search_text, filters)
+
+        lex_top = [int(i) for i in np.argsort(-lexical)[: config.candidates] if lexical[i] > 0]
+        dense_top = sorted(dense, key=lambda r: -dense[r][0])[: config.candidates]
+        fused = self._fuse(lexical, lex_top, dense, dense_top)
+        ranked = sorted(fused, key=lambda r: -fused[r])[:k]
+        hits = []
+        for record in ranked:
+            lex_pos = int(lexical_chunk[record]) if lexical[record] > 0 else None
+            dense_pos = dense[record][1] if record in dense else None
+            best_pos = lex_pos if lex_pos is not None and (
+                dense_pos is None or config.mode == "bm25" or lexical[record] > 0) else dense_pos
+            assert best_pos is not None
+            hits.append(Hit(chunk=self.chunks[best_pos], score=float(fused[record]),
+                            lexical=float(lexical[record]), dense=float(dense.get(record, (0.0, 0))[0]),
+                            matched=self._matched(record, tokens, best_pos)))
+        coverage = self._coverage(tokens, hits[0].record_id) if hits else 0.0
+        hits = [replace(h, confidence=self._confidence(h, coverage if i == 0 else self._coverage(tokens, h.record_id)))
+                for i, h in enumerate(hits)]
+        confidence = hits[0].confidence if hits else 0.0
+        margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
+        return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started)
+
+    def _fuse(self, lexical: np.ndarray, lex_top: list[int], dense: dict[int, tuple[float, int]],
+              dense_top: list[int]) -> dict[int, float]:
+        config = self.config
+        fused: dict[int, float] = {}
+        if config.fusion == "rrf":
+            for weight, ranking in ((config.lexical_weight, lex_top), (config.dense_weight, dense_top)):
+                for rank, record in enumerate(ranking):
+                    fused[record] = fused.get(record, 0.0) + weight / (config.rrf_k + rank + 1)
+            return fused
+        lex_max = float(lexical[lex_top[0]]) if lex_top else 0.0
+        for record in set(lex_top) | set(dense_top):
+            lex = float(lexical[record]) / lex_max if lex_max > 0 else 0.0
+            den = dense[record][0] if record in dense else 0.0
+            fused[record] = config.lexical_weight * lex + config.dense_weight * den
+        return fused
+
+    def _matched(self, record: int, tokens: list[str], best: int) -> tuple[Chunk, ...]:
+        positions = np.nonzero(self._chunk_record == record)[0]
+        wanted = set(tokens)
+        scored = []
+        for position in positions:
+            if position == best:
+                continue
+            chunk = self.chunks[position]
+            overlap = len(wanted & set(self.tokenizer.tokens(chunk.text))) if wanted else 0
+            if overlap:
+                scored.append((overlap, int(position)))
+        return tuple(self.chunks[p] for _, p in sorted(scored, reverse=True)[:3])
+
+    def _coverage(self, tokens: list[str], record_id: str) -> float:
+        """Share of the question's distinct words (and bigrams) that occur in the guide's text."""
+        terms = {t for t in tokens if self.bm25.knows(t)} or set(tokens)
+        if not terms:
+            return 0.0
+        text = "".join(c.text for c in self.chunks if c.record_id == record_id)
+        found = sum(1 for t in terms if t.lstrip("#") in text)
+        return found / len(terms)
+
+    def _confidence(self, hit: Hit, coverage: float) -> float:
+        """A logistic blend of dense cosine and term coverage, calibrated on the dev cases."""
+        z = CALIBRATION["bias"] + CALIBRATION["dense"] * hit.dense + CALIBRATION["coverage"] * coverage
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+# Fitted by `python -m evals.calibrate` on the development cases (see README, "Confidence").
+CALIBRATION = {"bias": -6.0, "dense": 10.0, "coverage": 4.0}
+# Below this confidence the first guide is not trusted: out of scope, or ask back.
+REFUSE_BELOW = 0.5
+
+
+def _best_per_record(chunk_scores: np.ndarray, chunk_record: np.ndarray, n_records: int) -> tuple[np.ndarray,
+                                                                                                 np.ndarray]:
+    order = np.lexsort((-chunk_scores, chunk_record))  # by record, best chunk first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = chunk_record[order][1:] != chunk_record[order][:-1]
+    best_chunk = np.zeros(n_records, dtype=np.int64)
+    best_score = np.zeros(n_records, dtype=np.float32)
+    records = chunk_record[order][first]
+    best_chunk[records] = order[first]
+    best_score[records] = chunk_scores[order][first]
+    return best_score, best_chunk
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain face of :class:`HybridSearch`: one Document per guide, metadata carries the hit."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    search: HybridSearch
+    k: int = 5
+    filters: Filters = Filters()
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        result = self.search.search(query, k=self.k, filters=self.filters)
+        return [hit_document(h) for h in result.hits]
+
+
+def hit_document(hit: Hit) -> Document:
+    return Document(
+        id=hit.chunk.id,
+        page_content=hit.chunk.text,
+        metadata={**hit.chunk.metadata(), "score": hit.score, "lexical": hit.lexical, "dense": hit.dense,
+                  "confidence": hit.confidence},
+    )
+
+
+def guide_ids(hits: Iterable[Hit]) -> list[str]:
+    return [h.record_id for h in hits]

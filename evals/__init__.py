@@ -1,0 +1,1 @@
+"""Evaluation: typed cases, small pure metrics, and a runner staff use before every knowledge update."""

@@ -1,0 +1,65 @@
+"""``banshi eval``: load cases, run them (and, on request, the ablation), print and write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from assistant.build import build_search
+from assistant.retriever import REFUSE_BELOW, HybridSearch, RetrievalConfig
+from evals.cases import load_cases
+from evals.report import render_markdown, render_table
+from evals.runner import retrieval_scorer, run_cases, summarise
+from knowledge.settings import Settings
+
+ABLATIONS = {
+    "bm25": {"mode": "bm25"},
+    "dense": {"mode": "dense"},
+    "hybrid-rrf": {"mode": "hybrid", "fusion": "rrf"},
+    "hybrid-weighted": {"mode": "hybrid", "fusion": "weighted"},
+}
+
+
+def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_progress: bool) -> dict[str, Any]:
+    def progress(done: int, total: int) -> None:
+        if show_progress and (done == total or done % 50 == 0):
+            print(f"  {done}/{total} cases", file=sys.stderr)
+
+    started = time.perf_counter()
+    outcomes = run_cases(cases, search, [retrieval_scorer(REFUSE_BELOW)], progress)
+    config = {"embedder": search.index.embedder.identity, "data_dir": str(settings.data_dir),
+              "refuse_below": REFUSE_BELOW, "retrieval": search.config.as_dict()}
+    report = summarise(outcomes, config)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    cases = load_cases(args.cases)
+    base = build_search(settings, RetrievalConfig(mode=args.mode, fusion=args.fusion))
+    report = evaluate(base, cases, settings, not args.json)
+    report["cases_files"] = [str(p) for p in args.cases]
+    if args.ablation:
+        report["ablation"] = {}
+        for name, change in ABLATIONS.items():
+            variant = base.with_config(replace(base.config, **change))
+            result = evaluate(variant, cases, settings, False)
+            report["ablation"][name] = {"metrics": result["metrics"]["all"], "latency_ms": result["latency_ms"]}
+    report["memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.report:
+        text = render_markdown(report) if args.report.suffix == ".md" else json.dumps(report, ensure_ascii=False,
+                                                                                        indent=2)
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text, encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(render_table(report))
+        if args.report:
+            print(f"report written to {args.report}")
+    return 0

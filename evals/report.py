@@ -1,0 +1,51 @@
+"""Render an evaluation report as a terminal table or a markdown page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused"]
+
+
+def _row(name: str, metrics: dict[str, Any]) -> str:
+    cells = [str(metrics.get(c, "")) if c == "cases" else
+             (f"{metrics[c]:.3f}" if c in metrics else "-") for c in COLUMNS]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def _table(report: dict[str, Any]) -> list[str]:
+    lines = ["| tag | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    lines += [_row(tag, m) for tag, m in report["metrics"].items()]
+    return lines
+
+
+def render_table(report: dict[str, Any]) -> str:
+    lines = _table(report)
+    latency = report["latency_ms"]
+    lines.append(f"latency (retrieval): p50 {latency['p50']} ms, p95 {latency['p95']} ms; "
+                 f"peak memory {report.get('memory_mb', '?')} MB")
+    if "ablation" in report:
+        lines.append("")
+        lines.append("ablation:")
+        lines += [_row(name, r["metrics"]) + f" p95 {r['latency_ms']['p95']} ms"
+                  for name, r in report["ablation"].items()]
+    lines.append(f"{len(report['failures'])} failures (see --report or --json)")
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = ["# banshi evaluation report", "", f"Cases: {', '.join(report.get('cases_files', []))}", "",
+             "## Metrics by tag", "", *_table(report), ""]
+    latency = report["latency_ms"]
+    lines += [f"Retrieval latency: p50 {latency['p50']} ms, p95 {latency['p95']} ms, max {latency['max']} ms. "
+              f"Peak memory (RSS) of the eval process: {report.get('memory_mb', '?')} MB.", ""]
+    if "ablation" in report:
+        lines += ["## Ablation", "", "| variant | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+        lines += [_row(name, r["metrics"]) for name, r in report["ablation"].items()]
+        lines.append("")
+    lines += ["## Configuration", "", "```", *[f"{k}: {v}" for k, v in report["config"].items()], "```", "",
+              f"## Failures ({len(report['failures'])})", ""]
+    for failure in report["failures"]:
+        lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expected']}, "
+                     f"got {'; '.join(failure['got']) or 'nothing'} (confidence {failure['confidence']})")
+    return "\n".join(lines) + "\n"

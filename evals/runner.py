@@ -1,0 +1,96 @@
+"""Run evaluation cases through the retriever and summarise: overall, per tag, failures, config.
+
+Scorers are small functions ``(case, outcome) -> {metric: value}``; answer metrics plug in as
+more scorers over the same outcomes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.retriever import HybridSearch, Retrieval
+from evals.cases import EvalCase
+from evals.metrics import hit_at, mean, percentile, reciprocal_rank
+
+
+@dataclass
+class Outcome:
+    case: EvalCase
+    retrieval: Retrieval
+    ranked: list[str]
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+Scorer = Callable[[EvalCase, Outcome], dict[str, float]]
+
+
+def retrieval_scorer(refuse_below: float) -> Scorer:
+    """hit@1/hit@5/MRR@10 for cases that expect a guide; below-threshold rate for out-of-scope ones."""
+
+    def score(case: EvalCase, outcome: Outcome) -> dict[str, float]:
+        if case.expect == "refuse":
+            return {"refused": 1.0 if outcome.retrieval.confidence < refuse_below else 0.0}
+        if not case.expected_ids:
+            return {}
+        return {
+            "hit@1": hit_at(outcome.ranked, case.expected_ids, 1),
+            "hit@5": hit_at(outcome.ranked, case.expected_ids, 5),
+            "mrr@10": reciprocal_rank(outcome.ranked, case.expected_ids, 10),
+            "confident": 1.0 if outcome.retrieval.confidence >= refuse_below else 0.0,
+        }
+
+    return score
+
+
+def _question_with_history(case: EvalCase) -> str:
+    # Retrieval alone has no dialogue state: a follow-up is searched with the citizen's earlier turns.
+    earlier = [t.content for t in case.history if t.role == "user"]
+    return " ".join([*earlier[-1:], case.question]) if earlier else case.question
+
+
+def run_cases(cases: Sequence[EvalCase], search: HybridSearch, scorers: Sequence[Scorer],
+              progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+    from assistant.retriever import Filters
+
+    outcomes = []
+    for number, case in enumerate(cases, start=1):
+        retrieval = search.search(_question_with_history(case), k=10, filters=Filters(region=case.region))
+        outcome = Outcome(case, retrieval, [h.record_id for h in retrieval.hits])
+        for scorer in scorers:
+            outcome.metrics.update(scorer(case, outcome))
+        outcomes.append(outcome)
+        if progress:
+            progress(number, len(cases))
+    return outcomes
+
+
+def summarise(outcomes: Sequence[Outcome], config: dict[str, Any]) -> dict[str, Any]:
+    """Metrics overall and per tag, latency percentiles, failures (question, expected, got)."""
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        groups["all"].append(outcome)
+        for tag in outcome.case.all_tags:
+            groups[tag].append(outcome)
+    by_tag = {}
+    for tag, members in sorted(groups.items(), key=lambda kv: (kv[0] != "all", kv[0])):
+        names = sorted({m for o in members for m in o.metrics})
+        by_tag[tag] = {"cases": len(members),
+                       **{m: round(mean([o.metrics[m] for o in members if m in o.metrics]), 4) for m in names}}
+    latencies = [o.retrieval.seconds * 1000 for o in outcomes]
+    failures = [
+        {"id": o.case.id, "question": o.case.question, "expected": o.case.expected_ids or o.case.expect,
+         "got": [f"{h.record_id} {h.name}" for h in o.retrieval.hits[:3]],
+         "confidence": round(o.retrieval.confidence, 3)}
+        for o in outcomes
+        if o.metrics.get("hit@1") == 0.0 or o.metrics.get("refused") == 0.0
+    ]
+    return {
+        "config": config,
+        "metrics": by_tag,
+        "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1),
+                       "max": round(max(latencies, default=0.0), 1)},
+        "failures": failures,
+    }
