@@ -114,6 +114,48 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def create_app(settings: Settings):  # type: ignore[no-untyped-def]
+    """The FastAPI app with the citizen chat mounted at ``/``."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from assistant.build import build_search
+    from assistant.service import Assistant
+
+    assistant = Assistant(build_search(settings))
+    api = FastAPI(title="banshi 办事", version="0.1.0")
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, object]:
+        return {"status": "ok", **assistant.search.index.count()}
+
+    def reply(message: str, history: list[dict[str, Any]]) -> str:
+        try:
+            return assistant.ask(message).text
+        except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
+            logger.exception("answering failed")
+            return "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
+
+    chat = gr.ChatInterface(
+        reply,
+        title="办事 · 政务服务智能问答",
+        description="问我谁能办、在哪办、如何办。答案来自办事指南，并注明出处。（当前知识库为示例数据）",
+        examples=["办居住证要带什么材料", "公积金租房提取怎么办", "开餐厅要办哪些证"],
+        run_examples_on_click=True,
+    )
+    return gr.mount_gradio_app(api, chat, path="/")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    app = create_app(settings)
+    print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.cli import run_eval
 
@@ -149,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     common(search)
     search.set_defaults(func=cmd_search)
+
+    serve = sub.add_parser("serve", help="serve the citizen chat and the API (127.0.0.1 by default)")
+    serve.add_argument("--host", help="bind address (BANSHI_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (BANSHI_PORT; default 7860)")
+    common(serve)
+    serve.set_defaults(func=cmd_serve)
 
     evaluate = sub.add_parser("eval", help="run evaluation cases and print metrics")
     evaluate.add_argument("cases", nargs="+", type=Path, help="case files (JSONL)")

@@ -10,14 +10,14 @@ import numpy as np
 
 
 class BM25:
-    """``weight`` gives a token's query weight by kind: words vs ``#``-prefixed character bigrams."""
+    """Query tokens weigh by kind: words 1, ``#`` bigrams ``bigram_weight``, ``@`` characters ``unigram_weight``."""
 
     def __init__(self, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75,
-                 bigram_weight: float = 0.5) -> None:
+                 bigram_weight: float = 0.5, unigram_weight: float = 0.7) -> None:
         if k1 < 0 or not 0 <= b <= 1:
             raise ValueError(f"k1 must be >= 0 and b in [0, 1]. Currently, k1 is {k1} and b is {b}")
         self.size = len(documents)
-        self.bigram_weight = bigram_weight
+        self.weights = {"#": bigram_weight, "@": unigram_weight}
         lengths = np.array([len(d) for d in documents], dtype=np.float32)
         average = float(lengths.mean()) if self.size else 1.0
         postings: dict[str, tuple[list[int], list[int]]] = {}
@@ -41,7 +41,7 @@ class BM25:
             posting = self._postings.get(token)
             if posting is None:
                 continue
-            weight = self.bigram_weight if token.startswith("#") else 1.0
+            weight = self.weights.get(token[0], 1.0)
             np.add.at(out, posting[0], weight * posting[1])
         return out
 

@@ -8,6 +8,7 @@ two guides, so the next stage can decide to answer, clarify or refuse.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -41,11 +42,12 @@ class RetrievalConfig:
 
     mode: str = "hybrid"  # hybrid | bm25 | dense
     fusion: str = "weighted"  # weighted (normalised scores) | rrf
-    lexical_weight: float = 0.5
-    dense_weight: float = 0.5
+    lexical_weight: float = 0.6
+    dense_weight: float = 0.4
     rrf_k: int = 60
     candidates: int = 100  # per side, before fusion
     bigram_weight: float = 0.5
+    unigram_weight: float = 0.7
     section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
     dense_section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
 
@@ -59,6 +61,25 @@ class RetrievalConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Confidence = logistic(bias + dense·cosine + coverage·share + lexical·BM25 per word), fitted on dev cases.
+
+    The defaults were fitted by ``python -m evals.calibrate`` on the bundled pack's development
+    cases; ``evals.calibrate --write`` stores a fit for another knowledge base in its index.
+    """
+
+    bias: float = -4.085
+    dense: float = 5.447
+    coverage: float = 1.782
+    lexical: float = 0.333
+    refuse_below: float = 0.55  # below this the first guide is not trusted: out of scope
+
+    def confidence(self, dense: float, coverage: float, lexical_per_word: float) -> float:
+        z = self.bias + self.dense * dense + self.coverage * coverage + self.lexical * min(lexical_per_word, 10.0)
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -115,19 +136,31 @@ class HybridSearch:
         self.index = index
         self.synonyms = synonyms
         self.config = config or RetrievalConfig()
-        import json
-
+        stored = index.meta("calibration")
+        self.calibration = Calibration(**json.loads(stored)) if stored else Calibration()
         self.tokenizer = Tokenizer(json.loads(index.meta("user_words") or "[]"))
         rows = index.all_chunks()
         self.chunks = [c for c, _ in rows]
+        self._tokens = [t for _, t in rows]
+        if index.meta("tokenizer") != self.tokenizer.version:
+            logger.warning("index tokens are from %s, not %s: re-tokenising in memory (re-run ingest to store them)",
+                           index.meta("tokenizer"), self.tokenizer.version)
+            self._tokens = [self.tokenizer.tokens(c.text) for c in self.chunks]
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self.bm25 = BM25([t for _, t in rows], bigram_weight=self.config.bigram_weight)
+        self.bm25 = self._bm25(self.config)
         self._records = sorted({c.record_id for c in self.chunks})
         record_index = {r: i for i, r in enumerate(self._records)}
         self._chunk_record = np.array([record_index[c.record_id] for c in self.chunks], dtype=np.int32)
+        self._record_chunks: dict[str, list[int]] = {}
+        for position, chunk in enumerate(self.chunks):
+            self._record_chunks.setdefault(chunk.record_id, []).append(position)
+        self._record_text = {r: "".join(self.chunks[p].text for p in ps) for r, ps in self._record_chunks.items()}
         self._section_weight = np.array([self.config.section_weights.get(c.section, 0.3) for c in self.chunks],
                                         dtype=np.float32)
         logger.info("hybrid search ready: %s chunks of %s records", len(self.chunks), len(self._records))
+
+    def _bm25(self, config: RetrievalConfig) -> BM25:
+        return BM25(self._tokens, bigram_weight=config.bigram_weight, unigram_weight=config.unigram_weight)
 
     def warm_up(self) -> None:
         self.tokenizer.tokens("预热")
@@ -139,8 +172,8 @@ class HybridSearch:
         clone = object.__new__(HybridSearch)
         clone.__dict__.update(self.__dict__)
         clone.config = config
-        if config.bigram_weight != self.config.bigram_weight:
-            clone.bm25 = BM25([t for _, t in self.index.all_chunks()], bigram_weight=config.bigram_weight)
+        if (config.bigram_weight, config.unigram_weight) != (self.config.bigram_weight, self.config.unigram_weight):
+            clone.bm25 = clone._bm25(config)
         clone._section_weight = np.array([config.section_weights.get(c.section, 0.3) for c in self.chunks],
                                          dtype=np.float32)
         return clone
@@ -209,7 +242,9 @@ class HybridSearch:
                             lexical=float(lexical[record]), dense=float(dense.get(record, (0.0, 0))[0]),
                             matched=self._matched(record, tokens, best_pos)))
         coverage = self._coverage(tokens, hits[0].record_id) if hits else 0.0
-        hits = [replace(h, confidence=self._confidence(h, coverage if i == 0 else self._coverage(tokens, h.record_id)))
+        words = max(1, sum(1 for t in tokens if t[0] not in "#@"))
+        hits = [replace(h, confidence=self.calibration.confidence(
+                    h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words))
                 for i, h in enumerate(hits)]
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
@@ -232,37 +267,25 @@ class HybridSearch:
         return fused
 
     def _matched(self, record: int, tokens: list[str], best: int) -> tuple[Chunk, ...]:
-        positions = np.nonzero(self._chunk_record == record)[0]
-        wanted = set(tokens)
+        """The record's other chunks that share the most words with the question."""
+        wanted = {t for t in tokens if t[0] not in "#@"}
         scored = []
-        for position in positions:
-            if position == best:
-                continue
-            chunk = self.chunks[position]
-            overlap = len(wanted & set(self.tokenizer.tokens(chunk.text))) if wanted else 0
+        for position in self._record_chunks[self._records[record]]:
+            overlap = len(wanted.intersection(self._tokens[position])) if position != best else 0
             if overlap:
-                scored.append((overlap, int(position)))
-        return tuple(self.chunks[p] for _, p in sorted(scored, reverse=True)[:3])
+                scored.append((overlap, -position))
+        return tuple(self.chunks[-p] for _, p in sorted(scored, reverse=True)[:3])
 
     def _coverage(self, tokens: list[str], record_id: str) -> float:
-        """Share of the question's distinct words (and bigrams) that occur in the guide's text."""
-        terms = {t for t in tokens if self.bm25.knows(t)} or set(tokens)
+        """Share of the question's distinct words and bigrams that occur in the guide's text."""
+        terms = {t for t in tokens if t[0] != "@"}
         if not terms:
             return 0.0
-        text = "".join(c.text for c in self.chunks if c.record_id == record_id)
-        found = sum(1 for t in terms if t.lstrip("#") in text)
-        return found / len(terms)
-
-    def _confidence(self, hit: Hit, coverage: float) -> float:
-        """A logistic blend of dense cosine and term coverage, calibrated on the dev cases."""
-        z = CALIBRATION["bias"] + CALIBRATION["dense"] * hit.dense + CALIBRATION["coverage"] * coverage
-        return 1.0 / (1.0 + math.exp(-z))
+        text = self._record_text[record_id]
+        return sum(1 for t in terms if t.lstrip("#") in text) / len(terms)
 
 
-# Fitted by `python -m evals.calibrate` on the development cases (see README, "Confidence").
-CALIBRATION = {"bias": -6.0, "dense": 10.0, "coverage": 4.0}
-# Below this confidence the first guide is not trusted: out of scope, or ask back.
-REFUSE_BELOW = 0.5
+
 
 
 def _best_per_record(chunk_scores: np.ndarray, chunk_record: np.ndarray, n_records: int) -> tuple[np.ndarray,

@@ -34,8 +34,10 @@ class EvalCase(BaseModel):
 
     @property
     def all_tags(self) -> list[str]:
-        """Own tags plus derived ones: ``vague`` for very short questions."""
-        derived = ["vague"] if len(self.question.strip()) <= VAGUE_MAX_CHARS else []
+        """Own tags plus derived ones: ``expect-<decision>``, and ``vague`` for very short questions."""
+        derived = [f"expect-{self.expect}"]
+        if len(self.question.strip()) <= VAGUE_MAX_CHARS:
+            derived.append("vague")
         return [*self.tags, *derived]
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.build import build_search
-from assistant.retriever import REFUSE_BELOW, HybridSearch, RetrievalConfig
+from assistant.retriever import HybridSearch, RetrievalConfig
 from evals.cases import load_cases
 from evals.report import render_markdown, render_table
 from evals.runner import retrieval_scorer, run_cases, summarise
@@ -31,9 +31,9 @@ def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_pr
             print(f"  {done}/{total} cases", file=sys.stderr)
 
     started = time.perf_counter()
-    outcomes = run_cases(cases, search, [retrieval_scorer(REFUSE_BELOW)], progress)
+    outcomes = run_cases(cases, search, [retrieval_scorer(search.calibration.refuse_below)], progress)
     config = {"embedder": search.index.embedder.identity, "data_dir": str(settings.data_dir),
-              "refuse_below": REFUSE_BELOW, "retrieval": search.config.as_dict()}
+              "calibration": search.calibration.__dict__, "retrieval": search.config.as_dict()}
     report = summarise(outcomes, config)
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report

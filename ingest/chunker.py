@@ -12,8 +12,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
+from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
-from knowledge.schema import Location, Material, ServiceGuide, Theme
+from knowledge.schema import ServiceGuide, Theme
 
 MAX_CHARS = 200
 CHUNKER_VERSION = "2"
@@ -44,28 +45,6 @@ def split_text(body: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
-
-
-def describe_material(material: Material) -> str:
-    details = [d for d in (material.form, f"{material.copies}份" if material.copies else None) if d]
-    text = material.name + (f"（{'，'.join(details)}）" if details else "")
-    if not material.required:
-        text += "（非必需）"
-    if material.exemptible:
-        text += "（可免提交）"
-    if material.note:
-        text += f"：{material.note}"
-    return text
-
-
-def describe_location(location: Location) -> str:
-    parts = [p for p in (location.name, location.address, location.window) if p]
-    text = "，".join(parts)
-    if location.hours:
-        text += f"；办理时间：{location.hours}"
-    if location.phone:
-        text += f"；电话：{location.phone}"
-    return text + "。"
 
 
 def _numbered(items: list[str]) -> str:

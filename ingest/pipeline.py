@@ -179,16 +179,17 @@ class Ingestor:
         removed: list[str],
         batch: dict[str, tuple[ServiceGuide | Theme, str]],
     ) -> None:
-        if not (new_chunks or stale_chunk_ids or to_write or removed):
-            return  # nothing changed: no model, no jieba, no Chroma writes
         all_records = {r.id: r for r in self.index.records()}
         all_records.update({rid: rec for rid, (rec, _) in batch.items()})
         for rid in removed:
             all_records.pop(rid, None)
         tokenizer = Tokenizer(user_words(list(all_records.values())))
-        if self.index.meta("tokenizer") != tokenizer.version:
+        if not (new_chunks or stale_chunk_ids or to_write or removed) and \
+                self.index.meta("tokenizer") in (None, tokenizer.version):
+            return  # nothing changed: no model, no jieba, no Chroma writes
+        if self.index.meta("tokenizer") not in (None, tokenizer.version):
             retokenized = self.index.retokenize(tokenizer.tokens)
-            logger.info("user dictionary changed: re-tokenised %s chunks", retokenized)
+            logger.info("tokenizer or user dictionary changed: re-tokenised %s chunks", retokenized)
         self.index.delete_chunks(stale_chunk_ids)
         total = len(new_chunks)
         for start in range(0, total, self.batch_size):

@@ -1,7 +1,8 @@
-"""Lexical tokens for BM25: jieba search-mode words plus Chinese character bigrams.
+"""Lexical tokens for BM25: jieba search-mode words, Chinese character bigrams and unigrams.
 
 Bigrams keep recall when jieba splits a citizen's wording differently from the guide's
-(“娃上户口” vs “户口登记”); words keep precision. The user dictionary holds government terms
+(“娃上户口” vs “户口登记”); unigrams catch abbreviations, which Chinese forms by picking
+characters (律所 ← 律师事务所, 自考 ← 自学考试); words keep precision. The user dictionary holds government terms
 taken from the knowledge itself (guide names, aliases, material names).
 """
 
@@ -28,6 +29,9 @@ STOPWORDS = frozenset((
 ))
 
 
+_STOP_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她它们要想请怎样如何什哪里儿个些这那还就都也有没能可")
+
+
 def dictionary_hash(words: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(set(words))).encode()).hexdigest()[:16]
 
@@ -41,7 +45,7 @@ class Tokenizer:
 
     @property
     def version(self) -> str:
-        return f"jieba-search+bigram:{dictionary_hash(self.user_words)}"
+        return f"jieba-search+bigram+unigram:{dictionary_hash(self.user_words)}"
 
     def _loaded(self) -> Any:
         if self._jieba is None:
@@ -65,8 +69,9 @@ class Tokenizer:
         return found
 
     def tokens(self, text: str) -> list[str]:
-        """Words, then ``#``-prefixed character bigrams of each Chinese run."""
+        """Words, then ``#``-prefixed character bigrams and ``@``-prefixed characters of each Chinese run."""
         tokens = self.words(text)
         for run in _CJK_RUN.findall(text):
             tokens.extend("#" + run[i : i + 2] for i in range(len(run) - 1))
+            tokens.extend("@" + char for char in run if char not in _STOP_CHARS)
         return tokens

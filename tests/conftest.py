@@ -56,3 +56,23 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    """The fixture pack ingested once per module into a real Chroma + SQLite index."""
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    data_dir = tmp_path_factory.mktemp("data")
+    index = KnowledgeIndex(data_dir, embedder)
+    Ingestor(index).run([load_source(FIXTURE_PACK)])
+    return index
+
+
+@pytest.fixture(scope="module")
+def search(fixture_index):  # type: ignore[no-untyped-def]
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+
+    return HybridSearch(fixture_index, load_synonyms())

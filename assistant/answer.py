@@ -1,0 +1,39 @@
+"""The answer object every channel renders: web markdown, kiosk speech, cards, citations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Decision = Literal["answer", "clarify", "refuse", "handoff"]
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    guide_id: str
+    section: str
+    title: str
+    url: str | None = None
+
+
+class Card(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    guide_id: str
+    name: str
+    who: str | None = None  # 谁能办
+    where: str | None = None  # 在哪办
+    how: str | None = None  # 如何办
+    materials: list[str] = []
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    text: str  # markdown for the web
+    speech: str  # plain and short, for the kiosk's digital human
+    decision: Decision
+    cards: list[Card] = []
+    citations: list[Citation] = []
+    suggestions: list[str] = []
+    handoff_reason: str | None = None
+    confidence: float = 0.0

