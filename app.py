@@ -116,25 +116,42 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     """The FastAPI app with the citizen chat mounted at ``/``."""
+    from collections import OrderedDict
+
     import gradio as gr
     from fastapi import FastAPI
 
     from assistant.build import build_search
+    from assistant.chain import build_chain
     from assistant.service import Assistant
+    from assistant.session import Session
 
     assistant = Assistant(build_search(settings))
+    chain = build_chain(assistant, build_rephraser(settings, assistant))
+    sessions: OrderedDict[str, Session] = OrderedDict()  # per browser session, most recent last
     api = FastAPI(title="banshi 办事", version="0.1.0")
 
     @api.get("/healthz")
     def healthz() -> dict[str, object]:
         return {"status": "ok", **assistant.search.index.count()}
 
-    def reply(message: str, history: list[dict[str, Any]]) -> str:
+    def reply(message: str, history: list[dict[str, Any]], request: gr.Request) -> str:
+        key = request.session_hash or "anonymous"
+        session = sessions.pop(key, None) or Session(channel="web")
+        sessions[key] = session
+        while len(sessions) > 2000:
+            sessions.popitem(last=False)
         try:
-            return assistant.ask(message).text
+            answer = chain.invoke({"question": message, "session": session})
         except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
             logger.exception("answering failed")
             return "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
+        text = answer.text
+        if answer.decision == "handoff":
+            text += "\n\n（本页面的在线人工服务尚未开通，请拨打 12345 政务服务便民热线，或到政务服务中心综合咨询台。）"
+        if answer.suggestions:
+            text += "\n\n您还可以问：" + " ｜ ".join(answer.suggestions)
+        return text
 
     chat = gr.ChatInterface(
         reply,
@@ -154,6 +171,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
+
+
+def build_rephraser(settings: Settings, assistant: Any):  # type: ignore[no-untyped-def]
+    """The optional LLM stage, when BANSHI_LLM_BASE_URL and BANSHI_LLM_MODEL are set."""
+    if not settings.llm_base_url:
+        return None
+    from assistant.llm import Rephraser, make_chat_model
+
+    model = make_chat_model(settings.llm_base_url, settings.llm_model or "", settings.llm_api_key,
+                            settings.llm_timeout, settings.llm_max_tokens)
+    return Rephraser(model, assistant.sources)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.build import build_search
+    from assistant.chain import build_chain
+    from assistant.service import Assistant
+    from assistant.session import Session
+
+    settings = _settings(args)
+    assistant = Assistant(build_search(settings))
+    chain = build_chain(assistant, build_rephraser(settings, assistant))
+    session = Session(channel="cli", region=args.region)
+    questions = [args.question] if args.question else _read_questions()
+    for question in questions:
+        answer = chain.invoke({"question": question, "session": session, "hall_id": args.hall})
+        if args.json:
+            print(answer.model_dump_json(indent=2))
+        else:
+            print(answer.text)
+            print(f"[{answer.decision}] 语音：{answer.speech}")
+            if answer.suggestions:
+                print("您还可以问：" + " | ".join(answer.suggestions))
+            print()
+    return 0
+
+
+def _read_questions():  # type: ignore[no-untyped-def]
+    """Questions from standard input, one a line, until end of input (an interactive session)."""
+    if sys.stdin.isatty():
+        print("请输入问题，空行或 Ctrl-D 结束。", file=sys.stderr)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        yield line.strip()
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -192,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(search)
     search.set_defaults(func=cmd_search)
 
+    ask = sub.add_parser("ask", help="ask a question in the terminal (no question: one per line from stdin)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--region", help="the citizen's district, e.g. 示例市明湖区")
+    ask.add_argument("--hall", help="answer as the kiosk in this hall (a hall id of the pack)")
+    ask.add_argument("--json", action="store_true", help="print the whole answer object")
+    common(ask)
+    ask.set_defaults(func=cmd_ask)
+
     serve = sub.add_parser("serve", help="serve the citizen chat and the API (127.0.0.1 by default)")
     serve.add_argument("--host", help="bind address (BANSHI_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (BANSHI_PORT; default 7860)")
@@ -205,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--ablation", action="store_true", help="also run BM25 alone, dense alone and RRF")
     evaluate.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     evaluate.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answer metrics")
     common(evaluate)
     evaluate.set_defaults(func=cmd_eval)
     return parser

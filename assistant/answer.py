@@ -37,3 +37,4 @@ class Answer(BaseModel):
     suggestions: list[str] = []
     handoff_reason: str | None = None
     confidence: float = 0.0
+    rephrased: bool = False  # an LLM rewrote the text and it passed the grounding check

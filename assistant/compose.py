@@ -1,90 +1,298 @@
 """Grounded answers built from a guide's own fields with templates: nothing that is not in the guide.
 
-A field the guide does not state is said to be unstated, with the consult phone; never guessed.
+Each block of an answer comes from one field and cites it. A field the guide does not state is said
+to be unstated, with the consult phone; it is never guessed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assistant.answer import Answer, Card, Citation
+from assistant.intent import FACET_LABELS, FACET_ORDER, Facet
 from knowledge.phrasing import describe_location, describe_material
-from knowledge.schema import ServiceGuide, Theme
+from knowledge.records import Chunk
+from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
 HOTLINE = "12345"
 MAX_SPEECH = 120
+Record = ServiceGuide | Theme
 
-
-def _unstated(label: str, record: ServiceGuide | Theme) -> str:
-    phone = record.consult_phone
-    contact = f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
-    return f"指南未载明{label}，{contact}。"
-
-
-def citation(record: ServiceGuide | Theme, section: str) -> Citation:
-    title = record.source.title if record.source else record.name
-    return Citation(guide_id=record.id, section=section, title=title,
-                    url=record.source.url if record.source else None)
-
-
-def card(record: ServiceGuide | Theme) -> Card:
-    where = "；".join(describe_location(loc).rstrip("。") for loc in record.locations[:2]) or None
-    if isinstance(record, ServiceGuide):
-        who = "、".join(record.audience) or None
-        if record.eligibility:
-            who = (who + "：" if who else "") + _clip(record.eligibility, 60)
-    else:
-        who = "、".join(record.audience) or None
-    how = "、".join(record.channels) or None
-    return Card(guide_id=record.id, name=record.name, who=who, where=where, how=how,
-                materials=[describe_material(m) for m in record.materials])
+# The section of the index each facet's facts come from (what a citation points at).
+FACET_SECTIONS: dict[Facet, str] = {
+    "who": "eligibility", "where": "locations", "how": "steps", "materials": "materials",
+    "time": "time_fee", "fee": "time_fee", "phone": "contact", "result": "overview",
+}
+OVERVIEW: tuple[Facet, ...] = ("who", "materials", "where", "time", "fee", "phone")
+THEME_OVERVIEW: tuple[Facet, ...] = ("materials", "how", "where", "time", "fee", "result", "phone")
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def compose_overview(record: ServiceGuide | Theme, confidence: float) -> Answer:
-    """An overview of one guide or theme: who, materials, where, time limit, fee, phone, source."""
-    lines = [f"**{record.name}**"]
-    sections = ["name"]
-    if isinstance(record, Theme):
-        if record.summary:
-            lines.append(record.summary)
-    elif record.eligibility:
-        lines.append(f"- 谁能办：{record.eligibility}")
-        sections.append("eligibility")
-    if record.materials:
-        lines.append("- 申请材料：")
-        lines += [f"  {i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1)]
-        sections.append("materials")
-    else:
-        lines.append("- 申请材料：" + _unstated("申请材料", record))
-    if record.locations:
-        lines.append("- 办理地点：" + "；".join(describe_location(loc).rstrip("。") for loc in record.locations))
-        sections.append("locations")
+def unstated(label: str, record: Record) -> str:
+    phone = record.consult_phone
+    contact = f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
+    return f"指南未载明{label}，{contact}。"
+
+
+def citation(record: Record, section: str) -> Citation:
+    title = record.source.title if record.source else record.name
+    return Citation(guide_id=record.id, section=section, title=title,
+                    url=record.source.url if record.source else None)
+
+
+def card(record: Record) -> Card:
+    where = "；".join(describe_location(loc).rstrip("。") for loc in record.locations[:2]) or None
+    who = "、".join(record.audience) or None
+    if isinstance(record, ServiceGuide) and record.eligibility:
+        who = (who + "：" if who else "") + _clip(record.eligibility, 60)
+    how = "、".join(record.channels) or None
+    return Card(guide_id=record.id, name=record.name, who=who, where=where, how=how,
+                materials=[describe_material(m) for m in record.materials])
+
+
+def locations_for(record: Record, region: str | None) -> list[Location]:
+    """The record's locations that serve ``region`` (all of them when no region is known)."""
+    if not region:
+        return list(record.locations)
+    kept = [loc for loc in record.locations
+            if not loc.region or loc.region.startswith(region) or region.startswith(loc.region)]
+    return kept or list(record.locations)
+
+
+def district_choices(record: Record) -> list[str]:
+    """Districts whose halls differ for this record; empty when 在哪办 does not depend on the district."""
+    regions = list(dict.fromkeys(loc.region for loc in record.locations if loc.region))
+    if len(regions) < 2 or any(not loc.region for loc in record.locations):
+        return []
+    if any(all(r.startswith(parent) for r in regions) for parent in regions):
+        return []  # a city-wide hall serves every district: no need to ask
+    return regions
+
+
+def _who(record: Record) -> list[str]:
+    lines = []
+    if record.audience:
+        lines.append("服务对象：" + "、".join(record.audience) + "。")
+    if isinstance(record, ServiceGuide):
+        lines.append(f"受理条件：{record.eligibility}" if record.eligibility else unstated("受理条件", record))
+    elif record.summary:
+        lines.append(record.summary)
+    return lines
+
+
+def _materials(record: Record) -> list[str]:
+    if not record.materials:
+        return [unstated("申请材料", record)]
+    head = "需要准备以下材料：" if isinstance(record, ServiceGuide) else "合并后的材料清单："
+    return [head, *(f"{i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1))]
+
+
+def _channels(record: Record) -> list[str]:
+    lines = []
+    if record.channels:
+        lines.append("办理方式：" + "、".join(record.channels) + "。")
     if record.online_url:
-        lines.append(f"- 网上办理：{record.online_url}")
+        lines.append(f"网上办理入口：{record.online_url}")
+    if record.visits is not None:
+        lines.append("到现场次数：0次，可全程网上办理。" if record.visits == 0 else f"到现场次数：{record.visits}次。")
+    return lines
+
+
+def _how(record: Record) -> list[str]:
+    lines = _channels(record)
+    if record.steps:
+        lines.append("办理流程：")
+        lines += [f"{i}. {step}" for i, step in enumerate(record.steps, start=1)]
+    else:
+        lines.append(unstated("办理流程", record))
+    return lines
+
+
+def _where(record: Record, region: str | None, hall: Hall | None) -> list[str]:
+    places = locations_for(record, region)
+    lines = []
+    if hall is not None:
+        here = [loc for loc in places
+                if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
+        if here:
+            lines.append(f"本大厅即可办理：{here[0].window or hall.name}。")
+    if places:
+        lines.append("办理地点：")
+        lines += [f"- {describe_location(loc)}" for loc in places]
+    elif not record.online_url:
+        lines.append(unstated("办理地点", record))
+    extra = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
+    if extra:
+        lines.append(f"{extra}。")
+    return lines + _channels(record)
+
+
+def _time(record: Record) -> list[str]:
     promised = record.time_limit_promised
     legal = record.time_limit_legal if isinstance(record, ServiceGuide) else None
-    if promised or legal:
-        lines.append("- 办理时限：" + "；".join(p for p in (f"承诺 {promised}" if promised else None,
-                                                      f"法定 {legal}" if legal else None) if p))
+    if not (promised or legal):
+        return [unstated("办理时限", record)]
+    parts = [f"承诺办结时限 {promised}" if promised else None, f"法定办结时限 {legal}" if legal else None]
+    return ["；".join(p for p in parts if p) + "。"]
+
+
+def _fee(record: Record) -> list[str]:
+    return [f"收费标准：{record.fee}" if record.fee else unstated("收费标准", record)]
+
+
+def _phone(record: Record) -> list[str]:
+    if not record.consult_phone:
+        return [f"指南未载明咨询电话，可拨打 {HOTLINE} 政务服务便民热线。"]
+    lines = [f"咨询电话：{record.consult_phone}。"]
+    complaint = record.complaint_phone if isinstance(record, ServiceGuide) else None
+    if complaint:
+        lines.append(f"监督投诉电话：{complaint}。")
+    return lines
+
+
+def _result(record: Record) -> list[str]:
+    if isinstance(record, Theme):
+        return ["办理结果：" + "；".join(record.outcomes) + "。"] if record.outcomes else [unstated("办理结果", record)]
+    lines = [f"办理结果：{record.result}" if record.result else unstated("办理结果", record)]
+    if record.delivery:
+        lines.append("结果送达：" + "、".join(record.delivery) + "。")
+    return lines
+
+
+def _items(theme: Theme, names: dict[str, str]) -> list[str]:
+    lines = ["包含以下事项（按办理顺序）："]
+    lines += [f"{i}. {names.get(item, item)}" for i, item in enumerate(theme.items, start=1)]
+    return lines
+
+
+def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
+    """Plain, short, speakable: no URLs, no markdown, under MAX_SPEECH characters."""
+    facet = facets[0] if facets else None
+    name = record.name
+    if facet == "materials" and record.materials:
+        first = "、".join(m.name for m in record.materials[:3])
+        more = f"等{len(record.materials)}项材料" if len(record.materials) > 3 else ""
+        text = f"办理{name}，需要准备{first}{more}，详情请看屏幕。"
+    elif facet == "where" and locations_for(record, region):
+        place = locations_for(record, region)[0]
+        text = f"{name}可到{place.name or place.address}{place.window or ''}办理，详情请看屏幕。"
+    elif facet == "time" and (record.time_limit_promised):
+        text = f"{name}的承诺办结时限是{record.time_limit_promised}。"
+    elif facet == "fee" and record.fee:
+        text = f"{name}的收费标准：{record.fee}"
+    elif facet == "phone" and record.consult_phone:
+        text = f"{name}的咨询电话是{record.consult_phone}。"
     else:
-        lines.append("- 办理时限：" + _unstated("办理时限", record))
-    lines.append("- 收费标准：" + (record.fee or _unstated("收费标准", record)))
-    if record.consult_phone:
-        lines.append(f"- 咨询电话：{record.consult_phone}")
-    sections += ["time_fee", "contact"]
-    source = citation(record, "overview")
-    lines.append("")
-    lines.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
-    speech = f"为您找到“{record.name}”的办事指南，详细材料和地点请看屏幕。"
-    return Answer(text="\n".join(lines), speech=_clip(speech, MAX_SPEECH), decision="answer",
-                  cards=[card(record)], citations=[citation(record, s) for s in dict.fromkeys(sections)],
-                  confidence=confidence)
+        text = f"为您找到{name}的办事指南，详细内容请看屏幕。"
+    return _clip(text.replace("(", "（").replace(")", "）"), MAX_SPEECH)
 
 
-def compose_refusal(suggestions: list[str]) -> Answer:
-    text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项的谁能办、在哪办、如何办，"
+def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
+                   item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
+                   confidence: float = 0.0) -> Answer:
+    """The answer to ``facets`` (an overview when empty) from one guide or theme.
+
+    ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
+    quoted as they are, under their own heading and citation.
+    """
+    asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
+    if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
+        asked = ["materials", "how"]
+    blocks: list[str] = [f"关于**{record.name}**："]
+    sections = ["name"]
+    if isinstance(record, Theme):
+        blocks += _items(record, item_names or {})
+        sections.append("items")
+    builders = {"who": _who, "materials": _materials, "how": _how, "time": _time, "fee": _fee,
+                "phone": _phone, "result": _result}
+    for facet in asked:
+        lines = _where(record, region, hall) if facet == "where" else builders[facet](record)
+        if len(asked) > 1 or not facets:
+            blocks.append(f"**{FACET_LABELS[facet]}**")
+        blocks += lines
+        sections.append(FACET_SECTIONS[facet])
+    quoted = [c for c in related if c.record_id == record.id]
+    if quoted:
+        blocks.append("**相关说明**")
+        blocks += [_quote(c) for c in quoted]
+        sections += [c.section for c in quoted]
+    if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
+        blocks.append(f"提示：本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
+    source = citation(record, "name")
+    blocks.append("")
+    blocks.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
+    unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
+    chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
+    return Answer(
+        text="\n".join(blocks),
+        speech=_speech(record, facets, region),
+        decision="answer",
+        cards=[card(record)],
+        citations=[*(citation(record, s) for s in dict.fromkeys(sections)),
+                   *(_item_citation(i, item_names or {}) for i in (record.items if isinstance(record, Theme) else []))],
+        suggestions=[chips[f] for f in unasked][:3],
+        confidence=confidence,
+    )
+
+
+def _quote(chunk: Chunk) -> str:
+    prefix = f"【{chunk.name}】"
+    body = chunk.text[len(prefix):] if chunk.text.startswith(prefix) else chunk.text
+    return f"- {body}"
+
+
+def _item_citation(item_id: str, names: dict[str, str]) -> Citation:
+    return Citation(guide_id=item_id, section="name", title=names.get(item_id, item_id))
+
+
+def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answer:
+    """Ask which of several close guides is meant; the options are the suggestions."""
+    labels = [_option_label(r, options) for r in options]
+    numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
+    text = "\n".join(["您想办理的是哪一项？请回复序号或名称：", *numbered])
+    speech = _clip("请问您要办理的是：" + "，还是".join(labels) + "？", MAX_SPEECH)
+    return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
+                  citations=[citation(r, "name") for r in options], confidence=confidence)
+
+
+def _option_label(record: Record, options: Sequence[Record]) -> str:
+    same = [o for o in options if o.name == record.name]
+    if len(same) > 1:  # the same item at two levels: tell them apart by region and department
+        where = record.region or ""
+        return f"{record.name}（{where}{'，' + record.department if record.department else ''}）" \
+            if isinstance(record, ServiceGuide) else f"{record.name}（{where}）"
+    return record.name
+
+
+def compose_district_question(record: Record, districts: Sequence[str]) -> Answer:
+    prefix = _common_prefix(districts)
+    short = [d[len(prefix):] or d for d in districts]
+    text = f"**{record.name}**按所在区办理，各区地点不同。请问您在哪个区？" + "、".join(short)
+    return Answer(text=text, speech=_clip(f"{record.name}按区办理，请问您在{'还是'.join(short)}？", MAX_SPEECH),
+                  decision="clarify", suggestions=short, citations=[citation(record, "locations")],
+                  cards=[card(record)])
+
+
+def _common_prefix(values: Sequence[str]) -> str:
+    prefix = values[0] if values else ""
+    for value in values[1:]:
+        while not value.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
+
+
+def compose_refusal(suggestions: Sequence[str] = ()) -> Answer:
+    text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项谁能办、在哪办、如何办，"
             f"您可以换个说法再问，或拨打 {HOTLINE} 政务服务便民热线，也可以转人工服务。")
     return Answer(text=text, speech="抱歉，我没有找到相关的办事指南，您可以换个说法，或转人工服务。",
-                  decision="refuse", suggestions=suggestions)
+                  decision="refuse", suggestions=[*suggestions, "转人工"])
+
+
+def compose_handoff(reason: str) -> Answer:
+    text = ("好的，为您转人工服务。" if reason != "repeated_failure"
+            else "抱歉，我没能理解您的问题，为您转人工服务。")
+    text += f"如暂时无人接待，您也可以拨打 {HOTLINE} 政务服务便民热线。"
+    return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="handoff", handoff_reason=reason)

@@ -250,6 +250,22 @@ class HybridSearch:
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
         return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started)
 
+    def best_chunks(self, question: str, record_id: str, *, skip: tuple[str, ...] = (), n: int = 2) -> list[Chunk]:
+        """The record's chunks that share the most with the question (BM25), best first."""
+        query = normalise_query(question, self.synonyms)
+        positions = [p for p in self._record_chunks.get(record_id, []) if self.chunks[p].section not in skip]
+        if not positions:
+            return []
+        # Every chunk starts with the record's name, so the name's own terms tell nothing here.
+        name = self.chunks[positions[0]].name
+        tokens = [t for t in self.tokenizer.tokens(query.search_text) if t[0] != "@" and t.lstrip("#") not in name]
+        if not tokens:
+            return []
+        scores = self.bm25.scores(tokens)[positions]
+        ranked = sorted(zip(scores.tolist(), positions, strict=True), reverse=True)
+        best = ranked[0][0]
+        return [self.chunks[p] for score, p in ranked[:n] if score > 0 and score >= 0.6 * best]
+
     def _fuse(self, lexical: np.ndarray, lex_top: list[int], dense: dict[int, tuple[float, int]],
               dense_top: list[int]) -> dict[int, float]:
         config = self.config

@@ -1,31 +1,281 @@
-"""The assistant: question in, a grounded answer or a polite refusal out."""
+"""The assistant: a question and the dialogue state in; an answer, a clarifying question, a refusal
+or a handoff out.
+
+The turn goes through stages that each take and return a :class:`TurnState`: understand (normalise,
+facets, district, handoff cues) → resolve (dialogue state and retrieval: which guide?) → decide →
+compose. :mod:`assistant.chain` strings the same stages together as a LangChain runnable.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass, field
 
 from assistant.answer import Answer
-from assistant.compose import compose_overview, compose_refusal
-from assistant.retriever import Filters, HybridSearch
+from assistant.compose import (
+    FACET_SECTIONS,
+    compose_answer,
+    compose_clarify,
+    compose_district_question,
+    compose_handoff,
+    compose_refusal,
+    district_choices,
+)
+from assistant.intent import CUES, Facet, asks_for_bundle, detect_facets, wants_human
+from assistant.query import normalise_query
+from assistant.retriever import Filters, HybridSearch, Retrieval
+from assistant.session import Session, pick_option
+from knowledge.schema import Hall, ServiceGuide, Theme
 
 logger = logging.getLogger(__name__)
 
+_GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她要想请怎样如何什哪里儿"
+                           "个些这那还就都也有没能可办理申请咋弄整去带")
+CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the question must tell apart
+CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
+MAX_OPTIONS = 4
+FAILURES_BEFORE_HANDOFF = 2
+_FILLER = re.compile(
+    r"[那这就还也都呢吗呀啊吧嘛哦噢的了要得请问我你您们想个些是在去到和跟对"
+    r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
+)
+
+
+@dataclass
+class TurnState:
+    question: str
+    session: Session
+    hall: Hall | None = None
+    text: str = ""  # normalised question
+    facets: list[Facet] = field(default_factory=list)
+    handoff_reason: str | None = None
+    retrieval: Retrieval | None = None
+    record: ServiceGuide | Theme | None = None
+    options: list[ServiceGuide | Theme] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    answer: Answer | None = None
+
 
 class Assistant:
+    """Holds the search and the knowledge it answers from; one per process, shared by sessions."""
+
     def __init__(self, search: HybridSearch) -> None:
         self.search = search
+        self.index = search.index
+        self.halls = {h.id: h for h in self.index.halls()}
+        records = self.index.records()
+        self.names = {r.id: r.name for r in records}
+        self.region_names = _region_names(
+            [loc.region for r in records for loc in r.locations if loc.region]
+            + [h.region for h in self.halls.values() if h.region])
 
-    def ask(self, question: str, *, region: str | None = None) -> Answer:
-        question = question.strip()
-        if not question:
-            return compose_refusal([])
-        result = self.search.search(question, k=5, filters=Filters(region=region))
-        others = [h.name for h in result.hits[:3]]
-        if not result.hits or result.confidence < self.search.calibration.refuse_below:
-            logger.info("refused: confidence %.2f", result.confidence)
-            return compose_refusal(others)
-        record = self.search.index.record(result.hits[0].record_id)
-        if record is None:  # the index changed under us; never answer from a stale chunk
-            return compose_refusal(others)
-        answer = compose_overview(record, result.confidence)
-        return answer.model_copy(update={"suggestions": others[1:]})
+    # -- the stages -----------------------------------------------------------------------------
+    def understand(self, state: TurnState) -> TurnState:
+        text = normalise_query(state.question, self.search.synonyms).text
+        state.text = text
+        state.facets = detect_facets(text)
+        if wants_human(text.replace("投诉电话", "").replace("投诉举报电话", "")):
+            state.handoff_reason = "complaint" if any(w in text for w in ("投诉", "态度", "不满意")) else "requested"
+        for name, region in self.region_names.items():
+            if name in text:
+                state.session.region = region
+                break
+        if state.session.region is None and state.hall is not None:
+            state.session.region = state.hall.region  # a kiosk knows where it stands
+        return state
+
+    def resolve(self, state: TurnState) -> TurnState:
+        """Find the guide: a picked option, the guide under discussion, or a new search."""
+        session = state.session
+        if state.handoff_reason:
+            return state
+        if session.region_options and session.record_id and session.region:
+            state.record = self.index.record(session.record_id)  # the district answer to our question
+            state.facets = state.facets or session.facets
+            return state
+        if session.options:
+            picked = pick_option(state.text, [self.names.get(i, i) for i in session.options])
+            if picked is not None:
+                state.record = self.index.record(session.options[picked])
+                state.facets = state.facets or session.facets
+                state.confidence = 1.0
+                return state
+        filters = Filters(region=session.region)
+        result = self.search.search(state.question, k=MAX_OPTIONS + 1, filters=filters)
+        state.retrieval = result
+        threshold = self.search.calibration.refuse_below
+        current = self.index.record(session.record_id) if session.record_id else None
+        if current is not None and self._is_follow_up(state, result, current.id, threshold):
+            state.record = current
+            state.facets = state.facets or session.facets
+            state.confidence = max(result.confidence, threshold)
+            return state
+        if result.confidence < threshold and current is None and session.last_user_question():
+            # "我是个体户呢" after "开店要办什么": search the two turns together.
+            combined = self.search.search(f"{session.last_user_question()} {state.question}", k=MAX_OPTIONS + 1,
+                                          filters=filters)
+            if combined.confidence >= threshold:
+                result = combined
+                state.retrieval = combined
+        if result.confidence < threshold or not result.hits:
+            return state
+        state.confidence = result.confidence
+        close = [h for h in result.hits[:MAX_OPTIONS]
+                 if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
+        records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
+        if records:  # a theme and its own items are not alternatives: the bundle when asked for, else the item
+            wanted = Theme if asks_for_bundle(state.text) else ServiceGuide
+            first = next((r for r in records if isinstance(r, wanted) and
+                          any(_bundled(r, o) for o in records if o is not r)), records[0])
+            records = [first, *(r for r in records if r is not first and not _bundled(first, r))]
+        if len(records) > 1:
+            clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
+            if clearly_ahead or _singles_out(result.query.search_text, records):
+                state.record = records[0]
+            else:
+                state.options = records
+        elif records:
+            state.record = records[0]
+        return state
+
+    def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
+        """A question about the guide under discussion: nothing left once facet words are taken away,
+        or a search whose best guide is the one under discussion."""
+        residue = state.text
+        for cues in CUES.values():
+            for cue in cues:
+                residue = residue.replace(cue, "")
+        for name in self.region_names:
+            residue = residue.replace(name, "")
+        residue = _FILLER.sub("", residue)
+        if len(residue) <= 2:
+            return True
+        if not result.hits:
+            return bool(state.facets)
+        # A facet question ("实体卡多久拿到") that points nowhere else confidently is about the current guide,
+        # and so is one whose search keeps the current guide close to the top.
+        current = next((h for h in result.hits if h.record_id == current_id), None)
+        if current is not None and current.score >= CLARIFY_RATIO * result.hits[0].score:
+            return True
+        return bool(state.facets) and result.confidence < threshold
+
+    def decide(self, state: TurnState) -> TurnState:
+        session = state.session
+        if state.handoff_reason:
+            state.answer = compose_handoff(state.handoff_reason)
+        elif state.options:
+            state.answer = compose_clarify(state.options, state.confidence)
+        elif state.record is not None:
+            districts = district_choices(state.record)
+            if "where" in state.facets and districts and not session.region and \
+                    not _names_a_location(state.text, state.record):
+                state.districts = districts
+                state.answer = compose_district_question(state.record, districts)
+        else:
+            session.failures += 1
+            if session.failures >= FAILURES_BEFORE_HANDOFF:
+                state.answer = compose_handoff("repeated_failure")
+            else:
+                names = [h.name for h in state.retrieval.hits[:2]] if state.retrieval else []
+                state.answer = compose_refusal(names)
+        return state
+
+    def compose(self, state: TurnState) -> TurnState:
+        if state.answer is None and state.record is not None:
+            shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
+            related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
+            state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
+                                          item_names=self.names, related=related, confidence=state.confidence)
+        assert state.answer is not None
+        self._update_session(state)
+        return state
+
+    def _update_session(self, state: TurnState) -> None:
+        session = state.session
+        answer = state.answer
+        assert answer is not None
+        session.remember("user", state.question)
+        session.remember("assistant", answer.text)
+        session.options = [r.id for r in state.options] if answer.decision == "clarify" and state.options else []
+        session.region_options = state.districts
+        if state.record is not None:
+            session.record_id = state.record.id
+        if state.facets:
+            session.facets = state.facets
+        if answer.decision in ("answer", "clarify") or answer.decision == "handoff":
+            session.failures = 0
+
+    # -- the whole turn ---------------------------------------------------------------------------
+    def run_turn(self, question: str, session: Session | None = None, *, hall_id: str | None = None) -> TurnState:
+        """One turn through every stage; ``session`` (updated in place) carries the dialogue state."""
+        session = session if session is not None else Session()
+        hall = self.halls.get(hall_id) if hall_id else None
+        state = TurnState(question=question.strip(), session=session, hall=hall)
+        if not state.question:
+            state.answer = compose_refusal()
+            return state
+        for stage in (self.understand, self.resolve, self.decide, self.compose):
+            state = stage(state)
+        assert state.answer is not None
+        logger.info("turn decided %s (record %s, confidence %.2f)", state.answer.decision,
+                    state.record.id if state.record else None, state.confidence)
+        return state
+
+    def ask(self, question: str, session: Session | None = None, *, hall_id: str | None = None) -> Answer:
+        """Answer one turn (see :meth:`run_turn`)."""
+        answer = self.run_turn(question, session, hall_id=hall_id).answer
+        assert answer is not None
+        return answer
+
+    def sources(self, answer: Answer) -> str:
+        """The text of every record an answer cites (and the halls), for the grounding check."""
+        from assistant.grounding import source_text
+
+        records = [r for r in (self.index.record(i) for i in dict.fromkeys(c.guide_id for c in answer.citations)) if r]
+        return source_text(records, self.halls.values())
+
+
+def _bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
+    return (isinstance(first, Theme) and other.id in first.items) or \
+        (isinstance(other, Theme) and first.id in other.items)
+
+
+def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
+    """The question names one of the record's places ("妇幼保健院"), so the district does not matter."""
+    for location in record.locations:
+        name = location.name or ""
+        if any(name[i : i + 4] in text for i in range(max(0, len(name) - 3))):
+            return True
+    return False
+
+
+def _singles_out(text: str, records: list[ServiceGuide | Theme]) -> bool:
+    """Does the question name something of the first candidate that the other candidates lack?
+
+    A character pair of its name or aliases ("补领", "个体", "退休") that the others do not have; a
+    question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
+    """
+    def pairs(record: ServiceGuide | Theme) -> set[str]:
+        words = [record.name, *record.aliases]
+        return {w[i : i + 2] for w in words for i in range(len(w) - 1)
+                if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
+
+    others = set().union(*(pairs(r) for r in records[1:]))
+    return any(pair in text for pair in pairs(records[0]) - others)
+
+
+def _region_names(regions: list[str]) -> dict[str, str]:
+    """Short names a citizen uses ("明湖区", "明湖") → the full region ("示例市明湖区")."""
+    unique = sorted(set(regions), key=len)
+    names: dict[str, str] = {}
+    for region in unique:
+        parents = [p for p in unique if p != region and region.startswith(p)]
+        short = region[len(max(parents, key=len)):] if parents else region
+        if len(short) >= 2:
+            names.setdefault(short, region)
+            if short[-1] in "区县市镇" and len(short) >= 3:
+                names.setdefault(short[:-1], region)
+    return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+

@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.build import build_search
 from assistant.retriever import HybridSearch, RetrievalConfig
+from assistant.service import Assistant
 from evals.cases import load_cases
 from evals.report import render_markdown, render_table
 from evals.runner import retrieval_scorer, run_cases, summarise
@@ -25,13 +26,14 @@ ABLATIONS = {
 }
 
 
-def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_progress: bool) -> dict[str, Any]:
+def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_progress: bool,
+             assistant: Assistant | None = None) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         if show_progress and (done == total or done % 50 == 0):
             print(f"  {done}/{total} cases", file=sys.stderr)
 
     started = time.perf_counter()
-    outcomes = run_cases(cases, search, [retrieval_scorer(search.calibration.refuse_below)], progress)
+    outcomes = run_cases(cases, search, [retrieval_scorer(search.calibration.refuse_below)], progress, assistant)
     config = {"embedder": search.index.embedder.identity, "data_dir": str(settings.data_dir),
               "calibration": search.calibration.__dict__, "retrieval": search.config.as_dict()}
     report = summarise(outcomes, config)
@@ -42,14 +44,19 @@ def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_pr
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args.cases)
     base = build_search(settings, RetrievalConfig(mode=args.mode, fusion=args.fusion))
-    report = evaluate(base, cases, settings, not args.json)
+    assistant = None if args.retrieval_only else Assistant(base)
+    report = evaluate(base, cases, settings, not args.json, assistant)
     report["cases_files"] = [str(p) for p in args.cases]
     if args.ablation:
         report["ablation"] = {}
         for name, change in ABLATIONS.items():
             variant = base.with_config(replace(base.config, **change))
             result = evaluate(variant, cases, settings, False)
-            report["ablation"][name] = {"metrics": result["metrics"]["all"], "latency_ms": result["latency_ms"]}
+            report["ablation"][name] = {
+                "metrics": result["metrics"]["all"], "latency_ms": result["latency_ms"],
+                "by_tag": {tag: result["metrics"][tag] for tag in ("expect-answer", "expect-refuse", "vague")
+                           if tag in result["metrics"]},
+            }
     report["memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.report:
         text = render_markdown(report) if args.report.suffix == ".md" else json.dumps(report, ensure_ascii=False,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused"]
+COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
+           "unsupported"]
 
 
 def _row(name: str, metrics: dict[str, Any]) -> str:
@@ -24,6 +25,11 @@ def render_table(report: dict[str, Any]) -> str:
     latency = report["latency_ms"]
     lines.append(f"latency (retrieval): p50 {latency['p50']} ms, p95 {latency['p95']} ms; "
                  f"peak memory {report.get('memory_mb', '?')} MB")
+    if "answer_latency_ms" in report:
+        answer = report["answer_latency_ms"]
+        lines.append(f"latency (full answer): p50 {answer['p50']} ms, p95 {answer['p95']} ms; "
+                     f"unsupported statements: {report['unsupported_total']}; "
+                     f"{len(report['answer_failures'])} answer failures")
     if "ablation" in report:
         lines.append("")
         lines.append("ablation:")
@@ -39,6 +45,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     latency = report["latency_ms"]
     lines += [f"Retrieval latency: p50 {latency['p50']} ms, p95 {latency['p95']} ms, max {latency['max']} ms. "
               f"Peak memory (RSS) of the eval process: {report.get('memory_mb', '?')} MB.", ""]
+    if "answer_latency_ms" in report:
+        answer = report["answer_latency_ms"]
+        lines += [f"Full answer latency: p50 {answer['p50']} ms, p95 {answer['p95']} ms. "
+                  f"Unsupported statements: {report['unsupported_total']}.", ""]
     if "ablation" in report:
         lines += ["## Ablation", "", "| variant | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
         lines += [_row(name, r["metrics"]) for name, r in report["ablation"].items()]
@@ -48,4 +58,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     for failure in report["failures"]:
         lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expected']}, "
                      f"got {'; '.join(failure['got']) or 'nothing'} (confidence {failure['confidence']})")
+    if "answer_failures" in report:
+        lines += ["", f"## Answer failures ({len(report['answer_failures'])})", ""]
+        for failure in report["answer_failures"]:
+            lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expect']} "
+                         f"{failure['expected']}, got {failure['decision']} {failure['cited']}; "
+                         f"missing {failure['missing_facts']}; unsupported {failure['unsupported']}")
     return "\n".join(lines) + "\n"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.retriever import HybridSearch, Retrieval
+from assistant.service import Assistant
+from evals.answers import AnswerOutcome, answer_case
 from evals.cases import EvalCase
 from evals.metrics import hit_at, mean, percentile, reciprocal_rank
 
@@ -22,6 +24,7 @@ class Outcome:
     retrieval: Retrieval
     ranked: list[str]
     metrics: dict[str, float] = field(default_factory=dict)
+    answer: AnswerOutcome | None = None
 
 
 Scorer = Callable[[EvalCase, Outcome], dict[str, float]]
@@ -52,7 +55,9 @@ def _question_with_history(case: EvalCase) -> str:
 
 
 def run_cases(cases: Sequence[EvalCase], search: HybridSearch, scorers: Sequence[Scorer],
-              progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+              progress: Callable[[int, int], None] | None = None,
+              assistant: Assistant | None = None) -> list[Outcome]:
+    """Retrieval for every case; with ``assistant``, the full answer too (history replayed first)."""
     from assistant.retriever import Filters
 
     outcomes = []
@@ -61,6 +66,9 @@ def run_cases(cases: Sequence[EvalCase], search: HybridSearch, scorers: Sequence
         outcome = Outcome(case, retrieval, [h.record_id for h in retrieval.hits])
         for scorer in scorers:
             outcome.metrics.update(scorer(case, outcome))
+        if assistant is not None:
+            outcome.answer = answer_case(case, assistant)
+            outcome.metrics.update(outcome.answer.metrics)
         outcomes.append(outcome)
         if progress:
             progress(number, len(cases))
@@ -87,10 +95,30 @@ def summarise(outcomes: Sequence[Outcome], config: dict[str, Any]) -> dict[str, 
         for o in outcomes
         if o.metrics.get("hit@1") == 0.0 or o.metrics.get("refused") == 0.0
     ]
-    return {
+    report = {
         "config": config,
         "metrics": by_tag,
-        "latency_ms": {"p50": round(percentile(latencies, 50), 1), "p95": round(percentile(latencies, 95), 1),
-                       "max": round(max(latencies, default=0.0), 1)},
+        "latency_ms": _latency(latencies),
         "failures": failures,
     }
+    answered = [o for o in outcomes if o.answer is not None]
+    if answered:
+        report["answer_latency_ms"] = _latency([o.answer.seconds * 1000 for o in answered if o.answer])
+        report["unsupported_total"] = int(sum(o.metrics.get("unsupported", 0) for o in answered))
+        report["answer_failures"] = [
+            {"id": o.case.id, "question": o.case.question, "expect": o.case.expect,
+             "expected": o.case.expected_ids, "facts": o.case.expected_facts,
+             "decision": o.answer.answer.decision,
+             "cited": [c.guide_id for c in o.answer.answer.citations][:1],
+             "missing_facts": [f for f in o.case.expected_facts if f not in o.answer.answer.text],
+             "unsupported": o.answer.unsupported}
+            for o in answered if o.answer and (
+                o.metrics.get("decision") == 0.0 or o.metrics.get("facts", 1.0) < 1.0
+                or o.metrics.get("citation") == 0.0 or o.answer.unsupported)
+        ]
+    return report
+
+
+def _latency(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
+            "max": round(max(values, default=0.0), 1)}

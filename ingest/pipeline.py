@@ -115,6 +115,8 @@ class Ingestor:
         states = self.index.record_states()
         batch: dict[str, tuple[ServiceGuide | Theme, str]] = {}
         for loaded in loaded_sources:
+            if loaded.pack is not None:
+                self.index.put_pack(loaded.pack)  # its halls: kiosk answers name the hall they stand in
             report.rejected.extend(loaded.rejects)
             records, rejects = _normalised(loaded)
             report.rejected.extend(rejects)

@@ -20,7 +20,7 @@ import numpy as np
 from knowledge.embedders.base import Embedder
 from knowledge.errors import IndexMismatchError
 from knowledge.records import Chunk
-from knowledge.schema import ServiceGuide, Theme
+from knowledge.schema import Hall, Pack, ServiceGuide, Theme
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class KnowledgeIndex:
         if any(c.name == self.collection_name for c in client.list_collections()):
             client.delete_collection(self.collection_name)
         self._collection = None
-        self._db.executescript("DELETE FROM meta; DELETE FROM records; DELETE FROM chunks;")
+        self._db.executescript("DELETE FROM meta; DELETE FROM records; DELETE FROM chunks;")  # packs are in meta
         self._db.commit()
 
     # -- records ----------------------------------------------------------------------------
@@ -158,6 +158,16 @@ class KnowledgeIndex:
         for kind, body in self._db.execute("SELECT type, body FROM records ORDER BY id"):
             out.append(Theme.model_validate_json(body) if kind == "theme" else ServiceGuide.model_validate_json(body))
         return out
+
+    def put_pack(self, pack: Pack) -> None:
+        self.set_meta(f"pack:{pack.name}", pack.model_dump_json())
+
+    def packs(self) -> list[Pack]:
+        rows = self._db.execute("SELECT value FROM meta WHERE key LIKE 'pack:%' ORDER BY key")
+        return [Pack.model_validate_json(r[0]) for r in rows]
+
+    def halls(self) -> list[Hall]:
+        return [hall for pack in self.packs() for hall in pack.halls]
 
     def chunk_ids(self, record_id: str) -> set[str]:
         rows = self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record_id,))

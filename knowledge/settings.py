@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     collection: str = "banshi-knowledge"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a `chroma run` server
     synonyms: Path | None = None  # extra colloquial → standard term rules, added to the bundled ones
+    llm_base_url: str | None = None  # an OpenAI-compatible endpoint; unset = grounded templates only
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 20.0
+    llm_max_tokens: int = 600
     host: str = "127.0.0.1"
     port: int = 7860
 

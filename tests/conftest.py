@@ -76,3 +76,17 @@ def search(fixture_index):  # type: ignore[no-untyped-def]
     from assistant.retriever import HybridSearch
 
     return HybridSearch(fixture_index, load_synonyms())
+
+
+@pytest.fixture(scope="session")
+def demo_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    """The bundled demo pack, ingested once per test session, behind a real Assistant."""
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from assistant.service import Assistant
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex(tmp_path_factory.mktemp("demo-data"), embedder)
+    Ingestor(index).run([load_source(DEMO_PACK)])
+    return Assistant(HybridSearch(index, load_synonyms()))

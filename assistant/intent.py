@@ -1,0 +1,58 @@
+"""Which facets a question asks for: 谁能办, 在哪办, 如何办, 材料, 时限, 收费, 电话, 结果 — or an overview.
+
+Keyword cues, checked on the normalised question (简体, lower case). Several facets at once are
+normal ("在哪办要带什么"). No cue means an overview.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Facet = Literal["who", "where", "how", "materials", "time", "fee", "phone", "result"]
+FACET_ORDER: tuple[Facet, ...] = ("who", "materials", "how", "where", "time", "fee", "result", "phone")
+FACET_LABELS: dict[Facet, str] = {
+    "who": "谁能办", "where": "在哪办", "how": "如何办", "materials": "申请材料",
+    "time": "办理时限", "fee": "收费标准", "phone": "咨询电话", "result": "办理结果",
+}
+
+CUES: dict[Facet, tuple[str, ...]] = {
+    "who": ("谁能", "谁可以", "条件", "资格", "能不能办", "能办吗", "可以办吗", "能不能申请", "能申请吗", "符合",
+            "够不够", "有没有资格", "我能", "能领吗", "能不能领", "可以领吗", "能不能上", "能上吗", "要求"),
+    "where": ("在哪", "哪里", "哪儿", "去哪", "地址", "窗口", "几楼", "地点", "边度", "喺边", "网上办", "网上能",
+              "线上", "在线", "网办", "能不能网上", "几点", "上班时间", "办公时间", "开门", "周末", "星期六", "周六",
+              "哪个部门", "找哪", "找谁", "到哪", "哪个区", "自助机", "跑一趟", "要跑", "跑几次", "去现场"),
+    "how": ("怎么办", "如何办", "流程", "步骤", "怎么申请", "如何申请", "咋办", "咋整", "点样", "怎么弄", "怎么搞",
+            "手续", "程序", "办法", "怎么操作", "怎么走", "怎么处理"),
+    "materials": ("材料", "带什么", "带啥", "带哪些", "准备什么", "准备啥", "准备哪些", "要什么证", "资料", "证件",
+                  "拿什么", "带咩", "要带", "提交什么", "复印件", "原件", "照片"),
+    "time": ("多久", "几天", "时限", "多长时间", "多少天", "什么时候能", "几时", "几耐", "要等", "办结", "当天",
+             "马上能", "工作日"),
+    "fee": ("收费", "多少钱", "费用", "要钱", "免费", "几多钱", "花钱", "交钱", "收钱", "钱吗", "工本费", "给钱"),
+    "phone": ("电话", "咨询", "联系", "热线", "号码"),
+    "result": ("拿到什么", "办理结果", "发什么", "领什么证", "出什么", "结果"),
+}
+
+
+def detect_facets(text: str) -> list[Facet]:
+    """Facets asked for, in the order an answer presents them; empty means an overview."""
+    found = {facet for facet, cues in CUES.items() if any(cue in text for cue in cues)}
+    return [facet for facet in FACET_ORDER if facet in found]
+
+
+HANDOFF_CUES = ("人工", "转人", "找真人", "要真人", "转真人", "客服", "工作人员", "找人", "找个人", "叫人", "有没有人",
+                "投诉", "举报你们", "态度差", "态度不好", "不满意", "听不懂", "答非所问", "没用", "不想跟机器",
+                "看不懂这个机器")
+
+
+def wants_human(text: str) -> bool:
+    """The citizen asks for a person or complains about the service."""
+    return any(cue in text for cue in HANDOFF_CUES)
+
+
+BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", "一次性", "一件事", "顺便", "一并", "联办", "一站式",
+               "哪些手续", "哪些证", "都要办", "都要整", "要跑哪些", "跑哪些", "好几个地方", "一个个跑", "分别去")
+
+
+def asks_for_bundle(text: str) -> bool:
+    """The citizen wants several items done together: a one-thing theme answers, not one guide."""
+    return any(cue in text for cue in BUNDLE_CUES)

@@ -1,0 +1,65 @@
+"""Dialogue state: which guide "it" is, the options just offered, the district, failed turns.
+
+A plain pydantic record, so a channel can keep it in memory or store it as JSON in a database.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.intent import Facet
+
+MAX_TURNS = 20
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Session(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    channel: str = "web"
+    record_id: str | None = None  # the guide or theme the conversation is about
+    options: list[str] = []  # record ids offered in the last clarifying question
+    region_options: list[str] = []  # districts offered in the last clarifying question
+    region: str | None = None
+    facets: list[Facet] = []  # what the last question asked for
+    failures: int = 0  # consecutive turns the assistant could not help with
+    turns: list[Turn] = []
+
+    def remember(self, role: Literal["user", "assistant"], content: str) -> None:
+        self.turns = [*self.turns, Turn(role=role, content=content)][-MAX_TURNS:]
+
+    def last_user_question(self) -> str | None:
+        earlier = [t.content for t in self.turns if t.role == "user"]
+        return earlier[-1] if earlier else None
+
+
+_ORDINALS = {"一": 0, "1": 0, "头": 0, "二": 1, "两": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3}
+_PICK = re.compile(r"第\s*([一二两三四1-4])\s*(个|项|种|条)?|^\s*([1-4])\s*[.、)）]?\s*$")
+
+
+def pick_option(text: str, names: list[str]) -> int | None:
+    """Which offered option the citizen picked: "第二个", "2", "补领的那个", "换证"; None if unclear."""
+    match = _PICK.search(text)
+    if match:
+        index = _ORDINALS[match.group(1) or match.group(3)]
+        return index if index < len(names) else None
+    if any(cue in text for cue in ("最后一个", "最后那个")) and names:
+        return len(names) - 1
+    # A distinctive part of one option's name that the others lack ("补领", "个体户", "异地").
+    scored = []
+    for index, name in enumerate(names):
+        others = "".join(n for i, n in enumerate(names) if i != index)
+        parts = {name[i : i + 2] for i in range(len(name) - 1)}
+        distinctive = [p for p in parts if p in text and p not in others]
+        scored.append((len(distinctive), index))
+    scored.sort(reverse=True)
+    if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None

@@ -1,0 +1,56 @@
+"""Answer metrics: replay each case's history through the assistant, then score the final answer.
+
+decision (answer/clarify/refuse/handoff as expected), facts (share of expected_facts in the text),
+citation (the first cited guide is an expected one) and unsupported (sentences with a fact that no
+cited source contains; must be 0 for the grounded composer).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from assistant.answer import Answer
+from assistant.grounding import unsupported_statements
+from assistant.service import Assistant
+from assistant.session import Session
+from evals.cases import EvalCase
+from knowledge.text import normalise_text
+
+
+@dataclass
+class AnswerOutcome:
+    answer: Answer
+    seconds: float
+    metrics: dict[str, float]
+    unsupported: list[str]
+
+
+def _position(text: str, name: str) -> int:
+    found = text.find(name)
+    if found < 0:  # the list may shorten names: look for the part after the shared stem
+        found = next((text.find(name[i:]) for i in range(1, len(name) - 1) if text.find(name[i:]) >= 0), -1)
+    return found if found >= 0 else len(text)
+
+
+def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
+    session = Session(channel=case.channel, region=case.region)
+    for turn in case.history:
+        if turn.role == "user":
+            assistant.ask(turn.content, session)
+        elif session.options:
+            # The citizen saw the case's own list of options: number ours the way it numbered them.
+            shown = turn.content
+            session.options = sorted(session.options, key=lambda i: _position(shown, assistant.names.get(i, i)))
+    started = time.perf_counter()
+    answer = assistant.ask(case.question, session)
+    seconds = time.perf_counter() - started
+    unsupported = unsupported_statements(answer.text, assistant.sources(answer)) if answer.citations else []
+    metrics = {"decision": 1.0 if answer.decision == case.expect else 0.0, "unsupported": float(len(unsupported))}
+    if case.expect == "answer" and case.expected_facts:
+        text = normalise_text(answer.text)
+        found = [f for f in case.expected_facts if normalise_text(f) in text]
+        metrics["facts"] = len(found) / len(case.expected_facts)
+    if answer.decision == "answer" and case.expected_ids and answer.citations:
+        metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0
+    return AnswerOutcome(answer, seconds, metrics, unsupported)

@@ -1,0 +1,122 @@
+"""Grounded answers, clarifying questions, refusals and handoffs over the bundled demo pack."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.chain import build_chain
+from assistant.grounding import unsupported_statements
+from assistant.intent import detect_facets, wants_human
+from assistant.session import Session, pick_option
+
+
+def test_facets() -> None:
+    assert detect_facets("在哪办要带什么") == ["materials", "where"]
+    assert detect_facets("居住证") == []
+    assert detect_facets("要多久，收费吗") == ["time", "fee"]
+    assert wants_human("转人工") and wants_human("我要投诉你们窗口态度差") and not wants_human("居住证怎么办")
+
+
+def test_pick_option() -> None:
+    names = ["居民身份证首次申领", "居民身份证补领（遗失、损坏）", "居民身份证换领（有效期满）"]
+    assert pick_option("第二个", names) == 1
+    assert pick_option("3", names) == 2
+    assert pick_option("补领的那个", names) == 1
+    assert pick_option("第五个", names) is None
+    assert pick_option("不知道", names) is None
+
+
+def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("外地人办居住证要带什么")
+    assert answer.decision == "answer"
+    assert answer.text.startswith("关于**居住证申领**：\n需要准备以下材料：\n1. 居民身份证（原件，1份）")
+    assert answer.citations[0].guide_id == "demo-residence-permit"
+    assert answer.citations[1].section == "materials"
+    assert unsupported_statements(answer.text, demo_assistant.sources(answer)) == []
+    assert len(answer.speech) <= 120 and "http" not in answer.speech and "*" not in answer.speech
+    assert answer.cards[0].name == "居住证申领" and answer.cards[0].materials
+
+
+def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("外地人办居住证要带什么", session)
+    ask_back = demo_assistant.ask("在哪办", session)
+    assert ask_back.decision == "clarify" and ask_back.suggestions == ["明湖区", "青山区"]
+    answer = demo_assistant.ask("青山区的呢", session)
+    assert answer.decision == "answer" and session.region == "示例市青山区"
+    places = [line for line in answer.text.splitlines() if line.startswith("- ") and "办理时间" in line]
+    assert places and all("示例市青山区" in line for line in places)
+    assert places[0].startswith("- 青山区政务服务中心，示例市青山区青山大道200号")
+    follow_up = demo_assistant.ask("要多久", session)
+    assert follow_up.citations[0].guide_id == "demo-residence-permit"
+    assert "承诺办结时限 10(工作日)" in follow_up.text
+
+
+def test_ambiguous_item_is_asked_back_and_the_pick_is_answered(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    ask_back = demo_assistant.ask("身份证怎么办", session)
+    assert ask_back.decision == "clarify"
+    assert set(session.options) >= {"demo-idcard-first", "demo-idcard-renew", "demo-idcard-reissue"}
+    second = session.options[1]
+    answer = demo_assistant.ask("第二个", session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == second
+    fee = demo_assistant.ask("多少钱", session)
+    assert fee.citations[0].guide_id == second and "收费标准：" in fee.text
+
+
+def test_missing_field_says_so_with_the_phone(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("老年人优待证的投诉电话是多少")
+    assert answer.citations[0].guide_id == "demo-senior-card"
+    assert re.search(r"咨询电话：0000-\d{7}。", answer.text)
+    assert "监督投诉电话" not in answer.text  # the guide has none, and none is invented
+    unstated = demo_assistant.ask("育儿补贴法定办结时限多久")
+    assert unstated.citations[0].guide_id == "demo-childcare-subsidy"
+    assert "法定办结时限" not in unstated.text or "指南未载明" in unstated.text
+
+
+def test_theme_lists_its_items_in_order(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("孩子刚出生，出生证明、上户口、医保、社保卡能一起办吗")
+    assert answer.citations[0].guide_id == "theme-newborn"
+    lines = answer.text.splitlines()
+    start = lines.index("包含以下事项（按办理顺序）：")
+    assert lines[start + 1] == "1. 出生医学证明签发"
+    assert {c.guide_id for c in answer.citations} >= {"demo-hukou-newborn", "demo-sscard-newborn"}
+    assert unsupported_statements(answer.text, demo_assistant.sources(answer)) == []
+
+
+def test_kiosk_names_its_own_hall(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("结婚登记在哪办", hall_id="hall-city")
+    assert "本大厅即可办理：三楼F区76-85号窗口" in answer.text
+    assert answer.speech.startswith("结婚登记") and len(answer.speech) <= 120
+
+
+def test_out_of_scope_twice_offers_a_human(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    first = demo_assistant.ask("帮我写首诗", session)
+    assert first.decision == "refuse" and "转人工" in first.suggestions
+    second = demo_assistant.ask("今天天气怎么样", session)
+    assert second.decision == "handoff" and second.handoff_reason == "repeated_failure"
+
+
+@pytest.mark.parametrize(("question", "reason"), [("转人工", "requested"), ("我要投诉你们窗口态度差", "complaint")])
+def test_handoff_on_request(demo_assistant, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask(question)
+    assert (answer.decision, answer.handoff_reason) == ("handoff", reason)
+    assert "12345" in answer.text
+
+
+def test_asking_for_the_complaint_phone_is_not_a_complaint(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("居住证申领的投诉电话是多少")
+    assert answer.decision == "answer" and "咨询电话" in answer.text
+
+
+def test_chain_invoke_and_stream(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    chain = build_chain(demo_assistant)
+    session = Session()
+    answer = chain.invoke({"question": "办护照要多少钱", "session": session})
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-passport"
+    streamed = list(chain.stream({"question": "要多久", "session": session}))
+    assert streamed[-1].citations[0].guide_id == "demo-passport"
+    assert chain.invoke({"question": "  "}).decision == "refuse"

@@ -1,0 +1,57 @@
+"""The optional LLM stage with langchain-core's fake chat models: faithful, hallucinating, failing."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import FakeListChatModel
+
+from assistant.chain import build_chain
+from assistant.llm import Rephraser
+from assistant.session import Session
+
+QUESTION = "办护照要多少钱"
+
+
+def _grounded(demo_assistant):  # type: ignore[no-untyped-def]
+    return demo_assistant.ask(QUESTION, Session())
+
+
+def test_faithful_rephrasing_is_served(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    grounded = _grounded(demo_assistant)
+    fee = grounded.text.split("收费标准：")[1].splitlines()[0]
+    model = FakeListChatModel(responses=[f"您好，办理普通护照的收费标准是：{fee}"])
+    answer = build_chain(demo_assistant, Rephraser(model, demo_assistant.sources)).invoke(
+        {"question": QUESTION, "session": Session()})
+    assert answer.rephrased is True
+    assert answer.text.startswith("您好，办理普通护照的收费标准是：") and "来源：" in answer.text
+    assert answer.citations == grounded.citations
+
+
+def test_hallucinated_fee_is_rejected_and_the_grounded_answer_served(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    grounded = _grounded(demo_assistant)
+    model = FakeListChatModel(responses=["办理护照收费 999 元，需携带房产证，咨询电话 010-88886666。"])
+    answer = Rephraser(model, demo_assistant.sources)(QUESTION, grounded)
+    assert answer.rephrased is False and answer.text == grounded.text
+
+
+def test_bad_citation_marker_is_rejected(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    grounded = _grounded(demo_assistant)
+    model = FakeListChatModel(responses=["请查看护照办事指南[9]。"])
+    assert Rephraser(model, demo_assistant.sources)(QUESTION, grounded).text == grounded.text
+
+
+class _Down(FakeListChatModel):
+    def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("endpoint down")
+
+
+def test_endpoint_failure_serves_the_grounded_answer(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    grounded = _grounded(demo_assistant)
+    answer = Rephraser(_Down(responses=["x"]), demo_assistant.sources)(QUESTION, grounded)
+    assert answer == grounded
+
+
+def test_clarifying_questions_are_not_rephrased(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    model = FakeListChatModel(responses=["不应被调用"])
+    answer = build_chain(demo_assistant, Rephraser(model, demo_assistant.sources)).invoke(
+        {"question": "身份证怎么办", "session": Session()})
+    assert answer.decision == "clarify" and answer.rephrased is False
