@@ -153,6 +153,9 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
             text += "\n\n您还可以问：" + " ｜ ".join(answer.suggestions)
         return text
 
+    # Gradio finds the request parameter by its type; postponed annotations hide it as a string.
+    reply.__annotations__["request"] = gr.Request
+
     chat = gr.ChatInterface(
         reply,
         title="办事 · 政务服务智能问答",

@@ -157,7 +157,8 @@ class Assistant:
         # A facet question ("实体卡多久拿到") that points nowhere else confidently is about the current guide,
         # and so is one whose search keeps the current guide close to the top.
         current = next((h for h in result.hits if h.record_id == current_id), None)
-        if current is not None and current.score >= CLARIFY_RATIO * result.hits[0].score:
+        if current is not None and current.score >= CLARIFY_RATIO * result.hits[0].score and \
+                (state.facets or result.confidence >= threshold):
             return True
         return bool(state.facets) and result.confidence < threshold
 

@@ -56,3 +56,34 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
                                                  "chunks": client.get("/healthz").json()["chunks"]}
         page = client.get("/")
         assert page.status_code == 200 and "gradio" in page.text.lower()
+
+
+def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from gradio_client import Client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=data_dir)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.started
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        reply = client.predict("办居住证要带什么材料", api_name="/reply")
+        assert reply.startswith("关于**居住证申领**：\n需要准备以下材料：")
+        assert "来源：[测试市居住证申领办事指南](https://zwfw.example.org/guide/t-residence-permit)" in reply
+        refusal = client.predict("帮我写首诗", api_name="/reply")
+        assert refusal.startswith("抱歉，我没有找到与您的问题相符的办事指南。")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
