@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # The CPU build of torch first: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[st,dev]'
+	$(BIN)/pip install --quiet -e '.[st,llm,dev]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -65,20 +65,22 @@ class RetrievalConfig:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Confidence = logistic(bias + dense·cosine + coverage·share + lexical·BM25 per word), fitted on dev cases.
+    """Confidence = logistic(bias + dense·cosine + coverage·share + lexical·BM25 per word + length·log2 chars).
 
     The defaults were fitted by ``python -m evals.calibrate`` on the bundled pack's development
     cases; ``evals.calibrate --write`` stores a fit for another knowledge base in its index.
     """
 
-    bias: float = -4.085
-    dense: float = 5.447
-    coverage: float = 1.782
-    lexical: float = 0.333
-    refuse_below: float = 0.55  # below this the first guide is not trusted: out of scope
+    bias: float = -7.748
+    dense: float = 4.031
+    coverage: float = 2.908
+    lexical: float = 0.491
+    length: float = 0.720  # per log2 of the question's length: long stories cover fewer of their words
+    refuse_below: float = 0.4  # below this the first guide is not trusted: out of scope
 
-    def confidence(self, dense: float, coverage: float, lexical_per_word: float) -> float:
-        z = self.bias + self.dense * dense + self.coverage * coverage + self.lexical * min(lexical_per_word, 10.0)
+    def confidence(self, dense: float, coverage: float, lexical_per_word: float, length: int = 1) -> float:
+        z = (self.bias + self.dense * dense + self.coverage * coverage + self.lexical * min(lexical_per_word, 10.0)
+             + self.length * math.log2(max(length, 1)))
         return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -244,7 +246,8 @@ class HybridSearch:
         coverage = self._coverage(tokens, hits[0].record_id) if hits else 0.0
         words = max(1, sum(1 for t in tokens if t[0] not in "#@"))
         hits = [replace(h, confidence=self.calibration.confidence(
-                    h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words))
+                    h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words,
+                    len(query.text)))
                 for i, h in enumerate(hits)]
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence

@@ -2,7 +2,8 @@
 
 ``python -m evals.calibrate --data-dir DIR CASES.jsonl...`` (one data dir holding every guide the
 cases expect). Label: 1 when the first guide is an expected one, 0 when it is not or the case is
-out of scope. Features: the first guide's best dense cosine, the question's term coverage and BM25 per question word.
+out of scope. Features: the first guide's best dense cosine, the question's term coverage, BM25 per question word and
+the question's length (log2 of its characters).
 The defaults in ``assistant/retriever.py`` (Calibration) come from this script on the bundled pack's
 cases; ``--write`` stores the fit, with ``--refuse-below`` picked from the table, in the (single)
 data dir's index, where the retriever reads it. Done on development cases only.
@@ -54,17 +55,19 @@ def main() -> None:
             result = search.search(_question_with_history(case), k=2, filters=Filters(region=case.region))
             top = result.hits[0] if result.hits else None
             words = max(1, sum(1 for t in search.tokenizer.tokens(result.query.search_text) if t[0] not in "#@"))
-            rows.append([top.dense if top else 0.0, result.coverage, min((top.lexical if top else 0.0) / words, 10.0)])
+            rows.append([top.dense if top else 0.0, result.coverage, min((top.lexical if top else 0.0) / words, 10.0),
+                         float(np.log2(max(len(result.query.text), 1)))])
             labels.append(1.0 if top and top.record_id in case.expected_ids else 0.0)
             kinds.append(case.expect)
     x, y = np.array(rows), np.array(labels)
     w = fit_logistic(x, y)
-    print(f"Calibration(bias={w[0]:.3f}, dense={w[1]:.3f}, coverage={w[2]:.3f}, lexical={w[3]:.3f})")
+    print(f"Calibration(bias={w[0]:.3f}, dense={w[1]:.3f}, coverage={w[2]:.3f}, lexical={w[3]:.3f}, "
+          f"length={w[4]:.3f})")
     if args.write:
         if len(args.data_dir) != 1:
             parser.error("--write needs exactly one --data-dir")
         fitted = Calibration(bias=round(w[0], 3), dense=round(w[1], 3), coverage=round(w[2], 3),
-                             lexical=round(w[3], 3), refuse_below=args.refuse_below)
+                             lexical=round(w[3], 3), length=round(w[4], 3), refuse_below=args.refuse_below)
         search.index.set_meta("calibration", json.dumps(fitted.__dict__))
         print(f"stored in {args.data_dir[0]}: {fitted}")
     p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))

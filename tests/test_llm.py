@@ -55,3 +55,17 @@ def test_clarifying_questions_are_not_rephrased(demo_assistant) -> None:  # type
     answer = build_chain(demo_assistant, Rephraser(model, demo_assistant.sources)).invoke(
         {"question": "身份证怎么办", "session": Session()})
     assert answer.decision == "clarify" and answer.rephrased is False
+
+
+def test_openai_compatible_client_is_configured_without_calling_it() -> None:
+    import pytest
+
+    from assistant.llm import make_chat_model
+    from knowledge.errors import ConfigError
+
+    model = make_chat_model("http://127.0.0.1:9/v1", "qwen2.5-7b-instruct", None, 5.0, 300)
+    assert model.model_name == "qwen2.5-7b-instruct"  # type: ignore[attr-defined]
+    assert model.openai_api_base == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
+    assert model.extra_body == {"max_tokens": 300}  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="needs a base URL and a model name"):
+        make_chat_model("http://127.0.0.1:9/v1", "", None, 5.0, 300)
