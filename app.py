@@ -115,55 +115,239 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def create_app(settings: Settings):  # type: ignore[no-untyped-def]
-    """The FastAPI app with the citizen chat mounted at ``/``."""
-    from collections import OrderedDict
-
+    """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk."""
     import gradio as gr
     from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
 
+    from assistant.api import build_router
     from assistant.build import build_search
     from assistant.chain import build_chain
+    from assistant.desk import Desk
     from assistant.service import Assistant
-    from assistant.session import Session
+    from assistant.staff import check_login
 
     assistant = Assistant(build_search(settings))
     chain = build_chain(assistant, build_rephraser(settings, assistant))
-    sessions: OrderedDict[str, Session] = OrderedDict()  # per browser session, most recent last
-    api = FastAPI(title="banshi 办事", version="0.1.0")
+    desk = Desk(settings.database(), lambda q, session, hall: chain.invoke(
+        {"question": q, "session": session, "hall_id": hall}), hours=settings.hours())
+    api = FastAPI(title="banshi 办事 · 政务服务智能问答", version="0.1.0",
+                  description="Channel API for kiosks and other front ends. Every call needs X-API-Key.")
+    api.state.desk = desk
+    keys = dict(settings.api_keys)
+    if settings.kiosk_key:
+        keys.setdefault("kiosk", settings.kiosk_key)
+    api.include_router(build_router(desk, assistant, keys))
 
     @api.get("/healthz")
     def healthz() -> dict[str, object]:
         return {"status": "ok", **assistant.search.index.count()}
 
-    def reply(message: str, history: list[dict[str, Any]], request: gr.Request) -> str:
-        key = request.session_hash or "anonymous"
-        session = sessions.pop(key, None) or Session(channel="web")
-        sessions[key] = session
-        while len(sessions) > 2000:
-            sessions.popitem(last=False)
-        try:
-            answer = chain.invoke({"question": message, "session": session})
-        except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
-            logger.exception("answering failed")
-            return "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
-        text = answer.text
-        if answer.decision == "handoff":
-            text += "\n\n（本页面的在线人工服务尚未开通，请拨打 12345 政务服务便民热线，或到政务服务中心综合咨询台。）"
-        if answer.suggestions:
-            text += "\n\n您还可以问：" + " ｜ ".join(answer.suggestions)
-        return text
+    @api.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
+    def kiosk(hall: str = "hall-city") -> str:
+        # The reference kiosk uses only the channel API, with the kiosk's own key.
+        from importlib.resources import files
 
-    # Gradio finds the request parameter by its type; postponed annotations hide it as a string.
-    reply.__annotations__["request"] = gr.Request
+        page = files("assistant").joinpath("static/kiosk.html").read_text(encoding="utf-8")
+        return page.replace("__KIOSK_KEY__", json.dumps(settings.kiosk_key or "")[1:-1]).replace(
+            "__HALL_ID__", json.dumps(hall)[1:-1])
 
-    chat = gr.ChatInterface(
-        reply,
-        title="办事 · 政务服务智能问答",
-        description="问我谁能办、在哪办、如何办。答案来自办事指南，并注明出处。（当前知识库为示例数据）",
-        examples=["办居住证要带什么材料", "公积金租房提取怎么办", "开餐厅要办哪些证"],
-        run_examples_on_click=True,
-    )
-    return gr.mount_gradio_app(api, chat, path="/")
+    staff = build_agent_console(desk)
+    api = gr.mount_gradio_app(api, staff, path="/agent",
+                              auth=lambda user, password: check_login(settings.staff, user, password),
+                              auth_message="工作人员登录")
+    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant), path="/")
+
+
+def _chat_history(desk, conversation_id):  # type: ignore[no-untyped-def]
+    """The stored transcript as Gradio messages, and the stored message id of each."""
+    history, ids = [], []
+    for message in desk.messages(conversation_id):
+        if message["role"] == "user":
+            history.append({"role": "user", "content": message["content"]})
+        elif message["role"] == "agent":
+            history.append({"role": "assistant", "content": f"**工作人员 {message['author']}**：{message['content']}"})
+        elif message["role"] == "system":
+            history.append({"role": "assistant", "content": f"_{message['content']}_"})
+        else:
+            history.append({"role": "assistant", "content": message["content"]})
+        ids.append(message["id"])
+    return history, ids
+
+
+def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
+    blocks = []
+    for card in answer.cards if answer is not None else []:
+        lines = [f"<details><summary>📄 {card.name}</summary>", ""]
+        for label, value in (("谁能办", card.who), ("在哪办", card.where), ("如何办", card.how)):
+            if value:
+                lines.append(f"- **{label}**：{value}")
+        if card.materials:
+            lines.append("- **申请材料**：" + "；".join(card.materials))
+        lines.append("</details>")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    districts = sorted({full for short, full in assistant.region_names.items() if full != short and
+                        short == full[len(full) - len(short):] and short.endswith(("区", "县"))})
+    short_names = {full: next(s for s, f in assistant.region_names.items() if f == full and s.endswith(("区", "县")))
+                   for full in districts}
+    choices = ["不限", *short_names.values()]
+
+    with gr.Blocks(title="办事 · 政务服务智能问答") as chat:
+        conversation = gr.State(None)
+        message_ids = gr.State([])
+        gr.Markdown("## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
+                    "当前知识库为示例数据（示例市）。")
+        region = gr.Dropdown(choices=choices, value="不限", label="您所在的区", scale=1)
+        chatbot = gr.Chatbot(label="对话", height=480, feedback_options=("Like", "Dislike"), elem_id="chat")
+        status = gr.Markdown(elem_id="handoff-status")
+        with gr.Row():
+            box = gr.Textbox(placeholder="请输入您的问题，例如：办居住证要带什么材料", show_label=False, scale=5,
+                             elem_id="question")
+            send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+        chips = gr.Dataset(components=[gr.Textbox(visible=False)], samples=[], label="您还可以问", elem_id="chips")
+        with gr.Row():
+            human = gr.Button("转人工", elem_id="handoff")
+            reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
+        cards = gr.Markdown(elem_id="cards")
+        timer = gr.Timer(2.0)
+
+        def ask(question, conversation_id, region_name):  # type: ignore[no-untyped-def]
+            question = (question or "").strip()
+            if not question:
+                return gr.skip()
+            conversation_id = conversation_id or desk.start("web")
+            full = next((f for f, s in short_names.items() if s == region_name), None)
+            answer, handoff, _ = desk.ask(conversation_id, question, region=full)
+            history, ids = _chat_history(desk, conversation_id)
+            samples = [[s] for s in (answer.suggestions if answer else [])]
+            return ("", conversation_id, history, ids, desk.status_text(handoff), gr.Dataset(samples=samples),
+                    _cards_markdown(answer))
+
+        outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
+        send.click(ask, [box, conversation, region], outputs)
+        box.submit(ask, [box, conversation, region], outputs)
+        chips.click(lambda sample, c, r: ask(sample[0], c, r), [chips, conversation, region], outputs)
+
+        def request_human(conversation_id):  # type: ignore[no-untyped-def]
+            conversation_id = conversation_id or desk.start("web")
+            handoff = desk.request_handoff(conversation_id, "requested")
+            history, ids = _chat_history(desk, conversation_id)
+            return conversation_id, history, ids, desk.status_text(handoff)
+
+        human.click(request_human, [conversation], [conversation, chatbot, message_ids, status])
+
+        def poll(conversation_id, shown_ids):  # type: ignore[no-untyped-def]
+            if not conversation_id:
+                return gr.skip(), gr.skip(), gr.skip()
+            history, ids = _chat_history(desk, conversation_id)
+            if ids == shown_ids:
+                return gr.skip(), gr.skip(), gr.skip()
+            return history, ids, desk.status_text(desk.status(conversation_id))
+
+        timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status])
+
+        def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
+            if conversation_id and isinstance(data.index, int) and data.index < len(ids):
+                desk.feedback(conversation_id, "up" if data.liked else "down", message_id=ids[data.index],
+                              reason=None if data.liked else why)
+                gr.Info("感谢您的评价！")
+
+        rate.__annotations__["data"] = gr.LikeData  # found by type; postponed annotations hide it
+        chatbot.like(rate, [conversation, message_ids, reason], None)
+    return chat
+
+
+def build_agent_console(desk):  # type: ignore[no-untyped-def]
+    import gradio as gr
+
+    from assistant.desk import DeskError
+
+    with gr.Blocks(title="办事 · 工作人员工作台") as console:
+        current = gr.State(None)
+        gr.Markdown("## 工作人员工作台\n等待中的转人工会话。认领后可查看对话记录和智能助手检索到的内容，"
+                    "并直接回复群众。")
+        queue = gr.Dataframe(headers=["编号", "渠道", "原因", "等待(秒)", "最后的问题"], interactive=False,
+                             label="等待队列", elem_id="queue")
+        with gr.Row():
+            claim_id = gr.Number(label="要认领的编号", precision=0, elem_id="claim-id")
+            claim = gr.Button("认领", variant="primary", elem_id="claim")
+        notice = gr.Markdown(elem_id="notice")
+        transcript = gr.Chatbot(label="对话记录", height=360, elem_id="transcript")
+        retrieved = gr.Markdown(label="智能助手检索到的内容", elem_id="retrieved")
+        with gr.Row():
+            reply = gr.Textbox(placeholder="回复群众……", show_label=False, scale=5, elem_id="reply")
+            send = gr.Button("发送", variant="primary", scale=1, elem_id="reply-send")
+        with gr.Row():
+            back = gr.Button("交回智能助手", elem_id="hand-back")
+            close = gr.Button("结束会话", variant="stop", elem_id="close")
+        timer = gr.Timer(2.0)
+        reasons = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未解答"}
+
+        def view(conversation_id):  # type: ignore[no-untyped-def]
+            if not conversation_id:
+                return [], ""
+            history = []
+            cited = []
+            for message in desk.transcript_for_agent(conversation_id):
+                role = "user" if message["role"] == "user" else "assistant"
+                prefixes = {"agent": f"**{message['author']}**：", "system": "_", "assistant": "🤖 "}
+                prefix = prefixes.get(message["role"], "")
+                suffix = "_" if message["role"] == "system" else ""
+                history.append({"role": role, "content": prefix + message["content"] + suffix})
+                for c in (message.get("detail") or {}).get("citations", []):
+                    cited.append(f"- {c['title']}（{c['guide_id']}，{c['section']}）")
+            return history, "**智能助手检索到的内容**\n" + "\n".join(dict.fromkeys(cited)) if cited else ""
+
+        def refresh(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            desk.heartbeat(request.username or "agent")
+            rows = [[e.handoff_id, e.channel, reasons.get(e.reason, e.reason), e.waiting_seconds, e.last_question]
+                    for e in desk.queue()]
+            history, cited = view(conversation_id)
+            return rows, history, cited
+
+        def take(handoff_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            try:
+                conversation_id = desk.claim(int(handoff_id or 0), request.username or "agent")
+            except DeskError as err:
+                return gr.skip(), f"无法认领：{err}"
+            return conversation_id, f"已认领会话 {conversation_id[:8]}"
+
+        def answer(conversation_id, text, request: gr.Request):  # type: ignore[no-untyped-def]
+            try:
+                desk.reply(conversation_id or "", request.username or "agent", text or "")
+            except DeskError as err:
+                return gr.skip(), f"未发送：{err}"
+            return "", "已发送"
+
+        def end(conversation_id, request: gr.Request, how: str):  # type: ignore[no-untyped-def]
+            try:
+                (desk.hand_back if how == "back" else desk.close)(conversation_id or "", request.username or "agent")
+            except DeskError as err:
+                return gr.skip(), f"操作失败：{err}"
+            return None, "已交回智能助手" if how == "back" else "会话已结束"
+
+        def hand_back(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            return end(conversation_id, request, "back")
+
+        def close_it(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            return end(conversation_id, request, "close")
+
+        for handler in (refresh, take, answer, hand_back, close_it):
+            handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
+        timer.tick(refresh, [current], [queue, transcript, retrieved])
+        console.load(refresh, [current], [queue, transcript, retrieved])
+        claim.click(take, [claim_id], [current, notice])
+        send.click(answer, [current, reply], [reply, notice])
+        reply.submit(answer, [current, reply], [reply, notice])
+        back.click(hand_back, [current], [current, notice])
+        close.click(close_it, [current], [current, notice])
+    return console
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -221,6 +405,15 @@ def _read_questions():  # type: ignore[no-untyped-def]
         yield line.strip()
 
 
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from assistant.staff import hash_password
+
+    print(hash_password(getpass.getpass("新密码（至少 8 位）：")))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.cli import run_eval
 
@@ -270,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (BANSHI_PORT; default 7860)")
     common(serve)
     serve.set_defaults(func=cmd_serve)
+
+    hashing = sub.add_parser("hash-password", help="print a password hash for BANSHI_STAFF")
+    hashing.set_defaults(func=cmd_hash_password)
 
     evaluate = sub.add_parser("eval", help="run evaluation cases and print metrics")
     evaluate.add_argument("cases", nargs="+", type=Path, help="case files (JSONL)")

@@ -67,6 +67,7 @@ class Assistant:
         self.halls = {h.id: h for h in self.index.halls()}
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
+        self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = 20.0
     llm_max_tokens: int = 600
+    database_url: str | None = None  # default: a SQLite file in data_dir; or postgresql+psycopg://…
+    api_keys: dict[str, str] = {}  # channel name -> API key for /api/v1 (e.g. {"kiosk-city": "…"})
+    staff: dict[str, str] = {}  # agent login -> password hash (`banshi hash-password`)
+    handoff_hours: str | None = None  # e.g. "08:30-17:30" (Mon-Fri, Beijing time); unset = whenever agents are online
+    kiosk_key: str | None = None  # the channel key the reference kiosk page uses
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -33,6 +40,22 @@ class Settings(BaseSettings):
         if value < 1:
             raise ValueError(f"must be at least 1, got {value}")
         return value
+
+    @field_validator("handoff_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", value):
+            raise ValueError(f"must look like 08:30-17:30, got {value!r}")
+        return value
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.sqlite').resolve()}"
+
+    def hours(self) -> tuple[dt.time, dt.time] | None:
+        if not self.handoff_hours:
+            return None
+        start, end = self.handoff_hours.split("-")
+        return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
 
     @field_validator("port")
     @classmethod

@@ -79,11 +79,22 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
             time.sleep(0.1)
         assert server.started
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        reply = client.predict("办居住证要带什么材料", api_name="/reply")
+
+        def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
+            return str(outputs[1][-1]["content"][0]["text"])
+
+        first = client.predict("办居住证要带什么材料", "不限", api_name="/ask")
+        reply = last_reply(first)
         assert reply.startswith("关于**居住证申领**：\n需要准备以下材料：")
         assert "来源：[测试市居住证申领办事指南](https://zwfw.example.org/guide/t-residence-permit)" in reply
-        refusal = client.predict("帮我写首诗", api_name="/reply")
-        assert refusal.startswith("抱歉，我没有找到与您的问题相符的办事指南。")
+        assert first[3]["samples"] == [["在哪里办"], ["要多久"], ["收费吗"]]
+        assert "<summary>📄 居住证申领</summary>" in first[4]
+        follow_up = client.predict("要多久", "不限", api_name="/ask")  # the session is kept between calls
+        assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
+        refusal = client.predict("帮我写首诗", "不限", api_name="/ask")
+        assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
+        history, status = client.predict(api_name="/request_human")
+        assert "已为您登记回电，编号 HB" in status  # nobody at the console: a callback ticket
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -1,0 +1,129 @@
+"""The channel API (`/api/v1`) for the kiosk's digital human and other channels.
+
+Every call carries ``X-API-Key``; each channel has its own key (settings). The answer object is the
+one every channel shares; its ``speech`` is what a digital human says aloud.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from assistant.answer import Answer
+from assistant.desk import Desk, DeskError
+from assistant.service import Assistant
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, examples=["办居住证要带什么材料"])
+    session_id: str | None = Field(default=None, description="omit to start a new conversation")
+    region: str | None = Field(default=None, examples=["示例市明湖区"])
+    hall_id: str | None = Field(default=None, description="the hall the kiosk stands in", examples=["hall-city"])
+
+
+class HandoffView(BaseModel):
+    state: str
+    position: int | None = None
+    agent: str | None = None
+    ticket: str | None = None
+    reason: str | None = None
+
+
+class AskResponse(BaseModel):
+    session_id: str
+    message_id: int
+    answer: Answer | None = Field(description="null while a person handles the conversation")
+    handoff: HandoffView
+
+
+class HandoffRequest(BaseModel):
+    reason: Literal["requested", "complaint"] = "requested"
+
+
+class FeedbackRequest(BaseModel):
+    session_id: str
+    message_id: int | None = None
+    rating: Literal["up", "down"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str]) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["channels"])
+
+    def channel(x_api_key: str = Header(default="", description="the channel's API key")) -> str:
+        for name, key in api_keys.items():
+            if key and hmac.compare_digest(key, x_api_key):
+                return name
+        raise HTTPException(status_code=401, detail="missing or unknown X-API-Key")
+
+    def turn(request: AskRequest, channel_name: str) -> AskResponse:
+        try:
+            session_id = request.session_id or desk.start(channel_name)
+            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id,
+                                                  region=request.region)
+        except DeskError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+        return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
+                           handoff=HandoffView(**status.as_dict()))
+
+    @router.post("/ask", response_model=AskResponse, summary="Ask a question (starts or continues a session)")
+    def ask(request: AskRequest, channel_name: str = Depends(channel)) -> AskResponse:
+        return turn(request, channel_name)
+
+    @router.post("/ask/stream", summary="Ask, streamed as server-sent events",
+                 description="Events: `delta` (a piece of the text, in order), then `answer` (the whole response).")
+    def ask_stream(request: AskRequest, channel_name: str = Depends(channel)) -> StreamingResponse:
+        response = turn(request, channel_name)
+
+        def events() -> Iterator[str]:
+            text = response.answer.text if response.answer else ""
+            for line in text.splitlines(keepends=True):
+                yield f"event: delta\ndata: {json.dumps({'text': line}, ensure_ascii=False)}\n\n"
+            yield f"event: answer\ndata: {response.model_dump_json()}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @router.get("/sessions/{session_id}/messages", summary="The conversation so far (personal data redacted)")
+    def history(session_id: str, after: int = 0, channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
+        try:
+            return desk.messages(session_id, after)
+        except DeskError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+
+    @router.post("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Ask for a person")
+    def handoff(session_id: str, request: HandoffRequest, channel_name: str = Depends(channel)) -> HandoffView:
+        try:
+            return HandoffView(**desk.request_handoff(session_id, request.reason).as_dict())
+        except DeskError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+
+    @router.get("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Handoff state and queue place")
+    def handoff_status(session_id: str, channel_name: str = Depends(channel)) -> HandoffView:
+        try:
+            return HandoffView(**desk.status(session_id).as_dict())
+        except DeskError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+
+    @router.post("/feedback", summary="好差评 on an answer")
+    def feedback(request: FeedbackRequest, channel_name: str = Depends(channel)) -> dict[str, int]:
+        try:
+            return {"id": desk.feedback(request.session_id, request.rating, message_id=request.message_id,
+                                        reason=request.reason)}
+        except DeskError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+
+    @router.get("/themes", summary="The 一件事 themes, for topic buttons")
+    def themes(channel_name: str = Depends(channel)) -> list[dict[str, str]]:
+        return [{"id": r.id, "name": r.name} for r in assistant.index.records() if r.id in assistant.theme_ids]
+
+    @router.get("/halls", summary="The halls the knowledge knows")
+    def halls(channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
+        return [h.model_dump() for h in assistant.halls.values()]
+
+    return router

@@ -1,0 +1,311 @@
+"""The service desk: conversations that persist, and a real handoff queue to human agents.
+
+A citizen's turn is answered by the bot while the conversation is the bot's; when the citizen asks
+for a person, complains, or the bot fails twice, the conversation joins the queue with its
+transcript. An agent claims it (only one can), replies, and hands it back to the bot or closes it.
+With no agent online, or outside service hours, the citizen gets a callback ticket number and the
+12345 hotline instead of silence. Every stored text is redacted first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from assistant.answer import Answer
+from assistant.redact import redact
+from assistant.session import Session
+from assistant.store import AgentPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
+from knowledge.errors import BanshiError
+
+logger = logging.getLogger(__name__)
+
+HOTLINE = "12345"
+AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
+Ask = Callable[[str, Session, str | None], Answer]  # (question, dialogue state, hall id) -> answer
+
+
+class DeskError(BanshiError):
+    """A desk operation that cannot be done (unknown conversation, already claimed …)."""
+
+
+class ClaimConflictError(DeskError):
+    """Another agent claimed the conversation first."""
+
+
+@dataclass(frozen=True)
+class HandoffStatus:
+    state: str  # bot | waiting | agent | closed | callback
+    position: int | None = None  # place in the queue while waiting, 1 = next
+    agent: str | None = None
+    ticket: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    handoff_id: int
+    conversation_id: str
+    reason: str
+    channel: str
+    waiting_seconds: int
+    last_question: str
+
+
+class Desk:
+    """Owns the database; ``ask`` is the assistant's turn function, ``clock`` returns aware UTC now."""
+
+    def __init__(self, database_url: str, ask: Ask, *, hours: tuple[dt.time, dt.time] | None = None,
+                 tz: dt.tzinfo | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.sessions = make_sessionmaker(database_url)
+        self.ask_bot = ask
+        self.hours = hours
+        self.tz = tz or dt.timezone(dt.timedelta(hours=8))  # 北京时间
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    # -- citizens -----------------------------------------------------------------------------------
+    def start(self, channel: str) -> str:
+        now = self.clock()
+        conversation_id = uuid.uuid4().hex
+        with self.sessions.begin() as db:
+            db.add(Conversation(id=conversation_id, channel=channel, status="bot",
+                                dialogue=Session(id=conversation_id, channel=channel).model_dump(),
+                                created_at=now, updated_at=now))
+        return conversation_id
+
+    def ask(self, conversation_id: str, question: str, *, hall_id: str | None = None,
+            region: str | None = None) -> tuple[Answer | None, HandoffStatus, int]:
+        """A citizen's message. Returns the bot's answer (None while a person handles the
+        conversation), the handoff status, and the stored message id of the reply (or question)."""
+        question = question.strip()
+        if not question:
+            raise DeskError("the question is empty")
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            self._add(db, conversation_id, "user", question)
+            if conversation.status in ("waiting", "agent"):
+                conversation.updated_at = self.clock()
+                return None, self._status(db, conversation), 0
+            session = Session.model_validate(conversation.dialogue)
+            if region:
+                session.region = region
+        answer = self.ask_bot(question, session, hall_id)
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            conversation.dialogue = _stored_session(session)
+            conversation.updated_at = self.clock()
+            message = self._add(db, conversation_id, "assistant", answer.text, decision=answer.decision,
+                                detail={"citations": [c.model_dump() for c in answer.citations],
+                                        "suggestions": answer.suggestions, "confidence": answer.confidence})
+            db.flush()
+            message_id = message.id
+        if answer.decision == "handoff":
+            status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
+            answer = answer.model_copy(update={"text": answer.text + "\n\n" + self.status_text(status)})
+        else:
+            status = self.status(conversation_id)
+        return answer, status, message_id
+
+    def request_handoff(self, conversation_id: str, reason: str = "requested") -> HandoffStatus:
+        """Queue the conversation for an agent, or issue a callback ticket when nobody can take it."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            if conversation.status in ("waiting", "agent"):
+                return self._status(db, conversation)
+            if self._agents_online(db, now) and self._in_hours(now):
+                db.add(Handoff(conversation_id=conversation_id, reason=reason, status="waiting", created_at=now))
+                conversation.status = "waiting"
+                why = _REASONS.get(reason, reason)
+                self._add(db, conversation_id, "system", f"已转人工（原因：{why}），等待工作人员接入。")
+            else:
+                day = now.astimezone(self.tz).strftime("%Y%m%d")
+                count = db.scalar(select(func.count()).select_from(Handoff).where(Handoff.ticket.like(f"HB{day}%")))
+                ticket = f"HB{day}{(count or 0) + 1:04d}"
+                db.add(Handoff(conversation_id=conversation_id, reason=reason, status="callback", ticket=ticket,
+                               created_at=now))
+                self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记回电，编号 {ticket}。")
+            conversation.updated_at = now
+            db.flush()
+            return self._status(db, conversation)
+
+    def status(self, conversation_id: str) -> HandoffStatus:
+        with self.sessions() as db:
+            return self._status(db, self._conversation(db, conversation_id))
+
+    def status_text(self, status: HandoffStatus) -> str:
+        if status.state == "waiting":
+            return f"已为您转接人工服务，您前面还有 {max((status.position or 1) - 1, 0)} 位，请稍候。"
+        if status.state == "agent":
+            return f"工作人员{status.agent or ''}已接入，请直接输入您的问题。"
+        if status.state == "callback":
+            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记回电，编号 {status.ticket}，"
+                    f"工作人员上班后会尽快联系您；急事请拨打 {HOTLINE} 政务服务便民热线。")
+        return ""
+
+    def messages(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
+        """The transcript (redacted), oldest first, only messages with an id above ``after``."""
+        with self.sessions() as db:
+            self._conversation(db, conversation_id)
+            rows = db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
+                              .order_by(Message.id))
+            return [{"id": m.id, "role": m.role, "author": m.author, "content": m.content, "decision": m.decision,
+                     "detail": m.detail, "created_at": m.created_at.isoformat()} for m in rows]
+
+    def feedback(self, conversation_id: str, rating: str, *, message_id: int | None = None,
+                 reason: str | None = None) -> int:
+        if rating not in ("up", "down"):
+            raise DeskError(f"rating must be 'up' or 'down', got {rating!r}")
+        with self.sessions.begin() as db:
+            self._conversation(db, conversation_id)
+            if message_id is not None:
+                message = db.get(Message, message_id)
+                if message is None or message.conversation_id != conversation_id:
+                    raise DeskError(f"message {message_id} is not in conversation {conversation_id}")
+            row = Feedback(conversation_id=conversation_id, message_id=message_id, rating=rating,
+                           reason=redact(reason) if reason else None, created_at=self.clock())
+            db.add(row)
+            db.flush()
+            return row.id
+
+    # -- agents -------------------------------------------------------------------------------------
+    def heartbeat(self, agent: str) -> None:
+        with self.sessions.begin() as db:
+            presence = db.get(AgentPresence, agent)
+            if presence is None:
+                db.add(AgentPresence(agent=agent, last_seen=self.clock()))
+            else:
+                presence.last_seen = self.clock()
+
+    def queue(self) -> list[QueueEntry]:
+        now = self.clock()
+        with self.sessions() as db:
+            rows = db.execute(select(Handoff, Conversation).join(Conversation)
+                              .where(Handoff.status == "waiting").order_by(Handoff.id)).all()
+            entries = []
+            for handoff, conversation in rows:
+                last = db.scalar(select(Message.content).where(Message.conversation_id == conversation.id,
+                                                               Message.role == "user")
+                                 .order_by(Message.id.desc()).limit(1))
+                entries.append(QueueEntry(handoff.id, conversation.id, handoff.reason, conversation.channel,
+                                          int((now - _aware(handoff.created_at)).total_seconds()), last or ""))
+            return entries
+
+    def claim(self, handoff_id: int, agent: str) -> str:
+        """Take a waiting conversation; raises ClaimConflictError if someone else took it first."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            taken = db.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
+                               .values(status="claimed", agent=agent, claimed_at=now))
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                holder = db.get(Handoff, handoff_id)
+                if holder is None:
+                    raise DeskError(f"no handoff request {handoff_id}")
+                raise ClaimConflictError(f"handoff {handoff_id} is {holder.status} by {holder.agent or 'nobody'}")
+            handoff = db.get(Handoff, handoff_id)
+            assert handoff is not None
+            conversation = self._conversation(db, handoff.conversation_id)
+            conversation.status, conversation.agent, conversation.updated_at = "agent", agent, now
+            self._add(db, conversation.id, "system", f"工作人员 {agent} 已接入。")
+            return conversation.id
+
+    def reply(self, conversation_id: str, agent: str, text: str) -> int:
+        text = text.strip()
+        if not text:
+            raise DeskError("the reply is empty")
+        with self.sessions.begin() as db:
+            conversation = self._owned(db, conversation_id, agent)
+            message = self._add(db, conversation.id, "agent", text, author=agent)
+            conversation.updated_at = self.clock()
+            db.flush()
+            return message.id
+
+    def hand_back(self, conversation_id: str, agent: str) -> None:
+        """The bot answers again; the dialogue state is kept."""
+        self._end(conversation_id, agent, "returned", "bot", "工作人员已将对话交回智能助手，您可以继续提问。")
+
+    def close(self, conversation_id: str, agent: str) -> None:
+        self._end(conversation_id, agent, "closed", "closed", "本次服务已结束，感谢您的耐心。")
+
+    def _end(self, conversation_id: str, agent: str, handoff_state: str, state: str, note: str) -> None:
+        now = self.clock()
+        with self.sessions.begin() as db:
+            conversation = self._owned(db, conversation_id, agent)
+            db.execute(update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status == "claimed")
+                       .values(status=handoff_state, ended_at=now))
+            conversation.status, conversation.agent, conversation.updated_at = state, None, now
+            session = Session.model_validate(conversation.dialogue)
+            session.failures = 0
+            conversation.dialogue = _stored_session(session)
+            self._add(db, conversation_id, "system", note)
+
+    def transcript_for_agent(self, conversation_id: str) -> list[dict[str, Any]]:
+        return self.messages(conversation_id)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _conversation(self, db: Any, conversation_id: str) -> Conversation:
+        conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            raise DeskError(f"no conversation {conversation_id!r}")
+        return conversation  # type: ignore[no-any-return]
+
+    def _owned(self, db: Any, conversation_id: str, agent: str) -> Conversation:
+        conversation = self._conversation(db, conversation_id)
+        if conversation.status != "agent" or conversation.agent != agent:
+            raise DeskError(f"conversation {conversation_id} is not handled by {agent}")
+        return conversation
+
+    def _add(self, db: Any, conversation_id: str, role: str, content: str, *, author: str | None = None,
+             decision: str | None = None, detail: dict[str, Any] | None = None) -> Message:
+        message = Message(conversation_id=conversation_id, role=role, author=author, content=redact(content),
+                          decision=decision, detail=detail or {}, created_at=self.clock())
+        db.add(message)
+        return message
+
+    def _status(self, db: Any, conversation: Conversation) -> HandoffStatus:
+        latest = db.scalar(select(Handoff).where(Handoff.conversation_id == conversation.id)
+                           .order_by(Handoff.id.desc()).limit(1))
+        if conversation.status == "waiting" and latest is not None:
+            ahead = db.scalar(select(func.count()).select_from(Handoff)
+                              .where(Handoff.status == "waiting", Handoff.id < latest.id))
+            return HandoffStatus("waiting", position=(ahead or 0) + 1, reason=latest.reason)
+        if conversation.status == "agent":
+            return HandoffStatus("agent", agent=conversation.agent, reason=latest.reason if latest else None)
+        if latest is not None and latest.status == "callback" and conversation.status == "bot":
+            return HandoffStatus("callback", ticket=latest.ticket, reason=latest.reason)
+        return HandoffStatus(conversation.status)
+
+    def _agents_online(self, db: Any, now: dt.datetime) -> bool:
+        since = now - dt.timedelta(seconds=AGENT_ONLINE_SECONDS)
+        seen = db.scalars(select(AgentPresence.last_seen)).all()
+        return any(_aware(t) >= since for t in seen)
+
+    def _in_hours(self, now: dt.datetime) -> bool:
+        if self.hours is None:
+            return True
+        local = now.astimezone(self.tz)
+        start, end = self.hours
+        return local.weekday() < 5 and start <= local.time() <= end
+
+
+_REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite drops the zone on the way back; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _stored_session(session: Session) -> dict[str, Any]:
+    data = session.model_dump()
+    data["turns"] = [{"role": t["role"], "content": redact(t["content"])} for t in data["turns"]]
+    return data

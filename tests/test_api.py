@@ -1,0 +1,108 @@
+"""The channel API through FastAPI's TestClient, on the bundled demo pack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import create_app, main
+from assistant.staff import check_login, hash_password, verify_password
+from knowledge.settings import Settings
+from tests.conftest import DEMO_PACK
+
+KEY = {"X-API-Key": "kiosk-secret"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    data = tmp_path_factory.mktemp("api-data")
+    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    settings = Settings(data_dir=data, api_keys={"kiosk-city": "kiosk-secret"},
+                        staff={"alice": hash_password("alice-password")})
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_key_is_required(client: TestClient) -> None:
+    assert client.post("/api/v1/ask", json={"question": "办护照"}).status_code == 401
+    assert client.post("/api/v1/ask", json={"question": "办护照"}, headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_ask_returns_the_answer_object(client: TestClient) -> None:
+    response = client.post("/api/v1/ask", json={"question": "结婚登记在哪办", "hall_id": "hall-city"}, headers=KEY)
+    assert response.status_code == 200
+    body = response.json()
+    answer = body["answer"]
+    assert answer["decision"] == "answer" and answer["citations"][0]["guide_id"] == "demo-marriage"
+    assert "本大厅即可办理：三楼F区76-85号窗口" in answer["text"]
+    assert len(answer["speech"]) <= 120 and "http" not in answer["speech"]
+    assert answer["cards"][0]["name"] == "结婚登记（内地居民）"
+    assert body["handoff"] == {"state": "bot", "position": None, "agent": None, "ticket": None, "reason": None}
+    follow_up = client.post("/api/v1/ask", json={"question": "要带什么", "session_id": body["session_id"]},
+                            headers=KEY).json()
+    assert follow_up["answer"]["citations"][0]["guide_id"] == "demo-marriage"
+    history = client.get(f"/api/v1/sessions/{body['session_id']}/messages", headers=KEY).json()
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
+
+
+def test_bad_requests(client: TestClient) -> None:
+    assert client.post("/api/v1/ask", json={"question": ""}, headers=KEY).status_code == 422
+    assert client.post("/api/v1/ask", json={"question": "你好", "session_id": "nope"}, headers=KEY).status_code == 404
+    assert client.get("/api/v1/sessions/nope/handoff", headers=KEY).status_code == 404
+
+
+def test_streaming_sends_deltas_then_the_answer(client: TestClient) -> None:
+    with client.stream("POST", "/api/v1/ask/stream", json={"question": "办护照要多少钱"}, headers=KEY) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in response.read().decode().split("\n\n") if block]
+    kinds = [block.split("\n")[0] for block in events]
+    assert kinds[-1] == "event: answer" and set(kinds[:-1]) == {"event: delta"}
+    deltas = "".join(json.loads(block.split("data: ", 1)[1])["text"] for block in events[:-1])
+    final = json.loads(events[-1].split("data: ", 1)[1])
+    assert deltas == final["answer"]["text"]
+
+
+def test_handoff_and_feedback_endpoints(client: TestClient) -> None:
+    body = client.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()
+    session = body["session_id"]
+    status = client.post(f"/api/v1/sessions/{session}/handoff", json={"reason": "requested"}, headers=KEY).json()
+    assert status["state"] == "callback" and status["ticket"].startswith("HB")  # no agent is online
+    assert client.get(f"/api/v1/sessions/{session}/handoff", headers=KEY).json() == status
+    rated = client.post("/api/v1/feedback", json={"session_id": session, "message_id": body["message_id"],
+                                                   "rating": "up"}, headers=KEY)
+    assert rated.status_code == 200 and rated.json()["id"] > 0
+    assert client.post("/api/v1/feedback", json={"session_id": session, "rating": "meh"},
+                       headers=KEY).status_code == 422
+
+
+def test_kiosk_support_endpoints_and_page(client: TestClient) -> None:
+    themes = client.get("/api/v1/themes", headers=KEY).json()
+    assert len(themes) == 13 and {"id": "theme-newborn", "name": "新生儿出生一件事"} in themes
+    halls = client.get("/api/v1/halls", headers=KEY).json()
+    assert halls[0]["id"] == "hall-city" and halls[0]["kiosks"][0]["id"] == "kiosk-city-1f"
+    page = client.get("/kiosk?hall=hall-city")
+    assert page.status_code == 200 and 'const KEY = "", HALL = "hall-city";' in page.text
+    schema = client.get("/openapi.json").json()
+    assert {"/api/v1/ask", "/api/v1/ask/stream", "/api/v1/feedback"} <= set(schema["paths"])
+
+
+def test_staff_console_needs_a_login(client: TestClient) -> None:
+    assert client.post("/agent/login", data={"username": "alice", "password": "wrong-one"}).status_code == 400
+    assert client.post("/agent/login", data={"username": "alice", "password": "alice-password"}).status_code == 200
+
+
+def test_passwords_are_hashed() -> None:
+    stored = hash_password("correct horse", salt="s1", iterations=1000)
+    assert stored.startswith("pbkdf2_sha256$1000$s1$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored) and not verify_password("wrong horse", stored)
+    assert check_login({"alice": stored}, "alice", "correct horse") and not check_login({}, "bob", "x")
+    with pytest.raises(ValueError, match="at least 8 characters"):
+        hash_password("short")
+
+
+def test_hash_password_command(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-long-password")
+    assert main(["hash-password"]) == 0
+    assert verify_password("a-long-password", capsys.readouterr().out.strip())

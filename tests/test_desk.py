@@ -1,0 +1,131 @@
+"""The handoff desk on a real SQLite file: queue, claims, replies, hand-back, callbacks, redaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from assistant.desk import ClaimConflictError, Desk, DeskError
+from assistant.redact import redact
+from assistant.store import Conversation, Feedback, Message
+
+MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock(MONDAY_10)
+
+
+@pytest.fixture()
+def desk(tmp_path: Path, demo_assistant, clock: Clock) -> Desk:  # type: ignore[no-untyped-def]
+    return Desk(f"sqlite:///{tmp_path / 'desk.sqlite'}",
+                lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall),
+                hours=(dt.time(8, 30), dt.time(17, 30)), clock=clock)
+
+
+def test_redaction() -> None:
+    assert redact("身份证110101199003074578，手机13812345678，卡6222021234567890123") == \
+        "身份证[身份证号已隐藏]，手机[手机号已隐藏]，卡[银行卡号已隐藏]"
+    assert redact("咨询电话0000-6600110，12345 热线") == "咨询电话0000-6600110，12345 热线"
+
+
+def test_bot_answers_and_the_transcript_is_stored_redacted(desk: Desk) -> None:
+    conversation = desk.start("web")
+    answer, status, message_id = desk.ask(conversation, "我身份证号110101199003074578，办居住证要带什么")
+    assert answer is not None and answer.decision == "answer" and status.state == "bot" and message_id > 0
+    stored = desk.messages(conversation)
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert stored[0]["content"] == "我身份证号[身份证号已隐藏]，办居住证要带什么"
+    assert stored[1]["detail"]["citations"][0]["guide_id"] == "demo-residence-permit"
+    with desk.sessions() as db:
+        dialogue = db.get(Conversation, conversation).dialogue
+        assert "110101199003074578" not in str(dialogue)
+        assert not db.scalars(select(Message).where(Message.content.contains("110101199003074578"))).all()
+
+
+def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:
+    desk.heartbeat("alice")
+    desk.heartbeat("bob")
+    first, second = desk.start("web"), desk.start("kiosk")
+    answer, status, _ = desk.ask(first, "转人工")
+    assert answer is not None and answer.decision == "handoff"
+    assert (status.state, status.position) == ("waiting", 1) and "您前面还有 0 位" in answer.text
+    _, status, _ = desk.ask(second, "我要投诉你们窗口态度差")
+    assert (status.state, status.position, status.reason) == ("waiting", 2, "complaint")
+    clock.now += dt.timedelta(seconds=45)
+    queue = desk.queue()
+    assert [(e.conversation_id, e.reason, e.waiting_seconds) for e in queue] == [
+        (first, "requested", 45), (second, "complaint", 45)]
+
+    assert desk.claim(queue[0].handoff_id, "alice") == first
+    with pytest.raises(ClaimConflictError, match="claimed by alice"):
+        desk.claim(queue[0].handoff_id, "bob")
+    assert desk.status(first).as_dict()["state"] == "agent" and desk.status(second).position == 1
+
+    silent, status, _ = desk.ask(first, "我的身份证丢了，手机13812345678")
+    assert silent is None and status.agent == "alice"  # a person handles it now: the bot keeps quiet
+    desk.reply(first, "alice", "您好，请带户口簿到派出所补领。")
+    with pytest.raises(DeskError, match="not handled by bob"):
+        desk.reply(first, "bob", "抢答")
+    assert [(m["role"], m["content"]) for m in desk.messages(first)][-2:] == [
+        ("user", "我的身份证丢了，手机[手机号已隐藏]"), ("agent", "您好，请带户口簿到派出所补领。")]
+
+    desk.hand_back(first, "alice")
+    assert desk.status(first).state == "bot"
+    again, _, _ = desk.ask(first, "办护照要多少钱")
+    assert again is not None and again.decision == "answer" and again.citations[0].guide_id == "demo-passport"
+
+    desk.claim(desk.queue()[0].handoff_id, "bob")
+    desk.close(second, "bob")
+    assert desk.status(second).state == "closed" and desk.queue() == []
+
+
+def test_no_agent_online_gives_a_callback_ticket(desk: Desk, clock: Clock) -> None:
+    first, second = desk.start("web"), desk.start("web")
+    answer, status, _ = desk.ask(first, "人工服务")
+    assert (status.state, status.ticket) == ("callback", "HB202611230001")
+    assert answer is not None and "HB202611230001" in answer.text and "12345" in answer.text
+    assert desk.request_handoff(second).ticket == "HB202611230002"
+    desk.heartbeat("alice")
+    clock.now += dt.timedelta(minutes=5)  # alice's console stopped polling: offline again
+    assert desk.request_handoff(desk.start("web")).state == "callback"
+
+
+def test_after_hours_gives_a_callback_ticket_even_with_an_agent(desk: Desk, clock: Clock) -> None:
+    clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # 20:00 Beijing time
+    desk.heartbeat("alice")
+    assert desk.request_handoff(desk.start("web")).state == "callback"
+
+
+def test_two_failed_turns_queue_the_conversation(desk: Desk) -> None:
+    desk.heartbeat("alice")
+    conversation = desk.start("web")
+    first, _, _ = desk.ask(conversation, "帮我写首诗")
+    assert first is not None and first.decision == "refuse"
+    second, status, _ = desk.ask(conversation, "今天天气怎么样")
+    assert second is not None and second.handoff_reason == "repeated_failure" and status.state == "waiting"
+
+
+def test_feedback_is_stored(desk: Desk) -> None:
+    conversation = desk.start("web")
+    _, _, message_id = desk.ask(conversation, "办护照要多少钱")
+    feedback_id = desk.feedback(conversation, "down", message_id=message_id, reason="不够详细，电话13812345678")
+    with desk.sessions() as db:
+        row = db.get(Feedback, feedback_id)
+        assert (row.rating, row.message_id, row.reason) == ("down", message_id, "不够详细，电话[手机号已隐藏]")
+    with pytest.raises(DeskError, match="rating must be"):
+        desk.feedback(conversation, "meh")
+    with pytest.raises(DeskError, match="no conversation"):
+        desk.ask("nope", "你好")
