@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 DATA_DIR ?= data
 KNOWLEDGE ?= knowledge/demo
 
-.PHONY: run test install install-dev ingest lint bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-dev browser-deps ingest lint bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +24,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[st,llm,dev]'
 	touch $@ $(VENV)/.installed
 
+# Browser tests use Debian's chromium (never a downloaded browser) and need CJK fonts, or Chinese is tofu.
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; \
+	fi
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -31,7 +40,7 @@ ingest: install
 run: ingest
 	$(BIN)/banshi serve --data-dir $(DATA_DIR)
 
-test: install-dev
+test: install-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -42,5 +51,8 @@ lint: install-dev
 bench: install
 	$(BIN)/python -m evals.bench_ingest
 
+load: install
+	$(BIN)/python -m evals.load_handoff
+
 clean:
-	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -178,7 +178,7 @@ def _chat_history(desk, conversation_id):  # type: ignore[no-untyped-def]
 def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
     blocks = []
     for card in answer.cards if answer is not None else []:
-        lines = [f"<details><summary>📄 {card.name}</summary>", ""]
+        lines = [f"<details><summary>办事卡片：{card.name}</summary>", ""]
         for label, value in (("谁能办", card.who), ("在哪办", card.where), ("如何办", card.how)):
             if value:
                 lines.append(f"- **{label}**：{value}")
@@ -276,7 +276,8 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
                              label="等待队列", elem_id="queue")
         with gr.Row():
             claim_id = gr.Number(label="要认领的编号", precision=0, elem_id="claim-id")
-            claim = gr.Button("认领", variant="primary", elem_id="claim")
+            claim = gr.Button("认领", elem_id="claim")
+            claim_next = gr.Button("认领等待最久的", variant="primary", elem_id="claim-next")
         notice = gr.Markdown(elem_id="notice")
         transcript = gr.Chatbot(label="对话记录", height=360, elem_id="transcript")
         retrieved = gr.Markdown(label="智能助手检索到的内容", elem_id="retrieved")
@@ -296,7 +297,7 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
             cited = []
             for message in desk.transcript_for_agent(conversation_id):
                 role = "user" if message["role"] == "user" else "assistant"
-                prefixes = {"agent": f"**{message['author']}**：", "system": "_", "assistant": "🤖 "}
+                prefixes = {"agent": f"**{message['author']}**：", "system": "_", "assistant": "【智能助手】"}
                 prefix = prefixes.get(message["role"], "")
                 suffix = "_" if message["role"] == "system" else ""
                 history.append({"role": role, "content": prefix + message["content"] + suffix})
@@ -318,6 +319,12 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
                 return gr.skip(), f"无法认领：{err}"
             return conversation_id, f"已认领会话 {conversation_id[:8]}"
 
+        def take_next(request: gr.Request):  # type: ignore[no-untyped-def]
+            waiting = desk.queue()
+            if not waiting:
+                return gr.skip(), "队列中没有等待的会话"
+            return take(waiting[0].handoff_id, request)
+
         def answer(conversation_id, text, request: gr.Request):  # type: ignore[no-untyped-def]
             try:
                 desk.reply(conversation_id or "", request.username or "agent", text or "")
@@ -338,11 +345,12 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
         def close_it(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
             return end(conversation_id, request, "close")
 
-        for handler in (refresh, take, answer, hand_back, close_it):
+        for handler in (refresh, take, take_next, answer, hand_back, close_it):
             handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         timer.tick(refresh, [current], [queue, transcript, retrieved])
         console.load(refresh, [current], [queue, transcript, retrieved])
         claim.click(take, [claim_id], [current, notice])
+        claim_next.click(take_next, None, [current, notice])
         send.click(answer, [current, reply], [reply, notice])
         reply.submit(answer, [current, reply], [reply, notice])
         back.click(hand_back, [current], [current, notice])

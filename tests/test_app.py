@@ -88,7 +88,7 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert reply.startswith("关于**居住证申领**：\n需要准备以下材料：")
         assert "来源：[测试市居住证申领办事指南](https://zwfw.example.org/guide/t-residence-permit)" in reply
         assert first[3]["samples"] == [["在哪里办"], ["要多久"], ["收费吗"]]
-        assert "<summary>📄 居住证申领</summary>" in first[4]
+        assert "<summary>办事卡片：居住证申领</summary>" in first[4]
         follow_up = client.predict("要多久", "不限", api_name="/ask")  # the session is kept between calls
         assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
         refusal = client.predict("帮我写首诗", "不限", api_name="/ask")

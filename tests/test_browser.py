@@ -1,0 +1,134 @@
+"""The whole story in a real browser (headless Debian Chromium driven by Playwright).
+
+A citizen asks and reads a cited answer, asks for a person; an agent logs in, claims, replies; the
+citizen sees the reply; the agent hands back; the bot answers again. Screenshots go to
+test-artifacts/ so a person can check that the Chinese renders (no tofu).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app import create_app, main
+from assistant.staff import hash_password
+from knowledge.settings import Settings
+from tests.conftest import DEMO_PACK, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    data = tmp_path_factory.mktemp("browser-data")
+    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, kiosk_key="kiosk-key")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert instance.started
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"])
+        yield instance
+        instance.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+
+
+def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    agent = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    agent.goto(f"{server}/agent/")
+    agent.locator("input[type=password]").wait_for(timeout=30_000)
+    agent.locator("input").first.fill("alice")
+    agent.locator("input[type=password]").fill("alice-password")
+    agent.locator("button").filter(has_text="Login").or_(agent.locator("button").filter(has_text="登录")).first.click()
+    expect(agent.locator("#queue")).to_be_visible(timeout=30_000)  # the console polls: alice is online
+
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+    citizen.goto(f"{server}/")
+    _ask(citizen, "外地人办居住证要带什么材料")
+    chat = citizen.locator("#chat")
+    expect(chat).to_contain_text("需要准备以下材料", timeout=30_000)
+    expect(chat.locator("a").filter(has_text="居住证申领办事指南")).to_have_count(1)
+    _shot(citizen, "1-citizen-answer")
+
+    citizen.locator("#handoff").click()
+    expect(citizen.locator("#handoff-status")).to_contain_text("已为您转接人工服务", timeout=30_000)
+    _shot(citizen, "2-citizen-waiting")
+
+    queue = agent.locator("#queue")
+    expect(queue).to_contain_text("群众要求", timeout=30_000)
+    agent.locator("#claim-next").click()
+    expect(agent.locator("#notice")).to_contain_text("已认领会话", timeout=30_000)
+    expect(agent.locator("#transcript")).to_contain_text("外地人办居住证要带什么材料", timeout=30_000)
+    expect(agent.locator("#retrieved")).to_contain_text("demo-residence-permit")
+    agent.locator("#reply textarea").fill("您好，我是工作人员。居住证请到居住地所在区的受理点办理。")
+    agent.locator("#reply-send").click()
+    expect(agent.locator("#notice")).to_contain_text("已发送", timeout=30_000)
+    _shot(agent, "3-agent-console")
+
+    expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling
+    _shot(citizen, "4-citizen-sees-agent")
+
+    agent.locator("#hand-back").click()
+    expect(agent.locator("#notice")).to_contain_text("已交回智能助手", timeout=30_000)
+    expect(chat).to_contain_text("交回智能助手", timeout=30_000)
+    _ask(citizen, "办护照要多少钱")
+    expect(chat).to_contain_text("普通护照", timeout=30_000)
+    expect(chat).to_contain_text("收费标准", timeout=30_000)
+    _shot(citizen, "5-bot-answers-again")
+
+
+def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    kiosk.goto(f"{server}/kiosk?hall=hall-city")
+    expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
+    expect(kiosk.locator("#topics button")).to_have_count(13)
+    kiosk.locator("#q").fill("结婚登记在哪办")
+    kiosk.locator("#go").click()
+    expect(kiosk.locator("#answer")).to_contain_text("本大厅即可办理", timeout=30_000)
+    expect(kiosk.locator("#speech")).to_contain_text("结婚登记")
+    _shot(kiosk, "6-kiosk")
