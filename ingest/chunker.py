@@ -67,6 +67,16 @@ def _channels_text(record: ServiceGuide | Theme) -> str:
     ])
 
 
+def _how_and_where(record: ServiceGuide | Theme, materials_label: str) -> Iterator[tuple[str, str]]:
+    if record.materials:
+        yield "materials", f"{materials_label}：" + _numbered([describe_material(m) for m in record.materials])
+    if record.steps:
+        yield "steps", "办理流程：" + _numbered(record.steps)
+    yield "locations", _channels_text(record)
+    for location in record.locations:
+        yield "locations", "办理地点：" + describe_location(location)
+
+
 def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
     yield "name", guide.name
     if guide.aliases:
@@ -83,13 +93,7 @@ def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
     ])
     if guide.eligibility:
         yield "eligibility", "受理条件：" + guide.eligibility
-    if guide.materials:
-        yield "materials", "申请材料：" + _numbered([describe_material(m) for m in guide.materials])
-    if guide.steps:
-        yield "steps", "办理流程：" + _numbered(guide.steps)
-    yield "locations", _channels_text(guide)
-    for location in guide.locations:
-        yield "locations", "办理地点：" + describe_location(location)
+    yield from _how_and_where(guide, "申请材料")
     yield "time_fee", _fields([
         ("法定办结时限", guide.time_limit_legal),
         ("承诺办结时限", guide.time_limit_promised),
@@ -113,13 +117,7 @@ def _theme_sections(theme: Theme, item_name: Callable[[str], str]) -> Iterator[t
         ("服务对象", "、".join(theme.audience) or None),
     ])
     yield "items", "包含事项：" + _numbered([item_name(i) for i in theme.items])
-    if theme.materials:
-        yield "materials", "合并后的申请材料：" + _numbered([describe_material(m) for m in theme.materials])
-    if theme.steps:
-        yield "steps", "办理流程：" + _numbered(theme.steps)
-    yield "locations", _channels_text(theme)
-    for location in theme.locations:
-        yield "locations", "办理地点：" + describe_location(location)
+    yield from _how_and_where(theme, "合并后的申请材料")
     yield "time_fee", _fields([("承诺办结时限", theme.time_limit_promised), ("收费标准", theme.fee)])
     if theme.consult_phone:
         yield "contact", f"咨询电话：{theme.consult_phone}。"

@@ -7,7 +7,7 @@ field, and the good records still load.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,23 @@ class Loaded:
     themes: list[Theme] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     raw_count: int = 0
+
+    def add(self, result: BaseModel | Reject) -> None:
+        """File a validated record, or its rejection, where it belongs."""
+        if isinstance(result, Reject):
+            self.rejects.append(result)
+        elif isinstance(result, Theme):
+            self.themes.append(result)
+        elif isinstance(result, ServiceGuide):
+            self.guides.append(result)
+
+    def records(self, path: Path, shown: str) -> list[tuple[int, Any]]:
+        """The raw records of ``path``; a file that cannot be parsed at all becomes one Reject."""
+        try:
+            return list(read_records(path))
+        except KnowledgeError as err:
+            self.rejects.append(Reject(shown, "(file)", str(err).split(": ", 1)[-1]))
+            return []
 
 
 def read_records(path: Path) -> Iterator[tuple[int, Any]]:
@@ -107,23 +124,13 @@ def _record_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in RECORD_SUFFIXES)
 
 
-def _load_into(loaded: Loaded, model: type[BaseModel], files: Iterable[Path], base: Path) -> None:
+def _load_into(loaded: Loaded, files: Iterable[Path], base: Path,
+               model_for: Callable[[Any], type[BaseModel]]) -> None:
     for path in files:
         shown = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
-        try:
-            records = list(read_records(path))
-        except KnowledgeError as err:
-            loaded.rejects.append(Reject(shown, "(file)", str(err).split(": ", 1)[-1]))
-            continue
-        for position, raw in records:
+        for position, raw in loaded.records(path, shown):
             loaded.raw_count += 1
-            result = validate(model, raw, shown, position)
-            if isinstance(result, Reject):
-                loaded.rejects.append(result)
-            elif isinstance(result, ServiceGuide):
-                loaded.guides.append(result)
-            elif isinstance(result, Theme):
-                loaded.themes.append(result)
+            loaded.add(validate(model_for(raw), raw, shown, position))
 
 
 def load_pack(folder: Path) -> Loaded:
@@ -142,27 +149,14 @@ def load_pack(folder: Path) -> Loaded:
         raise KnowledgeError(f"{pack_file}: {pack.reason}")
     assert isinstance(pack, Pack)
     loaded = Loaded(origin=f"pack:{pack.name}", pack=pack)
-    _load_into(loaded, ServiceGuide, _record_files(folder / "guides"), folder)
-    _load_into(loaded, Theme, _record_files(folder / "themes"), folder)
+    _load_into(loaded, _record_files(folder / "guides"), folder, lambda raw: ServiceGuide)
+    _load_into(loaded, _record_files(folder / "themes"), folder, lambda raw: Theme)
     return loaded
 
 
 def load_file(path: Path) -> Loaded:
     """Load a loose file of guides and themes (a record with ``items`` is a theme)."""
     loaded = Loaded(origin=f"file:{path.resolve()}")
-    try:
-        records = list(read_records(path))
-    except KnowledgeError as err:
-        loaded.rejects.append(Reject(str(path), "(file)", str(err).split(": ", 1)[-1]))
-        return loaded
-    for position, raw in records:
-        loaded.raw_count += 1
-        model: type[BaseModel] = Theme if isinstance(raw, dict) and "items" in raw else ServiceGuide
-        result = validate(model, raw, str(path), position)
-        if isinstance(result, Reject):
-            loaded.rejects.append(result)
-        elif isinstance(result, Theme):
-            loaded.themes.append(result)
-        elif isinstance(result, ServiceGuide):
-            loaded.guides.append(result)
+    _load_into(loaded, [path], path.parent,
+               lambda raw: Theme if isinstance(raw, dict) and "items" in raw else ServiceGuide)
     return loaded

@@ -40,12 +40,7 @@ def detect_mapping(path: Path, mappings: Iterable[ExportMapping]) -> ExportMappi
 def import_export(path: Path, mapping: ExportMapping) -> Loaded:
     """Map every record of an export; each one that fails becomes a Reject with its reason."""
     loaded = Loaded(origin=f"import:{mapping.name}:{path.name}")
-    try:
-        records = list(read_records(path))
-    except KnowledgeError as err:
-        loaded.rejects.append(Reject(str(path), "(file)", str(err).split(": ", 1)[-1]))
-        return loaded
-    for position, raw in records:
+    for position, raw in loaded.records(path, path.name):
         loaded.raw_count += 1
         label = f"#{position}" + (f" (id {raw['id']})" if isinstance(raw, dict) and raw.get("id") else "")
         if isinstance(raw, Exception) or not isinstance(raw, dict):
@@ -56,10 +51,5 @@ def import_export(path: Path, mapping: ExportMapping) -> Loaded:
         except MappingError as err:
             loaded.rejects.append(Reject(path.name, label, str(err)))
             continue
-        result = validate(ServiceGuide, mapped, path.name, position)
-        if isinstance(result, Reject):
-            loaded.rejects.append(result)
-        else:
-            assert isinstance(result, ServiceGuide)
-            loaded.guides.append(result)
+        loaded.add(validate(ServiceGuide, mapped, path.name, position))
     return loaded
