@@ -295,7 +295,7 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
                 return [], ""
             history = []
             cited = []
-            for message in desk.transcript_for_agent(conversation_id):
+            for message in desk.messages(conversation_id):
                 role = "user" if message["role"] == "user" else "assistant"
                 prefixes = {"agent": f"**{message['author']}**：", "system": "_", "assistant": "【智能助手】"}
                 prefix = prefixes.get(message["role"], "")

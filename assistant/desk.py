@@ -248,9 +248,6 @@ class Desk:
             conversation.dialogue = _stored_session(session)
             self._add(db, conversation_id, "system", note)
 
-    def transcript_for_agent(self, conversation_id: str) -> list[dict[str, Any]]:
-        return self.messages(conversation_id)
-
     # -- helpers ------------------------------------------------------------------------------------
     def _conversation(self, db: Any, conversation_id: str) -> Conversation:
         conversation = db.get(Conversation, conversation_id)

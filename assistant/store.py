@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
@@ -87,4 +86,4 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
     cursor.close()
 
 
-__all__ = ["AgentPresence", "Base", "Conversation", "Engine", "Feedback", "Handoff", "Message", "make_sessionmaker"]
+__all__ = ["AgentPresence", "Base", "Conversation", "Feedback", "Handoff", "Message", "make_sessionmaker"]
