@@ -192,6 +192,8 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
 def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
     import gradio as gr
 
+    from assistant.desk import DeskError
+
     districts = sorted({full for short, full in assistant.region_names.items() if full != short and
                         short == full[len(full) - len(short):] and short.endswith(("区", "县"))})
     short_names = {full: next(s for s, f in assistant.region_names.items() if f == full and s.endswith(("区", "县")))
@@ -199,7 +201,8 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
     choices = ["不限", *short_names.values()]
 
     with gr.Blocks(title="办事 · 政务服务智能问答") as chat:
-        conversation = gr.State(None)
+        # In the browser's storage, so a reload (or a phone waking up) keeps the conversation and the queue place.
+        conversation = gr.BrowserState(None, storage_key="banshi-conversation")
         message_ids = gr.State([])
         gr.Markdown("## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
                     "当前知识库为示例数据（示例市）。")
@@ -251,6 +254,15 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
             return history, ids, desk.status_text(desk.status(conversation_id))
 
         timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status])
+
+        def restore(conversation_id):  # type: ignore[no-untyped-def]
+            try:
+                history, ids = _chat_history(desk, conversation_id) if conversation_id else ([], [])
+                return history, ids, desk.status_text(desk.status(conversation_id)) if conversation_id else ""
+            except DeskError:  # an id from an older database: start afresh
+                return [], [], ""
+
+        chat.load(restore, [conversation], [chatbot, message_ids, status])
 
         def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
             if conversation_id and isinstance(data.index, int) and data.index < len(ids):

@@ -81,19 +81,20 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
 
         def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
-            return str(outputs[1][-1]["content"][0]["text"])
+            return str(outputs[2][-1]["content"][0]["text"])
 
-        first = client.predict("办居住证要带什么材料", "不限", api_name="/ask")
+        first = client.predict("办居住证要带什么材料", None, "不限", api_name="/ask")
+        conversation = first[1]  # kept in the browser's storage by the page
         reply = last_reply(first)
         assert reply.startswith("关于**居住证申领**：\n需要准备以下材料：")
         assert "来源：[测试市居住证申领办事指南](https://zwfw.example.org/guide/t-residence-permit)" in reply
-        assert first[3]["samples"] == [["在哪里办"], ["要多久"], ["收费吗"]]
-        assert "<summary>办事卡片：居住证申领</summary>" in first[4]
-        follow_up = client.predict("要多久", "不限", api_name="/ask")  # the session is kept between calls
+        assert first[4]["samples"] == [["在哪里办"], ["要多久"], ["收费吗"]]
+        assert "<summary>办事卡片：居住证申领</summary>" in first[5]
+        follow_up = client.predict("要多久", conversation, "不限", api_name="/ask")  # the dialogue state is kept
         assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
-        refusal = client.predict("帮我写首诗", "不限", api_name="/ask")
+        refusal = client.predict("帮我写首诗", conversation, "不限", api_name="/ask")
         assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
-        history, status = client.predict(api_name="/request_human")
+        _, history, status = client.predict(conversation, api_name="/request_human")
         assert "已为您登记回电，编号 HB" in status  # nobody at the console: a callback ticket
     finally:
         server.should_exit = True

@@ -110,6 +110,9 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
 
     expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling
     _shot(citizen, "4-citizen-sees-agent")
+    citizen.reload()  # the conversation lives in the browser's storage and the database
+    expect(citizen.locator("#chat")).to_contain_text("我是工作人员", timeout=30_000)
+    chat = citizen.locator("#chat")
 
     agent.locator("#hand-back").click()
     expect(agent.locator("#notice")).to_contain_text("已交回智能助手", timeout=30_000)
