@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from assistant.desk import ClaimConflictError, Desk, DeskError
 from assistant.redact import redact
-from assistant.store import Conversation, Feedback, Message
+from assistant.store import Base, Conversation, Feedback, Message
 
 MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
 
@@ -28,10 +29,21 @@ def clock() -> Clock:
     return Clock(MONDAY_10)
 
 
-@pytest.fixture()
-def desk(tmp_path: Path, demo_assistant, clock: Clock) -> Desk:  # type: ignore[no-untyped-def]
-    return Desk(f"sqlite:///{tmp_path / 'desk.sqlite'}",
-                lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall),
+@pytest.fixture(params=["sqlite", "postgresql"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path, demo_assistant, clock: Clock) -> Desk:  # type: ignore[no-untyped-def]
+    """A real SQLite file, and a real PostgreSQL database when BANSHI_TEST_DATABASE_URL names one."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'desk.sqlite'}"
+    else:
+        url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
+        if not url:
+            pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run these against it")
+        from sqlalchemy import create_engine
+
+        engine = create_engine(url)
+        Base.metadata.drop_all(engine)  # a clean database for every test
+        engine.dispose()
+    return Desk(url, lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall),
                 hours=(dt.time(8, 30), dt.time(17, 30)), clock=clock)
 
 
