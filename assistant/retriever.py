@@ -165,9 +165,8 @@ class HybridSearch:
         return BM25(self._tokens, bigram_weight=config.bigram_weight, unigram_weight=config.unigram_weight)
 
     def warm_up(self) -> None:
-        self.tokenizer.tokens("预热")
-        self.index.embedder.warm_up()
-        self.index.collection.count()
+        """Load jieba, the embedder and Chroma's vector index now, not on the first citizen's question."""
+        self.search("预热")
 
     def with_config(self, config: RetrievalConfig) -> HybridSearch:
         """The same index with another config (for ablations); rebuilds BM25 only if needed."""
