@@ -1,5 +1,5 @@
 # `make run`: set up and serve the assistant on the bundled knowledge (http://127.0.0.1:7860).
-# `make test`: set up and run the whole test suite (what CI runs).
+# `make test`: set up, lint (ruff, mypy) and run the whole test suite (what CI runs).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -42,6 +42,7 @@ run: ingest
 
 test: install-dev browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install-dev

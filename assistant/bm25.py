@@ -29,10 +29,11 @@ class BM25:
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for token, (ids, tfs) in postings.items():
             doc_ids = np.array(ids, dtype=np.int32)
-            tf = np.array(tfs, dtype=np.float32)
+            frequencies = np.array(tfs, dtype=np.float32)
             idf = math.log(1 + (self.size - len(ids) + 0.5) / (len(ids) + 0.5))
             norm = k1 * (1 - b + b * lengths[doc_ids] / max(average, 1e-6))
-            self._postings[token] = (doc_ids, (idf * tf * (k1 + 1) / (tf + norm)).astype(np.float32))
+            weights = idf * frequencies * (k1 + 1) / (frequencies + norm)
+            self._postings[token] = (doc_ids, weights.astype(np.float32))
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """One score per document (zeros where no token matches)."""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from assistant.answer import Answer
 from assistant.grounding import unsupported_statements
@@ -40,7 +41,7 @@ def make_chat_model(base_url: str, model: str, api_key: str | None, timeout: flo
         raise ConfigError(f"an LLM needs a base URL and a model name. Currently, base_url is {base_url!r} "
                           f"and model is {model!r}")
     # max_tokens goes in extra_body: ChatOpenAI sends max_completion_tokens, which some servers ignore.
-    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key or "not-needed", timeout=timeout,
+    return ChatOpenAI(base_url=base_url, model=model, api_key=SecretStr(api_key or "not-needed"), timeout=timeout,
                       max_retries=1, temperature=0.2, extra_body={"max_tokens": max_tokens})
 
 

@@ -41,7 +41,7 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
         elif session.options:
             # The citizen saw the case's own list of options: number ours the way it numbered them.
             shown = turn.content
-            session.options = sorted(session.options, key=lambda i: _position(shown, assistant.names.get(i, i)))
+            session.options = sorted(session.options, key=lambda i: _position(shown, assistant.names.get(i) or i))
     started = time.perf_counter()
     answer = assistant.ask(case.question, session)
     seconds = time.perf_counter() - started

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 DEFAULT_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "data" / "gd-guides-2021.jsonl"
 
@@ -60,7 +61,7 @@ def main() -> int:
         edited["承诺办结时限"] = "3(工作日)"
         copy.write_text("\n".join([json.dumps(edited, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
         edit = _phase(copy, data_dir)
-    result = {
+    result: dict[str, Any] = {
         "export": str(args.export),
         "full": {**first, "guides_per_s": round(first["guides"] / first["seconds"], 1),
                  "chunks_per_s": round(first["chunks"] / first["seconds"], 1)},

@@ -18,7 +18,7 @@ from evals.report import render_markdown, render_table
 from evals.runner import retrieval_scorer, run_cases, summarise
 from knowledge.settings import Settings
 
-ABLATIONS = {
+ABLATIONS: dict[str, dict[str, Any]] = {
     "bm25": {"mode": "bm25"},
     "dense": {"mode": "dense"},
     "hybrid-rrf": {"mode": "hybrid", "fusion": "rrf"},

@@ -95,7 +95,7 @@ def summarise(outcomes: Sequence[Outcome], config: dict[str, Any]) -> dict[str, 
         for o in outcomes
         if o.metrics.get("hit@1") == 0.0 or o.metrics.get("refused") == 0.0
     ]
-    report = {
+    report: dict[str, Any] = {
         "config": config,
         "metrics": by_tag,
         "latency_ms": _latency(latencies),

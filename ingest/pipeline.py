@@ -77,7 +77,8 @@ def _normalised(loaded: Loaded) -> tuple[list[ServiceGuide | Theme], list[Reject
     records: list[ServiceGuide | Theme] = []
     rejects: list[Reject] = []
     seen: set[str] = set()
-    for record in [*loaded.guides, *loaded.themes]:
+    candidates: list[ServiceGuide | Theme] = [*loaded.guides, *loaded.themes]
+    for record in candidates:
         if record.id in seen:
             rejects.append(Reject(loaded.origin, f"id {record.id}", "duplicate id: an earlier record has it"))
             continue
