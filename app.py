@@ -221,21 +221,35 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
         timer = gr.Timer(2.0)
 
         def ask(question, conversation_id, region_name):  # type: ignore[no-untyped-def]
+            """Streams: the question at once, then the answer line by line, then chips, cards and status."""
             question = (question or "").strip()
             if not question:
-                return gr.skip()
+                yield (gr.skip(),) * 7
+                return
             conversation_id = conversation_id or desk.start("web")
+            history, ids = _chat_history(desk, conversation_id)
+            pending = [*history, {"role": "user", "content": question}]
+            yield ("", conversation_id, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
+                   gr.skip(), gr.skip(), gr.skip(), gr.skip())
             full = next((f for f, s in short_names.items() if s == region_name), None)
             answer, handoff, _ = desk.ask(conversation_id, question, region=full)
             history, ids = _chat_history(desk, conversation_id)
+            if answer is not None and history and history[-1]["role"] == "assistant":
+                lines = history[-1]["content"].splitlines(keepends=True)
+                for shown in range(1, len(lines)):
+                    partial = {"role": "assistant", "content": "".join(lines[:shown])}
+                    yield (gr.skip(), gr.skip(), [*history[:-1], partial], gr.skip(), gr.skip(), gr.skip(), gr.skip())
             samples = [[s] for s in (answer.suggestions if answer else [])]
-            return ("", conversation_id, history, ids, desk.status_text(handoff), gr.Dataset(samples=samples),
-                    _cards_markdown(answer))
+            yield ("", conversation_id, history, ids, desk.status_text(handoff), gr.Dataset(samples=samples),
+                   _cards_markdown(answer))
 
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
         send.click(ask, [box, conversation, region], outputs)
         box.submit(ask, [box, conversation, region], outputs)
-        chips.click(lambda sample, c, r: ask(sample[0], c, r), [chips, conversation, region], outputs)
+        def ask_chip(sample, conversation_id, region_name):  # type: ignore[no-untyped-def]
+            yield from ask(sample[0], conversation_id, region_name)
+
+        chips.click(ask_chip, [chips, conversation, region], outputs)
 
         def request_human(conversation_id):  # type: ignore[no-untyped-def]
             conversation_id = conversation_id or desk.start("web")
