@@ -226,13 +226,23 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
             if not question:
                 yield (gr.skip(),) * 7
                 return
+            try:
+                history, ids = _chat_history(desk, conversation_id) if conversation_id else ([], [])
+            except DeskError:  # an id kept by the browser from an older database
+                conversation_id, history, ids = None, [], []
             conversation_id = conversation_id or desk.start("web")
-            history, ids = _chat_history(desk, conversation_id)
             pending = [*history, {"role": "user", "content": question}]
             yield ("", conversation_id, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
                    gr.skip(), gr.skip(), gr.skip(), gr.skip())
             full = next((f for f, s in short_names.items() if s == region_name), None)
-            answer, handoff, _ = desk.ask(conversation_id, question, region=full)
+            try:
+                answer, handoff, _ = desk.ask(conversation_id, question, region=full)
+            except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
+                logger.exception("answering failed")
+                sorry = "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
+                yield ("", conversation_id, [*pending, {"role": "assistant", "content": sorry}],
+                       gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                return
             history, ids = _chat_history(desk, conversation_id)
             if answer is not None and history and history[-1]["role"] == "assistant":
                 lines = history[-1]["content"].splitlines(keepends=True)
@@ -270,13 +280,15 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
         timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status])
 
         def restore(conversation_id):  # type: ignore[no-untyped-def]
+            if not conversation_id:
+                return None, [], [], ""
             try:
-                history, ids = _chat_history(desk, conversation_id) if conversation_id else ([], [])
-                return history, ids, desk.status_text(desk.status(conversation_id)) if conversation_id else ""
+                history, ids = _chat_history(desk, conversation_id)
+                return conversation_id, history, ids, desk.status_text(desk.status(conversation_id))
             except DeskError:  # an id from an older database: start afresh
-                return [], [], ""
+                return None, [], [], ""
 
-        chat.load(restore, [conversation], [chatbot, message_ids, status])
+        chat.load(restore, [conversation], [conversation, chatbot, message_ids, status])
 
         def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
             if conversation_id and isinstance(data.index, int) and data.index < len(ids):
