@@ -159,20 +159,24 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant), path="/")
 
 
+def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
+    """One stored message as a Gradio chat message: agents named, system notes in italics."""
+    content = message["content"]
+    if message["role"] == "user":
+        return {"role": "user", "content": content}
+    if message["role"] == "agent":
+        content = f"**工作人员 {message['author']}**：{content}"
+    elif message["role"] == "system":
+        content = f"_{content}_"
+    else:
+        content = bot_label + content
+    return {"role": "assistant", "content": content}
+
+
 def _chat_history(desk, conversation_id):  # type: ignore[no-untyped-def]
     """The stored transcript as Gradio messages, and the stored message id of each."""
-    history, ids = [], []
-    for message in desk.messages(conversation_id):
-        if message["role"] == "user":
-            history.append({"role": "user", "content": message["content"]})
-        elif message["role"] == "agent":
-            history.append({"role": "assistant", "content": f"**工作人员 {message['author']}**：{message['content']}"})
-        elif message["role"] == "system":
-            history.append({"role": "assistant", "content": f"_{message['content']}_"})
-        else:
-            history.append({"role": "assistant", "content": message["content"]})
-        ids.append(message["id"])
-    return history, ids
+    messages = desk.messages(conversation_id)
+    return [_as_chat(m) for m in messages], [m["id"] for m in messages]
 
 
 def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
@@ -334,11 +338,7 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
             history = []
             cited = []
             for message in desk.messages(conversation_id):
-                role = "user" if message["role"] == "user" else "assistant"
-                prefixes = {"agent": f"**{message['author']}**：", "system": "_", "assistant": "【智能助手】"}
-                prefix = prefixes.get(message["role"], "")
-                suffix = "_" if message["role"] == "system" else ""
-                history.append({"role": role, "content": prefix + message["content"] + suffix})
+                history.append(_as_chat(message, bot_label="【智能助手】"))
                 for c in (message.get("detail") or {}).get("citations", []):
                     cited.append(f"- {c['title']}（{c['guide_id']}，{c['section']}）")
             return history, "**智能助手检索到的内容**\n" + "\n".join(dict.fromkeys(cited)) if cited else ""

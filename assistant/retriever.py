@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,7 +92,6 @@ class Hit:
     lexical: float  # best weighted BM25 of its chunks
     dense: float  # best cosine of its chunks
     confidence: float = 0.0  # 0..1, see Retrieval
-    matched: tuple[Chunk, ...] = ()  # its other matching chunks, best first
 
     @property
     def record_id(self) -> str:
@@ -157,9 +155,11 @@ class HybridSearch:
         for position, chunk in enumerate(self.chunks):
             self._record_chunks.setdefault(chunk.record_id, []).append(position)
         self._record_text = {r: "".join(self.chunks[p].text for p in ps) for r, ps in self._record_chunks.items()}
-        self._section_weight = np.array([self.config.section_weights.get(c.section, 0.3) for c in self.chunks],
-                                        dtype=np.float32)
+        self._section_weight = self._weights(self.config)
         logger.info("hybrid search ready: %s chunks of %s records", len(self.chunks), len(self._records))
+
+    def _weights(self, config: RetrievalConfig) -> np.ndarray:
+        return np.array([config.section_weights.get(c.section, 0.3) for c in self.chunks], dtype=np.float32)
 
     def _bm25(self, config: RetrievalConfig) -> BM25:
         return BM25(self._tokens, bigram_weight=config.bigram_weight, unigram_weight=config.unigram_weight)
@@ -175,8 +175,7 @@ class HybridSearch:
         clone.config = config
         if (config.bigram_weight, config.unigram_weight) != (self.config.bigram_weight, self.config.unigram_weight):
             clone.bm25 = clone._bm25(config)
-        clone._section_weight = np.array([config.section_weights.get(c.section, 0.3) for c in self.chunks],
-                                         dtype=np.float32)
+        clone._section_weight = clone._weights(config)
         return clone
 
     # -- the two sides ------------------------------------------------------------------------
@@ -234,14 +233,10 @@ class HybridSearch:
         ranked = sorted(fused, key=lambda r: -fused[r])[:k]
         hits = []
         for record in ranked:
-            lex_pos = int(lexical_chunk[record]) if lexical[record] > 0 else None
-            dense_pos = dense[record][1] if record in dense else None
-            best_pos = lex_pos if lex_pos is not None and (
-                dense_pos is None or config.mode == "bm25" or lexical[record] > 0) else dense_pos
-            assert best_pos is not None
+            # The chunk that matched best: the lexical side's when it matched at all, else the dense side's.
+            best_pos = int(lexical_chunk[record]) if lexical[record] > 0 else dense[record][1]
             hits.append(Hit(chunk=self.chunks[best_pos], score=float(fused[record]),
-                            lexical=float(lexical[record]), dense=float(dense.get(record, (0.0, 0))[0]),
-                            matched=self._matched(record, tokens, best_pos)))
+                            lexical=float(lexical[record]), dense=float(dense.get(record, (0.0, 0))[0])))
         coverage = self._coverage(tokens, hits[0].record_id) if hits else 0.0
         words = max(1, sum(1 for t in tokens if t[0] not in "#@"))
         hits = [replace(h, confidence=self.calibration.confidence(
@@ -284,16 +279,6 @@ class HybridSearch:
             fused[record] = config.lexical_weight * lex + config.dense_weight * den
         return fused
 
-    def _matched(self, record: int, tokens: list[str], best: int) -> tuple[Chunk, ...]:
-        """The record's other chunks that share the most words with the question."""
-        wanted = {t for t in tokens if t[0] not in "#@"}
-        scored = []
-        for position in self._record_chunks[self._records[record]]:
-            overlap = len(wanted.intersection(self._tokens[position])) if position != best else 0
-            if overlap:
-                scored.append((overlap, -position))
-        return tuple(self.chunks[-p] for _, p in sorted(scored, reverse=True)[:3])
-
     def _coverage(self, tokens: list[str], record_id: str) -> float:
         """Share of the question's distinct words and bigrams that occur in the guide's text."""
         terms = {t for t in tokens if t[0] != "@"}
@@ -301,9 +286,6 @@ class HybridSearch:
             return 0.0
         text = self._record_text[record_id]
         return sum(1 for t in terms if t.lstrip("#") in text) / len(terms)
-
-
-
 
 
 def _best_per_record(chunk_scores: np.ndarray, chunk_record: np.ndarray, n_records: int) -> tuple[np.ndarray,
@@ -339,7 +321,3 @@ def hit_document(hit: Hit) -> Document:
         metadata={**hit.chunk.metadata(), "score": hit.score, "lexical": hit.lexical, "dense": hit.dense,
                   "confidence": hit.confidence},
     )
-
-
-def guide_ids(hits: Iterable[Hit]) -> list[str]:
-    return [h.record_id for h in hits]

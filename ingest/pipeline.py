@@ -122,17 +122,18 @@ class Ingestor:
             records, rejects = _normalised(loaded)
             report.rejected.extend(rejects)
             for record in records:
-                other = batch.get(record.id, (None, None))[1] or (
-                    states[record.id].origin if record.id in states and states[record.id].origin != loaded.origin
-                    else None)
-                if other and other != loaded.origin:
+                owner = batch[record.id][1] if record.id in batch else (
+                    states[record.id].origin if record.id in states else None)
+                if owner is not None and owner != loaded.origin:
                     report.rejected.append(Reject(loaded.origin, f"id {record.id}",
-                                                  f"duplicate id: already indexed from {other}"))
+                                                  f"duplicate id: already indexed from {owner}"))
                     continue
                 batch[record.id] = (record, loaded.origin)
 
-        names = {rid: s for rid, s in ((r.id, r.name) for r in self.index.records())}
-        names.update({rid: rec.name for rid, (rec, _) in batch.items()})
+        # Everything the base will hold once this run is written: for theme item names and jieba's dictionary.
+        knowledge = {r.id: r for r in self.index.records()}
+        knowledge.update({rid: rec for rid, (rec, _) in batch.items()})
+        names = {rid: r.name for rid, r in knowledge.items()}
         for record, _origin in batch.values():
             if isinstance(record, Theme):
                 missing = [i for i in record.items if i not in names]
@@ -165,7 +166,9 @@ class Ingestor:
         for record_id in removed:
             stale_chunk_ids.extend(self.index.chunk_ids(record_id))
 
-        self._write(new_chunks, stale_chunk_ids, to_write, removed, batch)
+        for record_id in removed:
+            knowledge.pop(record_id, None)
+        self._write(new_chunks, stale_chunk_ids, to_write, removed, list(knowledge.values()))
         report.removed = len(removed)
         report.chunks_added = len(new_chunks)
         report.chunks_removed = len(stale_chunk_ids)
@@ -180,13 +183,9 @@ class Ingestor:
         stale_chunk_ids: list[str],
         to_write: list[tuple[ServiceGuide | Theme, str, str]],
         removed: list[str],
-        batch: dict[str, tuple[ServiceGuide | Theme, str]],
+        knowledge: list[ServiceGuide | Theme],
     ) -> None:
-        all_records = {r.id: r for r in self.index.records()}
-        all_records.update({rid: rec for rid, (rec, _) in batch.items()})
-        for rid in removed:
-            all_records.pop(rid, None)
-        tokenizer = Tokenizer(user_words(list(all_records.values())))
+        tokenizer = Tokenizer(user_words(knowledge))
         if not (new_chunks or stale_chunk_ids or to_write or removed) and \
                 self.index.meta("tokenizer") in (None, tokenizer.version):
             return  # nothing changed: no model, no jieba, no Chroma writes
