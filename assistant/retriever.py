@@ -247,6 +247,10 @@ class HybridSearch:
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
         return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started)
 
+    def record_text(self, record_id: str) -> str:
+        """All indexed text of one guide or theme (normalised), or "" for an unknown id."""
+        return self._record_text.get(record_id, "")
+
     def best_chunks(self, question: str, record_id: str, *, skip: tuple[str, ...] = (), n: int = 2) -> list[Chunk]:
         """The record's chunks that share the most with the question (BM25), best first."""
         query = normalise_query(question, self.synonyms)

@@ -68,6 +68,9 @@ class Assistant:
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
+        # Character pairs of every guide's name and aliases: a follow-up that uses one of them (and the guide
+        # under discussion does not) is about another service.
+        self.service_pairs = set().union(*(_name_pairs(r) for r in records)) if records else set()
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])
@@ -151,8 +154,8 @@ class Assistant:
         for name in self.region_names:
             residue = residue.replace(name, "")
         residue = _FILLER.sub("", residue)
-        if len(residue) <= 2:
-            return True
+        if (len(residue) <= 2 or state.facets) and not self._names_another_service(residue, current_id):
+            return True  # "要多久", "一年交多少钱", "登记费多少钱": about the guide just answered
         if not result.hits:
             return bool(state.facets)
         # A facet question ("实体卡多久拿到") that points nowhere else confidently is about the current guide,
@@ -162,6 +165,12 @@ class Assistant:
                 (state.facets or result.confidence >= threshold):
             return True
         return bool(state.facets) and result.confidence < threshold
+
+    def _names_another_service(self, residue: str, current_id: str) -> bool:
+        """Does the question name a service (a pair of some guide's name) that the current guide never mentions?"""
+        current_text = self.search.record_text(current_id)
+        pairs = {residue[i : i + 2] for i in range(len(residue) - 1)}
+        return any(p in self.service_pairs and p not in current_text for p in pairs)
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session
@@ -244,6 +253,12 @@ def _bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
         (isinstance(other, Theme) and first.id in other.items)
 
 
+def _name_pairs(record: ServiceGuide | Theme) -> set[str]:
+    """Character pairs of the record's name and aliases, without the ones every question has."""
+    words = [record.name, *record.aliases]
+    return {w[i : i + 2] for w in words for i in range(len(w) - 1) if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
+
+
 def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
     """The question names one of the record's places ("妇幼保健院"), so the district does not matter."""
     for location in record.locations:
@@ -259,13 +274,8 @@ def _singles_out(text: str, records: list[ServiceGuide | Theme]) -> bool:
     A character pair of its name or aliases ("补领", "个体", "退休") that the others do not have; a
     question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
     """
-    def pairs(record: ServiceGuide | Theme) -> set[str]:
-        words = [record.name, *record.aliases]
-        return {w[i : i + 2] for w in words for i in range(len(w) - 1)
-                if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
-
-    others = set().union(*(pairs(r) for r in records[1:]))
-    return any(pair in text for pair in pairs(records[0]) - others)
+    others = set().union(*(_name_pairs(r) for r in records[1:]))
+    return any(pair in text for pair in _name_pairs(records[0]) - others)
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:

@@ -66,6 +66,16 @@ def test_ambiguous_item_is_asked_back_and_the_pick_is_answered(demo_assistant) -
     assert fee.citations[0].guide_id == second and "收费标准：" in fee.text
 
 
+def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    first = demo_assistant.ask("我没工作，想交居民医保", session)
+    assert first.citations[0].guide_id == "demo-medins-enroll"
+    fee = demo_assistant.ask("一年交多少钱", session)  # searched alone, another guide's FAQ matches better
+    assert fee.decision == "answer" and fee.citations[0].guide_id == "demo-medins-enroll"
+    other = demo_assistant.ask("护照多少钱", session)  # names a service the current guide never mentions
+    assert other.citations[0].guide_id == "demo-passport"
+
+
 def test_missing_field_says_so_with_the_phone(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("老年人优待证的投诉电话是多少")
     assert answer.citations[0].guide_id == "demo-senior-card"
