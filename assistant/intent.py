@@ -55,4 +55,5 @@ BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", 
 
 def asks_for_bundle(text: str) -> bool:
     """The citizen wants several items done together: a one-thing theme answers, not one guide."""
+    text = text.replace("第一次", "")  # "第一次办社保卡" is a first application, not "一次办"
     return any(cue in text for cue in BUNDLE_CUES)

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.chain import build_chain
 from assistant.grounding import unsupported_statements
-from assistant.intent import detect_facets, wants_human
+from assistant.intent import asks_for_bundle, detect_facets, wants_human
 from assistant.session import Session, pick_option
 
 
@@ -16,6 +16,7 @@ def test_facets() -> None:
     assert detect_facets("在哪办要带什么") == ["materials", "where"]
     assert detect_facets("居住证") == []
     assert detect_facets("要多久，收费吗") == ["time", "fee"]
+    assert asks_for_bundle("新生儿的手续能一次办吗") and not asks_for_bundle("第一次办社保卡要多久")
     assert wants_human("转人工") and wants_human("我要投诉你们窗口态度差") and not wants_human("居住证怎么办")
 
 
