@@ -6,6 +6,7 @@ normal ("在哪办要带什么"). No cue means an overview.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Facet = Literal["who", "where", "how", "materials", "time", "fee", "phone", "result"]
@@ -44,9 +45,15 @@ HANDOFF_CUES = ("人工", "转人", "找真人", "要真人", "转真人", "客�
                 "看不懂这个机器")
 
 
+# "叫个真人同我倾", "跟真人说", "找你们领导": a verb of asking with a person. 领导/负责人 only with 找/叫/跟,
+# since "申请表要领导签字吗" and "负责人身份证" are about materials.
+_ASKS_FOR_PERSON = re.compile(r"(找|叫|要|转|换|跟|和|同|让)(一?个|一位|位)?(真人|活人)"
+                              r"|(找|叫|跟|同)(你们的?|一?个|一位)?(领导|负责人|主管|经理|值班)")
+
+
 def wants_human(text: str) -> bool:
     """The citizen asks for a person or complains about the service."""
-    return any(cue in text for cue in HANDOFF_CUES)
+    return any(cue in text for cue in HANDOFF_CUES) or _ASKS_FOR_PERSON.search(text) is not None
 
 
 BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", "一次性", "一件事", "顺便", "一并", "联办", "一站式",
