@@ -55,8 +55,9 @@ def load_synonyms(extra: Path | None = None) -> dict[str, tuple[str, ...]]:
 def normalise_query(question: str, synonyms: dict[str, tuple[str, ...]]) -> NormalisedQuery:
     """NFKC (full-width punctuation too, unlike guide text), 繁→简, trimmed, synonyms added."""
     text = normalise_text(unicodedata.normalize("NFKC", question)).lower()
+    matched = text.replace("第一次", "首次")  # "第一次办" is a first application, not "一次办"
     added: list[str] = []
     for colloquial, standard in synonyms.items():
-        if colloquial in text:
+        if colloquial in matched:
             added.extend(t for t in standard if t not in text and t not in added)
     return NormalisedQuery(original=question, text=text, expansions=tuple(added))

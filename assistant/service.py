@@ -136,8 +136,13 @@ class Assistant:
             records = [first, *(r for r in records if r is not first and not _bundled(first, r))]
         if len(records) > 1:
             clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
+            # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
+            # pair of its name (not aliases, not synonyms added to the question) that no other candidate has.
+            named = [r for r in records[1:] if _names_only(state.text, r, [o for o in records if o is not r])]
             if clearly_ahead or _singles_out(result.query.search_text, records):
                 state.record = records[0]
+            elif len(named) == 1:
+                state.record = named[0]
             else:
                 state.options = records
         elif records:
@@ -253,9 +258,9 @@ def _bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
         (isinstance(other, Theme) and first.id in other.items)
 
 
-def _name_pairs(record: ServiceGuide | Theme) -> set[str]:
-    """Character pairs of the record's name and aliases, without the ones every question has."""
-    words = [record.name, *record.aliases]
+def _name_pairs(record: ServiceGuide | Theme, *, aliases: bool = True) -> set[str]:
+    """Character pairs of the record's name (and aliases), without the ones every question has."""
+    words = [record.name, *record.aliases] if aliases else [record.name]
     return {w[i : i + 2] for w in words for i in range(len(w) - 1) if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
 
 
@@ -276,6 +281,12 @@ def _singles_out(text: str, records: list[ServiceGuide | Theme]) -> bool:
     """
     others = set().union(*(_name_pairs(r) for r in records[1:]))
     return any(pair in text for pair in _name_pairs(records[0]) - others)
+
+
+def _names_only(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme]) -> bool:
+    """Does ``text`` use a character pair of the record's name that none of ``others`` has in name or aliases?"""
+    own = _name_pairs(record, aliases=False)
+    return any(pair in text for pair in own - set().union(*(_name_pairs(o) for o in others)))
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:

@@ -79,6 +79,15 @@ def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assis
     assert other.citations[0].guide_id == "demo-passport"
 
 
+def test_the_citizens_own_words_pick_among_close_guides(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    # 补办 matches the reissue guides of several documents best; 居住证 names only one of them.
+    answer = demo_assistant.ask("居住證丟了，補辦要錢嗎？")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-residence-permit"
+    # "第一次办" is a first application: no "一次办" bundle, and no 一件事 added to the search.
+    first = demo_assistant.ask("第一次辦社會保障卡，多久能拿到？")
+    assert first.citations[0].guide_id == "demo-sscard-apply"
+
+
 def test_missing_field_says_so_with_the_phone(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("老年人优待证的投诉电话是多少")
     assert answer.citations[0].guide_id == "demo-senior-card"

@@ -76,6 +76,8 @@ def test_synonyms_only_add_terms() -> None:
     assert query.text == "社保卡丢了咋办"
     assert "社会保险" in query.expansions and "遗失" in query.expansions
     assert query.search_text.startswith("社保卡丢了咋办 ")
+    assert "一件事" in normalise_query("能一次办吗", load_synonyms()).expansions
+    assert "一件事" not in normalise_query("第一次办社保卡", load_synonyms()).expansions
 
 
 def test_bad_synonyms_file_names_the_line(tmp_path: Path) -> None:
