@@ -36,6 +36,8 @@ CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the
 CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
 MAX_OPTIONS = 4
 FAILURES_BEFORE_HANDOFF = 2
+# "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
+_ELLIPTICAL = re.compile(r"^(那|那么|如果|要是|假如|万一)|呢[?？!！。.]*$")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
@@ -159,8 +161,9 @@ class Assistant:
         for name in self.region_names:
             residue = residue.replace(name, "")
         residue = _FILLER.sub("", residue)
-        if (len(residue) <= 2 or state.facets) and not self._names_another_service(residue, current_id):
-            return True  # "要多久", "一年交多少钱", "登记费多少钱": about the guide just answered
+        short_or_facet = len(residue) <= 2 or bool(state.facets) or _ELLIPTICAL.search(state.text) is not None
+        if short_or_facet and not self._names_another_service(residue, current_id):
+            return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
         if not result.hits:
             return bool(state.facets)
         # A facet question ("实体卡多久拿到") that points nowhere else confidently is about the current guide,

@@ -79,6 +79,15 @@ def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assis
     assert other.citations[0].guide_id == "demo-passport"
 
 
+def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    first = demo_assistant.ask("出生医学证明在哪里开", session)
+    assert first.citations[0].guide_id == "demo-birth-cert"
+    variant = demo_assistant.ask("如果是在青山区人民医院生的", session)
+    assert variant.decision == "answer" and variant.citations[0].guide_id == "demo-birth-cert"
+    assert "青山区人民医院" in variant.text
+
+
 def test_the_citizens_own_words_pick_among_close_guides(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     # 补办 matches the reissue guides of several documents best; 居住证 names only one of them.
     answer = demo_assistant.ask("居住證丟了，補辦要錢嗎？")
