@@ -192,11 +192,12 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
-                   confidence: float = 0.0) -> Answer:
+                   confidence: float = 0.0, unsure: bool = False) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
-    quoted as they are, under their own heading and citation.
+    quoted as they are, under their own heading and citation. ``unsure`` adds a line on what to do
+    if this is not the service the citizen meant, and a 转人工 chip.
     """
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
     if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
@@ -221,6 +222,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         sections += [c.section for c in quoted]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
         blocks.append(f"提示：本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
+    if unsure:
+        blocks.append(f"如果您要办的不是“{record.name}”，请换个说法再问，也可以转人工服务。")
     source = citation(record, "name")
     blocks.append("")
     blocks.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
@@ -233,7 +236,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         cards=[card(record)],
         citations=[*(citation(record, s) for s in dict.fromkeys(sections)),
                    *(_item_citation(i, item_names or {}) for i in (record.items if isinstance(record, Theme) else []))],
-        suggestions=[chips[f] for f in unasked][:3],
+        suggestions=[*[chips[f] for f in unasked][: 2 if unsure else 3], *(["转人工"] if unsure else [])],
         confidence=confidence,
     )
 

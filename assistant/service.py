@@ -34,6 +34,7 @@ _GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你�
                            "个些这那还就都也有没能可办理申请咋弄整去带")
 CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the question must tell apart
 CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
+SURE = 0.7  # below this a searched guide is answered with a line on how to correct a wrong match
 MAX_OPTIONS = 4
 FAILURES_BEFORE_HANDOFF = 2
 # "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
@@ -57,6 +58,7 @@ class TurnState:
     options: list[ServiceGuide | Theme] = field(default_factory=list)
     districts: list[str] = field(default_factory=list)
     confidence: float = 0.0
+    unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
     answer: Answer | None = None
 
 
@@ -128,6 +130,7 @@ class Assistant:
         if result.confidence < threshold or not result.hits:
             return state
         state.confidence = result.confidence
+        state.unsure = result.confidence < SURE
         close = [h for h in result.hits[:MAX_OPTIONS]
                  if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
         records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
@@ -206,7 +209,8 @@ class Assistant:
             shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
-                                          item_names=self.names, related=related, confidence=state.confidence)
+                                          item_names=self.names, related=related, confidence=state.confidence,
+                                          unsure=state.unsure)
         assert state.answer is not None
         self._update_session(state)
         return state

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from assistant.chain import build_chain
+from assistant.compose import compose_answer
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, wants_human
 from assistant.session import Session, pick_option
@@ -86,6 +87,16 @@ def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistan
     variant = demo_assistant.ask("如果是在青山区人民医院生的", session)
     assert variant.decision == "answer" and variant.citations[0].guide_id == "demo-birth-cert"
     assert "青山区人民医院" in variant.text
+
+
+def test_a_modest_match_says_how_to_correct_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    record = demo_assistant.index.record("demo-food-license")
+    sure = compose_answer(record, ["materials"], confidence=0.9)
+    unsure = compose_answer(record, ["materials"], confidence=0.6, unsure=True)
+    line = "如果您要办的不是“食品经营许可（新办）”，请换个说法再问，也可以转人工服务。"
+    assert line not in sure.text and "转人工" not in sure.suggestions
+    assert line in unsure.text and unsure.suggestions[-1] == "转人工"
+    assert unsupported_statements(unsure.text, demo_assistant.sources(unsure)) == []
 
 
 def test_the_citizens_own_words_pick_among_close_guides(demo_assistant) -> None:  # type: ignore[no-untyped-def]
