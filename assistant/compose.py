@@ -6,6 +6,7 @@ to be unstated, with the consult phone; it is never guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Card, Citation
@@ -230,7 +231,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
     return Answer(
-        text="\n".join(blocks),
+        text=_markdown(blocks),
         speech=_speech(record, facets, region),
         decision="answer",
         cards=[card(record)],
@@ -239,6 +240,19 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         suggestions=[*[chips[f] for f in unasked][: 2 if unsure else 3], *(["转人工"] if unsure else [])],
         confidence=confidence,
     )
+
+
+_LIST_ITEM = re.compile(r"^(- |\d+\. )")
+
+
+def _markdown(lines: Sequence[str]) -> str:
+    """Join lines; a blank line ends each list, or markdown would pull the next line into its last item."""
+    out: list[str] = []
+    for line in lines:
+        if out and line and _LIST_ITEM.match(out[-1]) and not _LIST_ITEM.match(line):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def _quote(chunk: Chunk) -> str:

@@ -124,6 +124,9 @@ def test_theme_lists_its_items_in_order(demo_assistant) -> None:  # type: ignore
     lines = answer.text.splitlines()
     start = lines.index("包含以下事项（按办理顺序）：")
     assert lines[start + 1] == "1. 出生医学证明签发"
+    # Every list ends with a blank line, or markdown would pull the next heading into its last item.
+    after = next(i for i in range(start + 1, len(lines)) if not lines[i][:1].isdigit())
+    assert lines[after] == "" and lines[after + 1].startswith("**")
     assert {c.guide_id for c in answer.citations} >= {"demo-hukou-newborn", "demo-sscard-newborn"}
     assert unsupported_statements(answer.text, demo_assistant.sources(answer)) == []
 
