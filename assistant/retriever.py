@@ -47,6 +47,7 @@ class RetrievalConfig:
     candidates: int = 100  # per side, before fusion
     bigram_weight: float = 0.5
     unigram_weight: float = 0.7
+    expansion_weight: float = 0.5  # terms added by synonym rules count less than the citizen's own words
     section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
     dense_section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
 
@@ -179,9 +180,19 @@ class HybridSearch:
         return clone
 
     # -- the two sides ------------------------------------------------------------------------
-    def _lexical(self, tokens: list[str], mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-record best weighted BM25, and the index of that best chunk."""
-        chunk_scores = self.bm25.scores(tokens) * self._section_weight
+    def _lexical(self, query: NormalisedQuery, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-record best weighted BM25, and the index of that best chunk.
+
+        The citizen's own words count fully; terms that synonym rules added ("丢了" → 遗失 补领) count
+        ``expansion_weight``, so a widened search does not outweigh the thing named ("居住证").
+        """
+        own = self.tokenizer.tokens(query.text)
+        chunk_scores = self.bm25.scores(own)
+        if query.expansions:
+            seen = set(own)
+            added = [t for t in self.tokenizer.tokens(" ".join(query.expansions)) if t not in seen]
+            chunk_scores = chunk_scores + self.config.expansion_weight * self.bm25.scores(added)
+        chunk_scores = chunk_scores * self._section_weight
         if mask is not None:
             chunk_scores = np.where(mask, chunk_scores, 0.0)
         return _best_per_record(chunk_scores, self._chunk_record, len(self._records))
@@ -222,7 +233,7 @@ class HybridSearch:
 
         lexical, lexical_chunk = (np.zeros(len(self._records)), np.zeros(len(self._records), dtype=np.int64))
         if config.mode != "dense":
-            lexical, lexical_chunk = self._lexical(tokens, mask)
+            lexical, lexical_chunk = self._lexical(query, mask)
         dense: dict[int, tuple[float, int]] = {}
         if config.mode != "bm25":
             dense = self._dense(query.search_text, filters)
