@@ -78,9 +78,14 @@ class Calibration:
     length: float = 0.720  # per log2 of the question's length: long stories cover fewer of their words
     refuse_below: float = 0.4  # below this the first guide is not trusted: out of scope
 
+    @staticmethod
+    def features(dense: float, coverage: float, lexical_per_word: float, length: int = 1) -> tuple[float, ...]:
+        """The model's inputs, in the order of its weights (``evals.calibrate`` fits on these)."""
+        return dense, coverage, min(lexical_per_word, 10.0), math.log2(max(length, 1))
+
     def confidence(self, dense: float, coverage: float, lexical_per_word: float, length: int = 1) -> float:
-        z = (self.bias + self.dense * dense + self.coverage * coverage + self.lexical * min(lexical_per_word, 10.0)
-             + self.length * math.log2(max(length, 1)))
+        d, c, lex, n = self.features(dense, coverage, lexical_per_word, length)
+        z = self.bias + self.dense * d + self.coverage * c + self.lexical * lex + self.length * n
         return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -111,6 +116,7 @@ class Retrieval:
     confidence: float  # of the first guide being right, 0..1
     margin: float  # confidence gap between the first two guides
     seconds: float
+    words: int = 1  # the question's words (not bigrams or characters), for BM25 per word
 
 
 @dataclass(frozen=True)
@@ -180,18 +186,17 @@ class HybridSearch:
         return clone
 
     # -- the two sides ------------------------------------------------------------------------
-    def _lexical(self, query: NormalisedQuery, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _lexical(self, own: list[str], added: list[str], mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-record best weighted BM25, and the index of that best chunk.
 
         The citizen's own words count fully; terms that synonym rules added ("丢了" → 遗失 补领) count
         ``expansion_weight``, so a widened search does not outweigh the thing named ("居住证").
         """
-        own = self.tokenizer.tokens(query.text)
         chunk_scores = self.bm25.scores(own)
-        if query.expansions:
+        if added:
             seen = set(own)
-            added = [t for t in self.tokenizer.tokens(" ".join(query.expansions)) if t not in seen]
-            chunk_scores = chunk_scores + self.config.expansion_weight * self.bm25.scores(added)
+            chunk_scores = chunk_scores + self.config.expansion_weight * self.bm25.scores(
+                [t for t in added if t not in seen])
         chunk_scores = chunk_scores * self._section_weight
         if mask is not None:
             chunk_scores = np.where(mask, chunk_scores, 0.0)
@@ -229,11 +234,14 @@ class HybridSearch:
         mask = None
         if filters != Filters():
             mask = np.array([filters.allows(c) for c in self.chunks])
-        tokens = self.tokenizer.tokens(query.search_text)
+        # The same tokens as those of ``query.search_text``, kept apart to weigh the added terms less.
+        own = self.tokenizer.tokens(query.text)
+        added = self.tokenizer.tokens(" ".join(query.expansions)) if query.expansions else []
+        tokens = own + added
 
         lexical, lexical_chunk = (np.zeros(len(self._records)), np.zeros(len(self._records), dtype=np.int64))
         if config.mode != "dense":
-            lexical, lexical_chunk = self._lexical(query, mask)
+            lexical, lexical_chunk = self._lexical(own, added, mask)
         dense: dict[int, tuple[float, int]] = {}
         if config.mode != "bm25":
             dense = self._dense(query.search_text, filters)
@@ -256,7 +264,7 @@ class HybridSearch:
                 for i, h in enumerate(hits)]
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
-        return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started)
+        return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started, words)
 
     def record_text(self, record_id: str) -> str:
         """All indexed text of one guide or theme (normalised), or "" for an unknown id."""

@@ -54,9 +54,9 @@ def main() -> None:
                 continue
             result = search.search(_question_with_history(case), k=2, filters=Filters(region=case.region))
             top = result.hits[0] if result.hits else None
-            words = max(1, sum(1 for t in search.tokenizer.tokens(result.query.search_text) if t[0] not in "#@"))
-            rows.append([top.dense if top else 0.0, result.coverage, min((top.lexical if top else 0.0) / words, 10.0),
-                         float(np.log2(max(len(result.query.text), 1)))])
+            lexical = top.lexical if top else 0.0
+            rows.append(list(Calibration.features(top.dense if top else 0.0, result.coverage, lexical / result.words,
+                                                  len(result.query.text))))
             labels.append(1.0 if top and top.record_id in case.expected_ids else 0.0)
             kinds.append(case.expect)
     x, y = np.array(rows), np.array(labels)
