@@ -141,15 +141,17 @@ class Assistant:
             records = [first, *(r for r in records if r is not first and not _bundled(first, r))]
         if len(records) > 1:
             clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
-            # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
-            # pair of its name (not aliases, not synonyms added to the question) that no other candidate has.
-            named = [r for r in records[1:] if _names_only(state.text, r, [o for o in records if o is not r])]
-            if clearly_ahead or _singles_out(result.query.search_text, records):
+            if clearly_ahead or _singles_out(result.query.search_text, records[0], records[1:]):
                 state.record = records[0]
-            elif len(named) == 1:
-                state.record = named[0]
             else:
-                state.options = records
+                # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
+                # pair of its name (not aliases, not synonyms added to the question) that no other one has.
+                named = [r for r in records[1:]
+                         if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
+                if len(named) == 1:
+                    state.record = named[0]
+                else:
+                    state.options = records
         elif records:
             state.record = records[0]
         return state
@@ -280,20 +282,15 @@ def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
     return False
 
 
-def _singles_out(text: str, records: list[ServiceGuide | Theme]) -> bool:
-    """Does the question name something of the first candidate that the other candidates lack?
+def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme], *,
+                 aliases: bool = True) -> bool:
+    """Does the question name something of ``record`` that the ``others`` lack?
 
-    A character pair of its name or aliases ("补领", "个体", "退休") that the others do not have; a
-    question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
+    A character pair of its name (and aliases) ("补领", "个体", "退休") that none of the others has in
+    name or aliases; a question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
     """
-    others = set().union(*(_name_pairs(r) for r in records[1:]))
-    return any(pair in text for pair in _name_pairs(records[0]) - others)
-
-
-def _names_only(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme]) -> bool:
-    """Does ``text`` use a character pair of the record's name that none of ``others`` has in name or aliases?"""
-    own = _name_pairs(record, aliases=False)
-    return any(pair in text for pair in own - set().union(*(_name_pairs(o) for o in others)))
+    theirs = set().union(*(_name_pairs(o) for o in others))
+    return any(pair in text for pair in _name_pairs(record, aliases=aliases) - theirs)
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:
