@@ -60,7 +60,13 @@ BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", 
                "哪些手续", "哪些证", "都要办", "都要整", "要跑哪些", "跑哪些", "好几个地方", "一个个跑", "分别去")
 
 
+def for_cues(text: str) -> str:
+    """The question as cue lists and synonym rules read it: "第一次办社保卡" is a first application (首次),
+    not a request to do things at once ("一次办")."""
+    return text.replace("第一次", "首次")
+
+
 def asks_for_bundle(text: str) -> bool:
     """The citizen wants several items done together: a one-thing theme answers, not one guide."""
-    text = text.replace("第一次", "")  # "第一次办社保卡" is a first application, not "一次办"
+    text = for_cues(text)
     return any(cue in text for cue in BUNDLE_CUES)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from assistant.intent import for_cues
 from knowledge.errors import ConfigError
 from knowledge.text import normalise_text
 
@@ -55,7 +56,7 @@ def load_synonyms(extra: Path | None = None) -> dict[str, tuple[str, ...]]:
 def normalise_query(question: str, synonyms: dict[str, tuple[str, ...]]) -> NormalisedQuery:
     """NFKC (full-width punctuation too, unlike guide text), 繁→简, trimmed, synonyms added."""
     text = normalise_text(unicodedata.normalize("NFKC", question)).lower()
-    matched = text.replace("第一次", "首次")  # "第一次办" is a first application, not "一次办"
+    matched = for_cues(text)
     added: list[str] = []
     for colloquial, standard in synonyms.items():
         if colloquial in matched:
