@@ -6,10 +6,12 @@ Only this module imports gradio, and only when serving.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -266,8 +268,13 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
         chips.click(ask_chip, [chips, conversation, region], outputs)
 
         def request_human(conversation_id):  # type: ignore[no-untyped-def]
-            conversation_id = conversation_id or desk.start("web")
-            handoff = desk.request_handoff(conversation_id, "requested")
+            try:
+                handoff = desk.request_handoff(conversation_id, "requested") if conversation_id else None
+            except DeskError:  # deleted after the retention period, or from an older database
+                handoff = None
+            if handoff is None:
+                conversation_id = desk.start("web")
+                handoff = desk.request_handoff(conversation_id, "requested")
             history, ids = _chat_history(desk, conversation_id)
             return conversation_id, history, ids, desk.status_text(handoff)
 
@@ -276,10 +283,13 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
         def poll(conversation_id, shown_ids):  # type: ignore[no-untyped-def]
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip()
-            history, ids = _chat_history(desk, conversation_id)
-            if ids == shown_ids:
+            try:
+                history, ids = _chat_history(desk, conversation_id)
+                if ids == shown_ids:
+                    return gr.skip(), gr.skip(), gr.skip()
+                return history, ids, desk.status_text(desk.status(conversation_id))
+            except DeskError:  # deleted meanwhile (retention): the next question starts afresh
                 return gr.skip(), gr.skip(), gr.skip()
-            return history, ids, desk.status_text(desk.status(conversation_id))
 
         timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status])
 
@@ -401,8 +411,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
+    stop = threading.Event()
+    if settings.retention_days:
+        from assistant.desk import keep_purging
+
+        threading.Thread(target=keep_purging, args=(app.state.desk, dt.timedelta(days=settings.retention_days), stop),
+                         name="retention", daemon=True).start()
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        stop.set()
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from assistant.desk import Desk
+
+    settings = _settings(args)
+    days = args.days if args.days is not None else settings.retention_days
+    if days < 1:
+        raise ValueError(f"--days must be at least 1, got {days}")
+
+    def no_answers(*_: object) -> Any:
+        raise RuntimeError("purge does not answer questions")
+
+    counts = Desk(settings.database(), no_answers).purge(dt.timedelta(days=days), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {counts['conversations']} conversations untouched for {days} days: {counts['messages']} messages, "
+          f"{counts['handoffs']} handoff requests, {counts['feedback']} ratings")
     return 0
 
 
@@ -509,6 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (BANSHI_PORT; default 7860)")
     common(serve)
     serve.set_defaults(func=cmd_serve)
+
+    purge = sub.add_parser("purge", help="delete conversations untouched for a number of days (retention)")
+    purge.add_argument("--days", type=int, help="retention in days (BANSHI_RETENTION_DAYS; default 180)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    common(purge)
+    purge.set_defaults(func=cmd_purge)
 
     hashing = sub.add_parser("hash-password", help="print a password hash for BANSHI_STAFF")
     hashing.set_defaults(func=cmd_hash_password)

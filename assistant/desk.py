@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from assistant.answer import Answer
 from assistant.redact import redact
@@ -248,6 +249,42 @@ class Desk:
             conversation.dialogue = _stored_session(session)
             self._add(db, conversation_id, "system", note)
 
+    # -- retention ----------------------------------------------------------------------------------
+    def purge(self, older_than: dt.timedelta, *, dry_run: bool = False, batch: int = 500) -> dict[str, int]:
+        """Delete conversations untouched for ``older_than``, with their messages, handoffs and feedback.
+
+        A conversation waiting for or with an agent is kept whatever its age. Returns how many rows of
+        each kind went (or, with ``dry_run``, would go).
+        """
+        if older_than <= dt.timedelta(0):
+            raise DeskError(f"the retention period must be positive, got {older_than}")
+        cutoff = self.clock() - older_than
+        stale = select(Conversation.id).where(Conversation.updated_at < cutoff,
+                                              Conversation.status.not_in(("waiting", "agent")))
+        children = (("feedback", Feedback), ("handoffs", Handoff), ("messages", Message))
+        counts = dict.fromkeys(("conversations", "messages", "handoffs", "feedback"), 0)
+        if dry_run:
+            with self.sessions() as db:
+                counts["conversations"] = db.scalar(select(func.count()).select_from(stale.subquery())) or 0
+                for name, table in children:
+                    counts[name] = db.scalar(select(func.count()).select_from(table)
+                                             .where(table.conversation_id.in_(stale))) or 0
+            return counts
+        while True:
+            with self.sessions.begin() as db:  # in batches: a long-unpurged database is not one huge transaction
+                ids = list(db.scalars(stale.limit(batch)))
+                if not ids:
+                    break
+                for name, table in children:
+                    gone = db.execute(delete(table).where(table.conversation_id.in_(ids)))
+                    counts[name] += gone.rowcount  # type: ignore[attr-defined]
+                gone = db.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+                counts["conversations"] += gone.rowcount  # type: ignore[attr-defined]
+        if counts["conversations"]:
+            logger.info("retention: deleted %s conversations older than %s (%s messages)", counts["conversations"],
+                        older_than, counts["messages"])
+        return counts
+
     # -- helpers ------------------------------------------------------------------------------------
     def _conversation(self, db: Any, conversation_id: str) -> Conversation:
         conversation = db.get(Conversation, conversation_id)
@@ -292,6 +329,17 @@ class Desk:
         local = now.astimezone(self.tz)
         start, end = self.hours
         return local.weekday() < 5 and start <= local.time() <= end
+
+
+def keep_purging(desk: Desk, older_than: dt.timedelta, stop: threading.Event,
+                 every: dt.timedelta = dt.timedelta(hours=24)) -> None:
+    """Purge now and then every ``every`` until ``stop`` is set (the server runs this in a thread)."""
+    while not stop.is_set():
+        try:
+            desk.purge(older_than)
+        except Exception:  # noqa: BLE001 - a failed purge must not stop the service; the log tells
+            logger.exception("retention purge failed")
+        stop.wait(every.total_seconds())
 
 
 _REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}

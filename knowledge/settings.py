@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     staff: dict[str, str] = {}  # agent login -> password hash (`banshi hash-password`)
     handoff_hours: str | None = None  # e.g. "08:30-17:30" (Mon-Fri, Beijing time); unset = whenever agents are online
     kiosk_key: str | None = None  # the channel key the reference kiosk page uses
+    retention_days: int = 180  # conversations untouched this long are deleted by `serve` daily; 0 keeps all
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -39,6 +40,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError(f"must be at least 1, got {value}")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"must be 0 (keep everything) or more days, got {value}")
         return value
 
     @field_validator("handoff_hours")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from assistant.desk import ClaimConflictError, Desk, DeskError
+from assistant.desk import ClaimConflictError, Desk, DeskError, keep_purging
 from assistant.redact import redact
 from assistant.store import Base, Conversation, Feedback, Message
 
@@ -141,3 +143,71 @@ def test_feedback_is_stored(desk: Desk) -> None:
         desk.feedback(conversation, "meh")
     with pytest.raises(DeskError, match="no conversation"):
         desk.ask("nope", "你好")
+
+
+def test_purge_deletes_conversations_past_retention_and_keeps_the_rest(desk: Desk, clock: Clock) -> None:
+    old = desk.start("web")
+    _, _, message_id = desk.ask(old, "办护照要多少钱")
+    desk.feedback(old, "up", message_id=message_id)
+    desk.request_handoff(old)  # nobody online: a callback ticket
+    waiting = desk.start("kiosk")
+    desk.heartbeat("alice")
+    desk.request_handoff(waiting)
+    clock.now += dt.timedelta(days=181)
+    recent = desk.start("web")
+    desk.ask(recent, "办居住证要带什么")
+
+    planned = desk.purge(dt.timedelta(days=180), dry_run=True)
+    assert planned == {"conversations": 1, "messages": 3, "handoffs": 1, "feedback": 1}
+    assert len(desk.messages(old)) == 3  # a dry run deletes nothing
+    assert desk.purge(dt.timedelta(days=180)) == planned
+    with pytest.raises(DeskError, match="no conversation"):
+        desk.messages(old)
+    assert desk.status(waiting).state == "waiting"  # still in the queue: kept whatever its age
+    assert [m["role"] for m in desk.messages(recent)] == ["user", "assistant"]
+    with desk.sessions() as db:
+        assert db.scalars(select(Feedback)).all() == []
+    assert desk.purge(dt.timedelta(days=180)) == dict.fromkeys(planned, 0)
+    with pytest.raises(DeskError, match="must be positive"):
+        desk.purge(dt.timedelta(0))
+
+
+def test_purge_works_in_batches(desk: Desk, clock: Clock) -> None:
+    for _ in range(5):
+        desk.ask(desk.start("web"), "你好")
+    clock.now += dt.timedelta(days=2)
+    assert desk.purge(dt.timedelta(days=1), batch=2)["conversations"] == 5
+
+
+def test_the_server_keeps_purging_until_stopped(desk: Desk, clock: Clock) -> None:
+    desk.start("web")
+    clock.now += dt.timedelta(days=2)
+    stop = threading.Event()
+    worker = threading.Thread(target=keep_purging, args=(desk, dt.timedelta(days=1), stop, dt.timedelta(hours=1)))
+    worker.start()
+    for _ in range(200):  # the first purge runs at once
+        if desk.purge(dt.timedelta(days=1), dry_run=True)["conversations"] == 0:
+            break
+        time.sleep(0.01)
+    stop.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    assert desk.purge(dt.timedelta(days=1), dry_run=True)["conversations"] == 0
+
+
+def test_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app import main
+
+    url = f"sqlite:///{tmp_path / 'banshi.sqlite'}"
+    then = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(days=200))
+    desk = Desk(url, lambda *_: None, clock=then)  # type: ignore[arg-type,return-value]
+    old = desk.start("web")
+    desk.request_handoff(old)
+    then.now += dt.timedelta(days=195)
+    desk.start("web")  # 5 days old: kept
+    assert main(["purge", "--data-dir", str(tmp_path), "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("would delete 1 conversations untouched for 180 days: 1 messages")
+    assert main(["purge", "--data-dir", str(tmp_path), "--days", "3"]) == 0
+    assert capsys.readouterr().out.startswith("deleted 2 conversations untouched for 3 days")
+    assert main(["purge", "--data-dir", str(tmp_path), "--days", "0"]) == 2
+    assert "--days must be at least 1" in capsys.readouterr().err
