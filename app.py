@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -126,6 +127,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.build import build_search
     from assistant.chain import build_chain
     from assistant.desk import Desk
+    from assistant.ratelimit import RateLimiter
     from assistant.service import Assistant
     from assistant.staff import check_login
 
@@ -139,7 +141,8 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     keys = dict(settings.api_keys)
     if settings.kiosk_key:
         keys.setdefault("kiosk", settings.kiosk_key)
-    api.include_router(build_router(desk, assistant, keys))
+    limiter = RateLimiter(settings.rate_limit)
+    api.include_router(build_router(desk, assistant, keys, limiter))
 
     @api.get("/healthz")
     def healthz() -> dict[str, object]:
@@ -158,7 +161,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     api = gr.mount_gradio_app(api, staff, path="/agent",
                               auth=lambda user, password: check_login(settings.staff, user, password),
                               auth_message="工作人员登录")
-    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant), path="/")
+    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/")
 
 
 def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
@@ -195,10 +198,19 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
     return "\n\n".join(blocks)
 
 
-def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
+def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
     from assistant.desk import DeskError
+    from assistant.ratelimit import RateLimiter
+
+    limiter = limiter or RateLimiter(0)
+
+    def too_fast(request) -> str | None:  # type: ignore[no-untyped-def]
+        """The polite refusal when this browser's address asks faster than the limit, else None."""
+        address = request.client.host if request is not None and request.client else "unknown"
+        wait = limiter.wait_for(f"web@{address}")
+        return f"您的提问太频繁了，请 {math.ceil(wait)} 秒后再试。" if wait else None
 
     districts = sorted({full for short, full in assistant.region_names.items() if full != short and
                         short == full[len(full) - len(short):] and short.endswith(("区", "县"))})
@@ -226,11 +238,15 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
         cards = gr.Markdown(elem_id="cards")
         timer = gr.Timer(2.0)
 
-        def ask(question, conversation_id, region_name):  # type: ignore[no-untyped-def]
+        def ask(question, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
             question = (question or "").strip()
             if not question:
                 yield (gr.skip(),) * 7
+                return
+            sorry = too_fast(request)
+            if sorry:  # not stored, not answered: the question stays in the box to send again
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), sorry, gr.skip(), gr.skip()
                 return
             try:
                 history, ids = _chat_history(desk, conversation_id) if conversation_id else ([], [])
@@ -259,15 +275,20 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
             yield ("", conversation_id, history, ids, desk.status_text(handoff), gr.Dataset(samples=samples),
                    _cards_markdown(answer))
 
+        ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
         send.click(ask, [box, conversation, region], outputs)
         box.submit(ask, [box, conversation, region], outputs)
-        def ask_chip(sample, conversation_id, region_name):  # type: ignore[no-untyped-def]
-            yield from ask(sample[0], conversation_id, region_name)
+        def ask_chip(sample, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
+            yield from ask(sample[0], conversation_id, region_name, request)
 
+        ask_chip.__annotations__["request"] = gr.Request
         chips.click(ask_chip, [chips, conversation, region], outputs)
 
-        def request_human(conversation_id):  # type: ignore[no-untyped-def]
+        def request_human(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            sorry = too_fast(request)
+            if sorry:
+                return gr.skip(), gr.skip(), gr.skip(), sorry
             try:
                 handoff = desk.request_handoff(conversation_id, "requested") if conversation_id else None
             except DeskError:  # deleted after the retention period, or from an older database
@@ -278,6 +299,7 @@ def build_citizen_chat(desk, assistant):  # type: ignore[no-untyped-def]
             history, ids = _chat_history(desk, conversation_id)
             return conversation_id, history, ids, desk.status_text(handoff)
 
+        request_human.__annotations__["request"] = gr.Request
         human.click(request_human, [conversation], [conversation, chatbot, message_ids, status])
 
         def poll(conversation_id, shown_ids):  # type: ignore[no-untyped-def]

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant.answer import Answer
 from assistant.desk import Desk, DeskError
+from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 
 
@@ -53,8 +55,10 @@ class FeedbackRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str]) -> APIRouter:
+def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
+                 limiter: RateLimiter | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["channels"])
+    limiter = limiter or RateLimiter(0)
 
     def channel(x_api_key: str = Header(default="", description="the channel's API key")) -> str:
         for name, key in api_keys.items():
@@ -62,7 +66,13 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str]) -> 
                 return name
         raise HTTPException(status_code=401, detail="missing or unknown X-API-Key")
 
-    def turn(request: AskRequest, channel_name: str) -> AskResponse:
+    def turn(request: AskRequest, channel_name: str, client: str) -> AskResponse:
+        # Per conversation; new conversations per calling address, so a loop cannot open thousands.
+        wait = limiter.wait_for(f"{channel_name}:{request.session_id or 'new@' + client}")
+        if wait:
+            seconds = math.ceil(wait)
+            raise HTTPException(status_code=429, headers={"Retry-After": str(seconds)},
+                                detail=f"too many questions: {limiter.per_minute} a minute; retry in {seconds} s")
         try:
             session_id = request.session_id or desk.start(channel_name)
             answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id,
@@ -72,14 +82,18 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str]) -> 
         return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
                            handoff=HandoffView(**status.as_dict()))
 
-    @router.post("/ask", response_model=AskResponse, summary="Ask a question (starts or continues a session)")
-    def ask(request: AskRequest, channel_name: str = Depends(channel)) -> AskResponse:
-        return turn(request, channel_name)
+    limited: dict[int | str, dict[str, Any]] = {
+        429: {"description": "Too many questions from this session (see `Retry-After`, in seconds)"}}
 
-    @router.post("/ask/stream", summary="Ask, streamed as server-sent events",
+    @router.post("/ask", response_model=AskResponse, summary="Ask a question (starts or continues a session)",
+                 responses=limited)
+    def ask(request: AskRequest, http: Request, channel_name: str = Depends(channel)) -> AskResponse:
+        return turn(request, channel_name, _address(http))
+
+    @router.post("/ask/stream", summary="Ask, streamed as server-sent events", responses=limited,
                  description="Events: `delta` (a piece of the text, in order), then `answer` (the whole response).")
-    def ask_stream(request: AskRequest, channel_name: str = Depends(channel)) -> StreamingResponse:
-        response = turn(request, channel_name)
+    def ask_stream(request: AskRequest, http: Request, channel_name: str = Depends(channel)) -> StreamingResponse:
+        response = turn(request, channel_name, _address(http))
 
         def events() -> Iterator[str]:
             text = response.answer.text if response.answer else ""
@@ -127,3 +141,8 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str]) -> 
         return [h.model_dump() for h in assistant.halls.values()]
 
     return router
+
+
+def _address(request: Request) -> str:
+    # Behind a reverse proxy on this host, uvicorn's proxy headers give the citizen's address here.
+    return request.client.host if request.client else "unknown"

@@ -116,7 +116,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {**os.environ, "BANSHI_DATA_DIR": str(data), "BANSHI_API_KEYS": json.dumps({"load": KEY}),
-               "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT)}
+               "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT),
+               "BANSHI_RATE_LIMIT": "0"}  # every simulated citizen calls from loopback: one address
         subprocess.run([sys.executable, "app.py", "ingest", "knowledge/demo", "-q"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         port = _free_port()

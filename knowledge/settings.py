@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     staff: dict[str, str] = {}  # agent login -> password hash (`banshi hash-password`)
     handoff_hours: str | None = None  # e.g. "08:30-17:30" (Mon-Fri, Beijing time); unset = whenever agents are online
     kiosk_key: str | None = None  # the channel key the reference kiosk page uses
+    rate_limit: int = 30  # questions a minute per browser address (web chat) or API session; 0 = no limit
     retention_days: int = 180  # conversations untouched this long are deleted by `serve` daily; 0 keeps all
     host: str = "127.0.0.1"
     port: int = 7860
@@ -42,11 +43,11 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least 1, got {value}")
         return value
 
-    @field_validator("retention_days")
+    @field_validator("retention_days", "rate_limit")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
-            raise ValueError(f"must be 0 (keep everything) or more days, got {value}")
+            raise ValueError(f"must be 0 (no limit) or more, got {value}")
         return value
 
     @field_validator("handoff_hours")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,13 +17,37 @@ KEY = {"X-API-Key": "kiosk-secret"}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def api_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("api-data")
     assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
-    settings = Settings(data_dir=data, api_keys={"kiosk-city": "kiosk-secret"},
-                        staff={"alice": hash_password("alice-password")})
+    return data
+
+
+@pytest.fixture(scope="module")
+def client(api_data: Path):  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"},
+                        staff={"alice": hash_password("alice-password")}, rate_limit=0)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def test_too_many_questions_get_429_with_retry_after(api_data: Path) -> None:
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=3)
+    with TestClient(create_app(settings)) as limited:
+        first = limited.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()
+        session = {"session_id": first["session_id"]}
+        for _ in range(3):  # the first question counted for new sessions from this address; these for the session
+            assert limited.post("/api/v1/ask", json={"question": "要多久", **session}, headers=KEY).status_code == 200
+        refused = limited.post("/api/v1/ask/stream", json={"question": "在哪办", **session}, headers=KEY)
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 20
+        assert "3 a minute" in refused.json()["detail"]
+        # The refused question was not stored; another session has its own allowance.
+        assert [m["content"] for m in limited.get(f"/api/v1/sessions/{first['session_id']}/messages",
+                                                  headers=KEY).json() if m["role"] == "user"] == [
+            "办护照要多少钱", "要多久", "要多久", "要多久"]
+        assert [limited.post("/api/v1/ask", json={"question": "结婚登记在哪办"}, headers=KEY).status_code
+                for _ in range(3)] == [200, 200, 429]  # new sessions from one address are limited too
+        assert "429" in limited.get("/openapi.json").json()["paths"]["/api/v1/ask"]["post"]["responses"]
 
 
 def test_key_is_required(client: TestClient) -> None:

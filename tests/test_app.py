@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,8 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=data_dir)), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    settings = Settings(data_dir=data_dir, rate_limit=4)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -98,6 +99,11 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
         _, history, status = client.predict(conversation, api_name="/request_human")
         assert "已为您登记回电，编号 HB" in status  # nobody at the console: a callback ticket
+        # Four a minute from this address: the fifth is refused politely, and neither stored nor answered.
+        flood = client.predict("办护照要多少钱", conversation, "不限", api_name="/ask")
+        assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
+        stored = client.predict(conversation, api_name="/restore")[1]  # what a reload shows
+        assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -32,7 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     data = tmp_path_factory.mktemp("browser-data")
     assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
-    settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, kiosk_key="kiosk-key")
+    settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, kiosk_key="kiosk-key",
+                        rate_limit=8)  # the story below asks four times; the last test floods
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -135,3 +136,30 @@ def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[
     expect(kiosk.locator("#answer")).to_contain_text("本大厅即可办理", timeout=30_000)
     expect(kiosk.locator("#speech")).to_contain_text("结婚登记")
     _shot(kiosk, "6-kiosk")
+    for _ in range(10):  # eight a minute for one kiosk session: then a polite request to wait
+        kiosk.locator("#q").fill("要带什么材料")
+        kiosk.locator("#go").click()
+        kiosk.wait_for_function("() => document.querySelector('#q').value === '' || "
+                                "document.querySelector('#status').innerText.includes('太频繁')", timeout=30_000)
+        if "太频繁" in kiosk.locator("#status").inner_text():
+            break
+    expect(kiosk.locator("#status")).to_contain_text("您的提问太频繁了，请", timeout=30_000)
+    expect(kiosk.locator("#q")).to_have_value("要带什么材料")
+
+
+def test_a_citizen_asking_too_fast_is_asked_to_wait(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    citizen.goto(f"{server}/")
+    for _ in range(10):  # eight a minute from this address (the story above used some)
+        _ask(citizen, "办护照要多少钱")
+        citizen.wait_for_function(  # answered (box cleared, nothing pending) or refused
+            "() => (document.querySelector('#question textarea').value === '' && "
+            "!document.querySelector('#chat').innerText.includes('正在查找')) || "
+            "document.querySelector('#handoff-status').innerText.includes('太频繁')", timeout=30_000)
+        if "太频繁" in citizen.locator("#handoff-status").inner_text():
+            break
+    expect(citizen.locator("#handoff-status")).to_contain_text("您的提问太频繁了，请", timeout=30_000)
+    expect(citizen.locator("#question textarea")).to_have_value("办护照要多少钱")  # kept to send again
+    _shot(citizen, "7-citizen-too-fast")
