@@ -236,7 +236,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             human = gr.Button("转人工", elem_id="handoff")
             reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
         cards = gr.Markdown(elem_id="cards")
-        timer = gr.Timer(2.0)
+        timer = gr.Timer(2.0, active=False)  # runs only while a person may write (see keep_polling)
 
         def ask(question, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
@@ -277,13 +277,22 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
 
         ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
-        send.click(ask, [box, conversation, region], outputs)
-        box.submit(ask, [box, conversation, region], outputs)
+        def keep_polling(conversation_id):  # type: ignore[no-untyped-def]
+            """Poll for new messages only while waiting for or talking with an agent: otherwise nothing
+            arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
+            try:
+                state = desk.status(conversation_id).state if conversation_id else "bot"
+            except DeskError:
+                state = "bot"
+            return gr.Timer(active=state in ("waiting", "agent"))
+
+        send.click(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
+        box.submit(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
         def ask_chip(sample, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             yield from ask(sample[0], conversation_id, region_name, request)
 
         ask_chip.__annotations__["request"] = gr.Request
-        chips.click(ask_chip, [chips, conversation, region], outputs)
+        chips.click(ask_chip, [chips, conversation, region], outputs).then(keep_polling, [conversation], [timer])
 
         def request_human(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
             sorry = too_fast(request)
@@ -300,20 +309,23 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             return conversation_id, history, ids, desk.status_text(handoff)
 
         request_human.__annotations__["request"] = gr.Request
-        human.click(request_human, [conversation], [conversation, chatbot, message_ids, status])
+        human.click(request_human, [conversation], [conversation, chatbot, message_ids, status]).then(
+            keep_polling, [conversation], [timer])
 
         def poll(conversation_id, shown_ids):  # type: ignore[no-untyped-def]
             if not conversation_id:
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
                 history, ids = _chat_history(desk, conversation_id)
-                if ids == shown_ids:
-                    return gr.skip(), gr.skip(), gr.skip()
-                return history, ids, desk.status_text(desk.status(conversation_id))
+                if ids == shown_ids:  # every change of state comes with a message
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                handoff = desk.status(conversation_id)
+                return (history, ids, desk.status_text(handoff),
+                        gr.Timer(active=handoff.state in ("waiting", "agent")))
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
-                return gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
-        timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status])
+        timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status, timer])
 
         def restore(conversation_id):  # type: ignore[no-untyped-def]
             if not conversation_id:
@@ -324,7 +336,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             except DeskError:  # an id from an older database: start afresh
                 return None, [], [], ""
 
-        chat.load(restore, [conversation], [conversation, chatbot, message_ids, status])
+        chat.load(restore, [conversation], [conversation, chatbot, message_ids, status]).then(
+            keep_polling, [conversation], [timer])
 
         def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
             if conversation_id and isinstance(data.index, int) and data.index < len(ids):

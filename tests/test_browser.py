@@ -70,6 +70,20 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _events_sent(page, seconds: float) -> int:  # type: ignore[no-untyped-def]
+    """How many events the page sends to the server in ``seconds`` without anyone touching it."""
+    sent: list[str] = []
+
+    def seen(request) -> None:  # type: ignore[no-untyped-def]
+        if "/queue/join" in request.url:
+            sent.append(request.url)
+
+    page.on("request", seen)
+    page.wait_for_timeout(seconds * 1000)
+    page.remove_listener("request", seen)
+    return len(sent)
+
+
 def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#question textarea").fill(question)
     page.locator("#send").click()
@@ -93,10 +107,13 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(chat).to_contain_text("需要准备以下材料", timeout=30_000)
     expect(chat.locator("a").filter(has_text="居住证申领办事指南")).to_have_count(1)
     _shot(citizen, "1-citizen-answer")
+    assert _events_sent(citizen, 5) == 0  # the bot's conversation: nothing to poll for
+
 
     citizen.locator("#handoff").click()
     expect(citizen.locator("#handoff-status")).to_contain_text("已为您转接人工服务", timeout=30_000)
     _shot(citizen, "2-citizen-waiting")
+    assert _events_sent(citizen, 5) >= 2  # waiting for a person: the page polls every 2 s
 
     queue = agent.locator("#queue")
     expect(queue).to_contain_text("群众要求", timeout=30_000)
@@ -122,6 +139,8 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(chat).to_contain_text("普通护照", timeout=30_000)
     expect(chat).to_contain_text("收费标准", timeout=30_000)
     _shot(citizen, "5-bot-answers-again")
+    citizen.wait_for_timeout(2500)  # the last poll of the handoff may still be on its way
+    assert _events_sent(citizen, 5) == 0  # back with the bot: polling stopped
 
 
 def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[no-untyped-def]
