@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from assistant.answer import Answer
 from assistant.grounding import unsupported_statements
+from assistant.redact import redact
 from knowledge.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ class Rephraser:
         if answer.decision != "answer":
             return answer
         grounded = _SOURCE_LINE.sub("", answer.text).strip()
-        messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"群众的问题：{question}\n\n指南摘录：\n{grounded}")]
+        # The endpoint may be another organisation's: personal numbers never leave in the question.
+        messages = [SystemMessage(SYSTEM_PROMPT),
+                    HumanMessage(f"群众的问题：{redact(question)}\n\n指南摘录：\n{grounded}")]
         try:
             reply = self.model.invoke(messages)
         except Exception:  # noqa: BLE001 - the endpoint is outside our control; the grounded answer stands
@@ -66,7 +69,8 @@ class Rephraser:
         problems = unsupported_statements(text, self.sources(answer))
         markers = {int(m) for m in _MARKER.findall(text)}
         if not text or problems or any(m < 1 or m > len(answer.citations) for m in markers):
-            logger.warning("LLM output rejected by the grounding check: %s", problems or "empty or bad markers")
+            logger.warning("LLM output rejected by the grounding check: %s",
+                           [redact(p) for p in problems] or "empty or bad markers")
             return answer
         source = _SOURCE_LINE.search(answer.text)
         return answer.model_copy(update={"text": text + ("\n\n" + source.group(0) if source else ""),

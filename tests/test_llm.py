@@ -69,3 +69,23 @@ def test_openai_compatible_client_is_configured_without_calling_it() -> None:
     assert model.extra_body == {"max_tokens": 300}  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="needs a base URL and a model name"):
         make_chat_model("http://127.0.0.1:9/v1", "", None, 5.0, 300)
+
+
+class _Recording(FakeListChatModel):
+    prompts: list[str] = []
+
+    def _call(self, messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.prompts.append("\n".join(str(m.content) for m in messages))
+        return super()._call(messages, *args, **kwargs)
+
+
+def test_personal_numbers_never_reach_the_endpoint_or_the_log(demo_assistant, caplog) -> None:  # type: ignore[no-untyped-def]
+    question = "我手机13812345678，身份证110101199003074578，办护照要多少钱"
+    grounded = demo_assistant.ask(question, Session())
+    model = _Recording(responses=["已记录您的手机13812345678，收费 999 元。"])
+    with caplog.at_level("WARNING", logger="assistant.llm"):
+        answer = Rephraser(model, demo_assistant.sources)(question, grounded)
+    assert answer == grounded  # 999 元 is in no guide
+    assert "[手机号已隐藏]" in model.prompts[0] and "[身份证号已隐藏]" in model.prompts[0]
+    assert "13812345678" not in model.prompts[0] and "110101199003074578" not in model.prompts[0]
+    assert "grounding check" in caplog.text and "13812345678" not in caplog.text
