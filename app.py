@@ -21,10 +21,12 @@ from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
 
-# No hub downloads at run time: a sentence-transformers hub id without network hangs otherwise.
+# Nothing leaves the machine at run time: no hub downloads (a sentence-transformers hub id without
+# network hangs otherwise) and no usage reports.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # else every start calls api.gradio.app
 
 
 def _settings(args: argparse.Namespace) -> Settings:

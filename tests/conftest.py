@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,18 +22,35 @@ GD_ALIASES = SHARED_DATA / "gd-aliases-dev.jsonl"
 DEMO_PACK = ROOT / "knowledge" / "demo"
 
 
+_LOCAL = ("127.0.0.1", "::1", "localhost", "0.0.0.0")
+_ATTEMPTS: list[str] = []  # every refused attempt, also from threads a library starts in the background
+
+
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anything but loopback and local sockets is refused: nothing may download at run time."""
-    real_connect = socket.socket.connect
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Anything but loopback and local sockets is refused, and a test that tried fails: nothing may
+    download or phone home at run time (libraries swallow the refusal, so it is counted here)."""
+    real_connect, real_lookup = socket.socket.connect, socket.getaddrinfo
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else None
-        if host is not None and host not in ("127.0.0.1", "::1", "localhost", "0.0.0.0"):
+        if host is not None and host not in _LOCAL:
+            _ATTEMPTS.append(str(host))
             raise ConnectionRefusedError(f"network access in tests is blocked: {address!r}")
         return real_connect(self, address)  # type: ignore[arg-type]
 
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in _LOCAL:
+            _ATTEMPTS.append(str(name))
+            raise socket.gaierror(socket.EAI_NONAME, f"name lookups in tests are blocked: {name!r}")
+        return real_lookup(host, *args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    before = len(_ATTEMPTS)
+    yield
+    assert _ATTEMPTS[before:] == [], f"tried to reach the network: {sorted(set(_ATTEMPTS[before:]))}"
 
 
 @pytest.fixture(scope="session")
