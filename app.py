@@ -123,7 +123,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk."""
     import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, JSONResponse
 
     from assistant.api import build_router
     from assistant.build import build_search
@@ -147,8 +147,14 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     api.include_router(build_router(desk, assistant, keys, limiter))
 
     @api.get("/healthz")
-    def healthz() -> dict[str, object]:
-        return {"status": "ok", **assistant.search.index.count()}
+    def healthz() -> JSONResponse:
+        """For a load balancer: 200 when the index and the database answer, 503 otherwise."""
+        try:
+            desk.ping()
+        except Exception:  # noqa: BLE001 - any failure means "take me out of rotation"; the log says why
+            logger.exception("health check: the database does not answer")
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", **assistant.search.index.count()})
 
     @api.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
     def kiosk(hall: str = "hall-city") -> str:

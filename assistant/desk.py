@@ -249,6 +249,11 @@ class Desk:
             conversation.dialogue = _stored_session(session)
             self._add(db, conversation_id, "system", note)
 
+    def ping(self) -> None:
+        """Raises if the database cannot be reached (for health checks)."""
+        with self.sessions() as db:
+            db.execute(select(1))
+
     # -- retention ----------------------------------------------------------------------------------
     def purge(self, older_than: dt.timedelta, *, dry_run: bool = False, batch: int = 500) -> dict[str, int]:
         """Delete conversations untouched for ``older_than``, with their messages, handoffs and feedback.

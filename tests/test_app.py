@@ -57,6 +57,14 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
                                                  "chunks": client.get("/healthz").json()["chunks"]}
         page = client.get("/")
         assert page.status_code == 200 and "gradio" in page.text.lower()
+        # A database that stops answering takes the server out of a load balancer's rotation.
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+
+        desk = client.app.state.desk  # type: ignore[attr-defined]
+        desk.sessions = sessionmaker(create_engine(f"sqlite:///{data_dir / 'gone' / 'banshi.sqlite'}"))
+        broken = client.get("/healthz")
+        assert broken.status_code == 503 and broken.json() == {"status": "database unavailable"}
 
 
 def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
