@@ -468,6 +468,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from assistant.desk import Desk
+
+    settings = _settings(args)
+    if args.days < 1:
+        raise ValueError(f"--days must be at least 1, got {args.days}")
+
+    def no_answers(*_: object) -> Any:
+        raise RuntimeError("report does not answer questions")
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days)
+    report = Desk(settings.database(), no_answers).report(since, top=args.top)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    decisions, handoffs = report["decisions"], report["handoffs"]
+    print(f"近 {args.days} 天（自 {since.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M} 起，北京时间）")
+    print(f"会话 {report['conversations']} 个（" + "，".join(f"{k} {v}" for k, v in report["channels"].items())
+          + f"），提问 {report['questions']} 条")
+    print(f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
+          f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}")
+    print(f"转人工请求 {sum(handoffs.values())} 个：" + ("，".join(
+        f"{_HANDOFF_STATES.get(k, k)} {v}" for k, v in handoffs.items()) or "无"))
+    print(f"评价：好评 {report['ratings']['up']}，差评 {report['ratings']['down']}")
+    for title, rows, show in (
+            ("最常引用的办事指南", report["top_guides"], lambda r: f"{r[1]:>4}  {r[0]}"),
+            ("未能回答的问题（可据此补充指南或同义词）", report["unanswered"], lambda r: f"{r[1]:>4}  {r[0]}"),
+            ("差评", report["rated_down"],
+             lambda r: f"  {r['question'] or '（无问题）'} → {r['guide'] or r['decision'] or '—'}"
+                       + (f"（{r['reason']}）" if r["reason"] else ""))):
+        if rows:
+            print(f"\n{title}：")
+            for row in rows:
+                print(show(row))
+    return 0
+
+
+_HANDOFF_STATES = {"waiting": "等待中", "claimed": "处理中", "returned": "已交回", "closed": "已结束",
+                   "callback": "待回电"}
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from assistant.desk import Desk
 
@@ -589,6 +630,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (BANSHI_PORT; default 7860)")
     common(serve)
     serve.set_defaults(func=cmd_serve)
+
+    report = sub.add_parser("report", help="what citizens asked, what the bot could not answer, ratings")
+    report.add_argument("--days", type=int, default=7, help="how far back (default 7)")
+    report.add_argument("--top", type=int, default=20, help="rows in each list (default 20)")
+    report.add_argument("--json", action="store_true")
+    common(report)
+    report.set_defaults(func=cmd_report)
 
     purge = sub.add_parser("purge", help="delete conversations untouched for a number of days (retention)")
     purge.add_argument("--days", type=int, help="retention in days (BANSHI_RETENTION_DAYS; default 180)")

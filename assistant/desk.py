@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -254,6 +255,47 @@ class Desk:
         with self.sessions() as db:
             db.execute(select(1))
 
+    # -- reports for staff ---------------------------------------------------------------------------
+    def report(self, since: dt.datetime, *, top: int = 20) -> dict[str, Any]:
+        """What happened since ``since``: traffic, the bot's decisions, handoffs, ratings, and what to
+        improve: the questions it could not answer and the answers rated down (texts already redacted)."""
+        since = _aware(since)
+        with self.sessions() as db:
+            channels = Counter(dict(db.execute(select(Conversation.channel, func.count()).where(
+                Conversation.created_at >= since).group_by(Conversation.channel)).all()))
+            rows = db.scalars(select(Message).where(Message.created_at >= since)
+                              .order_by(Message.conversation_id, Message.id)).all()
+            handoffs = db.scalars(select(Handoff).where(Handoff.created_at >= since)).all()
+            ratings = db.scalars(select(Feedback).where(Feedback.created_at >= since)).all()
+            asked: dict[int, str] = {}  # reply message id -> the question before it
+            last_question: dict[str, str] = {}
+            for message in rows:
+                if message.role == "user":
+                    last_question[message.conversation_id] = message.content
+                elif message.role == "assistant" and message.conversation_id in last_question:
+                    asked[message.id] = last_question.pop(message.conversation_id)
+            replies = [m for m in rows if m.role == "assistant"]
+            by_id = {m.id: m for m in replies}
+            guides = Counter(m.detail["citations"][0]["title"] for m in replies
+                             if m.decision == "answer" and m.detail.get("citations"))
+            unanswered = Counter(asked[m.id] for m in replies if m.decision == "refuse" and m.id in asked)
+            rated_down = [{"question": asked.get(f.message_id or -1, ""), "reason": f.reason,
+                           "decision": by_id[f.message_id].decision if f.message_id in by_id else None,
+                           "guide": _first_title(by_id.get(f.message_id or -1))}
+                          for f in ratings if f.rating == "down"]
+        return {
+            "since": since.isoformat(),
+            "conversations": sum(channels.values()), "channels": dict(channels),
+            "questions": sum(1 for m in rows if m.role == "user"),
+            "decisions": dict(Counter(m.decision for m in replies if m.decision)),
+            "handoffs": dict(Counter(h.status for h in handoffs)),
+            "handoff_reasons": dict(Counter(h.reason for h in handoffs)),
+            "ratings": {"up": sum(f.rating == "up" for f in ratings), "down": len(rated_down)},
+            "top_guides": guides.most_common(top),
+            "unanswered": unanswered.most_common(top),
+            "rated_down": rated_down[-top:],
+        }
+
     # -- retention ----------------------------------------------------------------------------------
     def purge(self, older_than: dt.timedelta, *, dry_run: bool = False, batch: int = 500) -> dict[str, int]:
         """Delete conversations untouched for ``older_than``, with their messages, handoffs and feedback.
@@ -348,6 +390,11 @@ def keep_purging(desk: Desk, older_than: dt.timedelta, stop: threading.Event,
 
 
 _REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
+
+
+def _first_title(message: Message | None) -> str | None:
+    citations = message.detail.get("citations") if message is not None else None
+    return str(citations[0]["title"]) if citations else None
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import time
@@ -211,3 +212,44 @@ def test_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert capsys.readouterr().out.startswith("deleted 2 conversations untouched for 3 days")
     assert main(["purge", "--data-dir", str(tmp_path), "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
+
+
+def test_report_shows_what_to_improve(desk: Desk, clock: Clock) -> None:
+    old = desk.start("web")
+    desk.ask(old, "帮我写首诗")  # before the window
+    clock.now += dt.timedelta(days=10)
+    since = clock.now - dt.timedelta(days=7)
+    web, kiosk = desk.start("web"), desk.start("kiosk")
+    _, _, answered = desk.ask(web, "办护照要多少钱")
+    desk.ask(web, "今天天气怎么样，我手机13812345678")
+    desk.ask(kiosk, "今天天气怎么样，我手机13812345678")
+    desk.feedback(web, "down", message_id=answered, reason="不够详细")
+    desk.feedback(kiosk, "up")
+    desk.request_handoff(kiosk)  # nobody online: a callback ticket
+
+    report = desk.report(since)
+    assert (report["conversations"], report["channels"], report["questions"]) == (2, {"web": 1, "kiosk": 1}, 3)
+    assert report["decisions"] == {"answer": 1, "refuse": 2}
+    assert report["handoffs"] == {"callback": 1} and report["handoff_reasons"] == {"requested": 1}
+    assert report["ratings"] == {"up": 1, "down": 1}
+    assert report["unanswered"] == [("今天天气怎么样，我手机[手机号已隐藏]", 2)]  # stored redacted
+    assert report["top_guides"][0][1] == 1 and "护照" in report["top_guides"][0][0]
+    assert report["rated_down"] == [{"question": "办护照要多少钱", "reason": "不够详细", "decision": "answer",
+                                     "guide": report["top_guides"][0][0]}]
+
+
+def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    from app import main
+
+    desk = Desk(f"sqlite:///{tmp_path / 'banshi.sqlite'}",
+                lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall))
+    conversation = desk.start("web")
+    desk.ask(conversation, "帮我写首诗")
+    desk.ask(conversation, "结婚登记在哪办")
+    assert main(["report", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "会话 1 个（web 1），提问 2 条" in out and "智能助手：回答 1，反问 0，未能回答 1，转人工 0" in out
+    assert "未能回答的问题（可据此补充指南或同义词）：\n   1  帮我写首诗" in out
+    assert main(["report", "--data-dir", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unanswered"] == [["帮我写首诗", 1]]
+    assert main(["report", "--data-dir", str(tmp_path), "--days", "0"]) == 2
