@@ -66,8 +66,9 @@ def main() -> None:
     if args.write:
         if len(args.data_dir) != 1:
             parser.error("--write needs exactly one --data-dir")
-        fitted = Calibration(bias=round(w[0], 3), dense=round(w[1], 3), coverage=round(w[2], 3),
-                             lexical=round(w[3], 3), length=round(w[4], 3), refuse_below=args.refuse_below)
+        bias, dense, coverage, lexical, length = (round(float(v), 3) for v in w)
+        fitted = Calibration(bias=bias, dense=dense, coverage=coverage, lexical=lexical, length=length,
+                             refuse_below=args.refuse_below)
         search.index.set_meta("calibration", json.dumps(fitted.__dict__))
         print(f"stored in {args.data_dir[0]}: {fitted}")
     p = 1 / (1 + np.exp(-(w[0] + x @ w[1:])))
