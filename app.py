@@ -21,6 +21,8 @@ from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
 
+CONCURRENT_EVENTS = 8  # chat events of one kind handled at once (answers wait mostly on the database or an LLM)
+
 # Nothing leaves the machine at run time: no hub downloads (a sentence-transformers hub id without
 # network hangs otherwise) and no usage reports.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -355,7 +357,9 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
 
         rate.__annotations__["data"] = gr.LikeData  # found by type; postponed annotations hide it
         chatbot.like(rate, [conversation, message_ids, reason], None)
-    return chat
+    # Gradio runs one event of a kind at a time unless told otherwise: one citizen's answer (seconds,
+    # with an LLM endpoint) would hold up every other citizen's.
+    return chat.queue(default_concurrency_limit=CONCURRENT_EVENTS)
 
 
 def build_agent_console(desk):  # type: ignore[no-untyped-def]
@@ -446,7 +450,7 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
         reply.submit(answer, [current, reply], [reply, notice])
         back.click(hand_back, [current], [current, notice])
         close.click(close_it, [current], [current, notice])
-    return console
+    return console.queue(default_concurrency_limit=CONCURRENT_EVENTS)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from langchain_core.language_models import FakeListChatModel
 
 from app import create_app, main
 from assistant.build import build_search
@@ -67,18 +75,14 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
         assert broken.status_code == 503 and broken.json() == {"status": "database unavailable"}
 
 
-def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
-    import socket
-    import threading
-    import time
-
+@contextlib.contextmanager
+def _live(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
-    from gradio_client import Client
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = Settings(data_dir=data_dir, rate_limit=4)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -87,7 +91,17 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.1)
         assert server.started
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
+    from gradio_client import Client
+
+    with _live(Settings(data_dir=data_dir, rate_limit=4)) as url:
+        client = Client(url, verbose=False)
 
         def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
             return str(outputs[2][-1]["content"][0]["text"])
@@ -112,6 +126,31 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
         stored = client.predict(conversation, api_name="/restore")[1]  # what a reload shows
         assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+
+class _SlowEndpoint(FakeListChatModel):
+    """An LLM endpoint that answers only once two calls are in flight at the same time."""
+
+    barrier: Any = None
+
+    def _call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.barrier.wait()  # broken after 20 s alone: the rephrasing fails and the grounded text is served
+        return super()._call(*args, **kwargs)
+
+
+def test_one_citizens_slow_answer_does_not_hold_up_another(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app
+    from assistant.llm import Rephraser
+
+    endpoint = _SlowEndpoint(responses=["您好，请按办事指南准备材料。"], barrier=threading.Barrier(2, timeout=20))
+    monkeypatch.setattr(app, "build_rephraser", lambda settings, assistant: Rephraser(endpoint, assistant.sources))
+    from gradio_client import Client
+
+    with _live(Settings(data_dir=data_dir)) as url:
+        def ask(question: str) -> str:
+            outputs = Client(url, verbose=False).predict(question, None, "不限", api_name="/ask")
+            return str(outputs[2][-1]["content"][0]["text"])
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            replies = list(pool.map(ask, ["办居住证要带什么材料", "食品经营许可要带什么材料"]))
+    assert all(r.startswith("您好，请按办事指南准备材料。") for r in replies), replies  # both were rephrased
