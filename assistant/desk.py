@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class Desk:
         self.hours = hours
         self.tz = tz or dt.timezone(dt.timedelta(hours=8))  # 北京时间
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        # One turn at a time per conversation (in this process); striped, so the locks never pile up.
+        self._turns = [threading.Lock() for _ in range(64)]
 
     # -- citizens -----------------------------------------------------------------------------------
     def start(self, channel: str) -> str:
@@ -87,10 +90,19 @@ class Desk:
     def ask(self, conversation_id: str, question: str, *, hall_id: str | None = None,
             region: str | None = None) -> tuple[Answer | None, HandoffStatus, int]:
         """A citizen's message. Returns the bot's answer (None while a person handles the
-        conversation), the handoff status, and the stored message id of the reply (or question)."""
+        conversation), the handoff status, and the stored message id of the reply (or question).
+
+        Two messages of one conversation sent at once (a double click, a kiosk retrying) are answered
+        one after the other, so neither answer is built on a dialogue state the other overwrites.
+        """
         question = question.strip()
         if not question:
             raise DeskError("the question is empty")
+        with self._turns[zlib.crc32(conversation_id.encode()) % len(self._turns)]:
+            return self._ask(conversation_id, question, hall_id, region)
+
+    def _ask(self, conversation_id: str, question: str, hall_id: str | None,
+             region: str | None) -> tuple[Answer | None, HandoffStatus, int]:
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             self._add(db, conversation_id, "user", question)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -253,3 +254,29 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], demo
     assert main(["report", "--data-dir", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["unanswered"] == [["帮我写首诗", 1]]
     assert main(["report", "--data-dir", str(tmp_path), "--days", "0"]) == 2
+
+
+def test_turns_of_one_conversation_run_one_at_a_time(tmp_path: Path, demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    running: dict[str, int] = {}
+    overlaps: list[str] = []
+    guard = threading.Lock()
+
+    def slow_bot(question, session, hall):  # type: ignore[no-untyped-def]
+        with guard:
+            running[session.id] = running.get(session.id, 0) + 1
+            if running[session.id] > 1:
+                overlaps.append(session.id)
+        time.sleep(0.2)  # long enough for the other threads to try
+        with guard:
+            running[session.id] -= 1
+        return demo_assistant.ask(question, session, hall_id=hall)
+
+    desk = Desk(f"sqlite:///{tmp_path / 'desk.sqlite'}", slow_bot)
+    first, second = desk.start("web"), desk.start("kiosk")
+    questions = [(first, "办居住证要带什么"), (first, "要多久"), (first, "在哪办"),
+                 (first, "办护照要多少钱"), (second, "办护照要多少钱")]
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        list(pool.map(lambda turn: desk.ask(*turn), questions))
+    assert overlaps == []
+    roles = [m["role"] for m in desk.messages(first)]
+    assert roles == ["user", "assistant"] * 4  # each answer right after its question
