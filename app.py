@@ -148,7 +148,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     limiter = RateLimiter(settings.rate_limit)
     api.include_router(build_router(desk, assistant, keys, limiter))
 
-    @api.get("/healthz")
+    @api.get("/healthz", response_model=None)  # the annotation is postponed: FastAPI cannot resolve it
     def healthz() -> JSONResponse:
         """For a load balancer: 200 when the index and the database answer, 503 otherwise."""
         try:
@@ -386,8 +386,17 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
         with gr.Row():
             back = gr.Button("交回智能助手", elem_id="hand-back")
             close = gr.Button("结束会话", variant="stop", elem_id="close")
+        with gr.Accordion("统计（近 7 天）", open=False):
+            stats = gr.Textbox(show_label=False, lines=14, interactive=False, elem_id="stats")
+            stats_refresh = gr.Button("刷新统计", elem_id="stats-refresh")
         timer = gr.Timer(2.0)
         reasons = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未解答"}
+
+        def statistics():  # type: ignore[no-untyped-def]
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+            return report_text(desk.report(since), 7, since)
+
+        stats_refresh.click(statistics, None, stats)
 
         def view(conversation_id):  # type: ignore[no-untyped-def]
             if not conversation_id:
@@ -487,15 +496,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
+    print(report_text(report, args.days, since))
+    return 0
+
+
+def report_text(report: dict[str, Any], days: int, since: dt.datetime) -> str:
+    """The staff report as plain lines (the terminal and the console's 统计 panel)."""
     decisions, handoffs = report["decisions"], report["handoffs"]
-    print(f"近 {args.days} 天（自 {since.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M} 起，北京时间）")
-    print(f"会话 {report['conversations']} 个（" + "，".join(f"{k} {v}" for k, v in report["channels"].items())
-          + f"），提问 {report['questions']} 条")
-    print(f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
-          f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}")
-    print(f"转人工请求 {sum(handoffs.values())} 个：" + ("，".join(
-        f"{_HANDOFF_STATES.get(k, k)} {v}" for k, v in handoffs.items()) or "无"))
-    print(f"评价：好评 {report['ratings']['up']}，差评 {report['ratings']['down']}")
+    lines = [
+        f"近 {days} 天（自 {since.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M} 起，北京时间）",
+        f"会话 {report['conversations']} 个（" + ("，".join(f"{k} {v}" for k, v in report["channels"].items()) or "无")
+        + f"），提问 {report['questions']} 条",
+        f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
+        f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}",
+        f"转人工请求 {sum(handoffs.values())} 个：" + ("，".join(
+            f"{_HANDOFF_STATES.get(k, k)} {v}" for k, v in handoffs.items()) or "无"),
+        f"评价：好评 {report['ratings']['up']}，差评 {report['ratings']['down']}",
+    ]
     for title, rows, show in (
             ("最常引用的办事指南", report["top_guides"], lambda r: f"{r[1]:>4}  {r[0]}"),
             ("未能回答的问题（可据此补充指南或同义词）", report["unanswered"], lambda r: f"{r[1]:>4}  {r[0]}"),
@@ -503,10 +520,8 @@ def cmd_report(args: argparse.Namespace) -> int:
              lambda r: f"  {r['question'] or '（无问题）'} → {r['guide'] or r['decision'] or '—'}"
                        + (f"（{r['reason']}）" if r["reason"] else ""))):
         if rows:
-            print(f"\n{title}：")
-            for row in rows:
-                print(show(row))
-    return 0
+            lines += ["", f"{title}：", *(show(row) for row in rows)]
+    return "\n".join(lines)
 
 
 _HANDOFF_STATES = {"waiting": "等待中", "claimed": "处理中", "returned": "已交回", "closed": "已结束",

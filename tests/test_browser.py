@@ -8,6 +8,7 @@ test-artifacts/ so a person can check that the Chinese renders (no tofu).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -125,6 +126,12 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     agent.locator("#reply-send").click()
     expect(agent.locator("#notice")).to_contain_text("已发送", timeout=30_000)
     _shot(agent, "3-agent-console")
+
+    agent.get_by_text("统计（近 7 天）").click()
+    agent.locator("#stats-refresh").click()
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 1 个（web 1），提问 1 条"), timeout=30_000)
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 1 个：处理中 1"))
+    _shot(agent, "3b-agent-statistics")
 
     expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling
     _shot(citizen, "4-citizen-sees-agent")
