@@ -481,18 +481,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _records_desk(settings: Settings):  # type: ignore[no-untyped-def]
+    """The desk for commands that read or delete records: it never answers, so no index is loaded."""
     from assistant.desk import Desk
 
+    def no_answers(*_: object) -> Any:
+        raise RuntimeError("this command does not answer questions")
+
+    return Desk(settings.database(), no_answers)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.days < 1:
         raise ValueError(f"--days must be at least 1, got {args.days}")
 
-    def no_answers(*_: object) -> Any:
-        raise RuntimeError("report does not answer questions")
-
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.days)
-    report = Desk(settings.database(), no_answers).report(since, top=args.top)
+    report = _records_desk(settings).report(since, top=args.top)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -529,17 +534,12 @@ _HANDOFF_STATES = {"waiting": "等待中", "claimed": "处理中", "returned": "
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from assistant.desk import Desk
-
     settings = _settings(args)
     days = args.days if args.days is not None else settings.retention_days
     if days < 1:
         raise ValueError(f"--days must be at least 1, got {days}")
 
-    def no_answers(*_: object) -> Any:
-        raise RuntimeError("purge does not answer questions")
-
-    counts = Desk(settings.database(), no_answers).purge(dt.timedelta(days=days), dry_run=args.dry_run)
+    counts = _records_desk(settings).purge(dt.timedelta(days=days), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {counts['conversations']} conversations untouched for {days} days: {counts['messages']} messages, "
           f"{counts['handoffs']} handoff requests, {counts['feedback']} ratings")
