@@ -208,6 +208,16 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
     return "\n\n".join(blocks)
 
 
+def knowledge_notice(packs: list[Any]) -> str:
+    """The line under the chat's title saying what it answers from; sample data always says so."""
+    samples = [p for p in packs if p.sample]
+    if samples:
+        places = "、".join(p.region or p.title or p.name for p in samples)
+        return f"当前知识库含示例数据（{places}），不是真实城市的指南。"
+    titled = [p.title or p.name for p in packs]
+    return f"当前知识库：{'、'.join(titled)}。" if titled else ""
+
+
 def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
@@ -233,7 +243,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
         conversation = gr.BrowserState(None, storage_key="banshi-conversation")
         message_ids = gr.State([])
         gr.Markdown("## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
-                    "当前知识库为示例数据（示例市）。")
+                    + knowledge_notice(assistant.index.packs()))
         region = gr.Dropdown(choices=choices, value="不限", label="您所在的区", scale=1)
         chatbot = gr.Chatbot(label="对话", height=480, feedback_options=("Like", "Dislike"), elem_id="chat")
         status = gr.Markdown(elem_id="handoff-status")

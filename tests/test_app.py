@@ -154,3 +154,14 @@ def test_one_citizens_slow_answer_does_not_hold_up_another(data_dir: Path, monke
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             replies = list(pool.map(ask, ["办居住证要带什么材料", "食品经营许可要带什么材料"]))
     assert all(r.startswith("您好，请按办事指南准备材料。") for r in replies), replies  # both were rephrased
+
+
+def test_the_chat_says_what_it_answers_from() -> None:
+    from app import knowledge_notice
+    from knowledge.schema import Pack
+
+    city = Pack(name="city", title="某市政务服务知识包")
+    demo = Pack(name="demo", title="示例市政务服务知识包（示例数据）", region="示例市", sample=True)
+    assert knowledge_notice([city]) == "当前知识库：某市政务服务知识包。"
+    assert knowledge_notice([city, demo]) == "当前知识库含示例数据（示例市），不是真实城市的指南。"
+    assert knowledge_notice([]) == ""  # imported exports only: each answer cites its source and date
