@@ -16,7 +16,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import BanshiError
+import sqlalchemy.exc
+
+from knowledge.errors import BanshiError, ConfigError
 from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
@@ -498,6 +500,9 @@ def _records_desk(settings: Settings):  # type: ignore[no-untyped-def]
     def no_answers(*_: object) -> Any:
         raise RuntimeError("this command does not answer questions")
 
+    if not settings.database_url and not settings.data_dir.is_dir():
+        raise ConfigError(f"no data dir {settings.data_dir}: give the one `banshi serve` uses (--data-dir or "
+                          "BANSHI_DATA_DIR), or set BANSHI_DATABASE_URL")
     return Desk(settings.database(), no_answers)
 
 
@@ -698,6 +703,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except BanshiError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except sqlalchemy.exc.OperationalError as err:
+        print(f"error: the database does not answer: {err.orig}", file=sys.stderr)
         return 1
     except ValueError as err:  # bad settings (pydantic) or arguments
         print(f"error: {err}", file=sys.stderr)

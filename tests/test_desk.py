@@ -213,6 +213,8 @@ def test_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert capsys.readouterr().out.startswith("deleted 2 conversations untouched for 3 days")
     assert main(["purge", "--data-dir", str(tmp_path), "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
+    assert main(["purge", "--data-dir", str(tmp_path / "typo")]) == 1
+    assert "error: no data dir" in capsys.readouterr().err and not (tmp_path / "typo").exists()
 
 
 def test_report_shows_what_to_improve(desk: Desk, clock: Clock) -> None:
