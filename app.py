@@ -23,6 +23,7 @@ from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 CONCURRENT_EVENTS = 8  # chat events of one kind handled at once (answers wait mostly on the database or an LLM)
 
 # Nothing leaves the machine at run time: no hub downloads (a sentence-transformers hub id without
@@ -385,6 +386,8 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
                     "并直接回复群众。")
         queue = gr.Dataframe(headers=["编号", "渠道", "原因", "等待(秒)", "最后的问题"], interactive=False,
                              label="等待队列", elem_id="queue")
+        left = gr.Dataframe(headers=["编号", "留言编号", "渠道", "登记时间", "最后的问题"], interactive=False,
+                            label="无人在线时登记的留言（认领后在对话中回复）", elem_id="left")
         with gr.Row():
             claim_id = gr.Number(label="要认领的编号", precision=0, elem_id="claim-id")
             claim = gr.Button("认领", elem_id="claim")
@@ -425,8 +428,12 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
             desk.heartbeat(request.username or "agent")
             rows = [[e.handoff_id, e.channel, reasons.get(e.reason, e.reason), e.waiting_seconds, e.last_question]
                     for e in desk.queue()]
+            now = dt.datetime.now(BEIJING)
+            left_rows = [[e.handoff_id, e.ticket, e.channel,
+                          f"{now - dt.timedelta(seconds=e.waiting_seconds):%m-%d %H:%M}", e.last_question]
+                         for e in desk.queue(left=True)]
             history, cited = view(conversation_id)
-            return rows, history, cited
+            return rows, left_rows, history, cited
 
         def take(handoff_id, request: gr.Request):  # type: ignore[no-untyped-def]
             try:
@@ -463,8 +470,8 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
 
         for handler in (refresh, take, take_next, answer, hand_back, close_it):
             handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
-        timer.tick(refresh, [current], [queue, transcript, retrieved])
-        console.load(refresh, [current], [queue, transcript, retrieved])
+        timer.tick(refresh, [current], [queue, left, transcript, retrieved])
+        console.load(refresh, [current], [queue, left, transcript, retrieved])
         claim.click(take, [claim_id], [current, notice])
         claim_next.click(take_next, None, [current, notice])
         send.click(answer, [current, reply], [reply, notice])
@@ -524,7 +531,7 @@ def report_text(report: dict[str, Any], days: int, since: dt.datetime) -> str:
     """The staff report as plain lines (the terminal and the console's 统计 panel)."""
     decisions, handoffs = report["decisions"], report["handoffs"]
     lines = [
-        f"近 {days} 天（自 {since.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M} 起，北京时间）",
+        f"近 {days} 天（自 {since.astimezone(BEIJING):%Y-%m-%d %H:%M} 起，北京时间）",
         f"会话 {report['conversations']} 个（" + ("，".join(f"{k} {v}" for k, v in report["channels"].items()) or "无")
         + f"），提问 {report['questions']} 条",
         f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
@@ -545,7 +552,7 @@ def report_text(report: dict[str, Any], days: int, since: dt.datetime) -> str:
 
 
 _HANDOFF_STATES = {"waiting": "等待中", "claimed": "处理中", "returned": "已交回", "closed": "已结束",
-                   "callback": "待回电"}
+                   "callback": "留言待处理"}
 
 
 def cmd_purge(args: argparse.Namespace) -> int:

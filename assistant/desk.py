@@ -3,8 +3,9 @@
 A citizen's turn is answered by the bot while the conversation is the bot's; when the citizen asks
 for a person, complains, or the bot fails twice, the conversation joins the queue with its
 transcript. An agent claims it (only one can), replies, and hands it back to the bot or closes it.
-With no agent online, or outside service hours, the citizen gets a callback ticket number and the
-12345 hotline instead of silence. Every stored text is redacted first.
+With no agent online, or outside service hours, the citizen gets a ticket number and the 12345
+hotline instead of silence, and the request waits in the console's list of 留言 until an agent takes
+it and replies in the conversation. Every stored text is redacted first.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class QueueEntry:
     channel: str
     waiting_seconds: int
     last_question: str
+    ticket: str | None = None  # for a request left while nobody was online
 
 
 class Desk:
@@ -130,7 +132,8 @@ class Desk:
         return answer, status, message_id
 
     def request_handoff(self, conversation_id: str, reason: str = "requested") -> HandoffStatus:
-        """Queue the conversation for an agent, or issue a callback ticket when nobody can take it."""
+        """Queue the conversation for an agent, or, when nobody can take it now, leave a request with a
+        ticket number that an agent takes later (state ``callback``)."""
         now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
@@ -147,7 +150,7 @@ class Desk:
                 ticket = f"HB{day}{(count or 0) + 1:04d}"
                 db.add(Handoff(conversation_id=conversation_id, reason=reason, status="callback", ticket=ticket,
                                created_at=now))
-                self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记回电，编号 {ticket}。")
+                self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。")
             conversation.updated_at = now
             db.flush()
             return self._status(db, conversation)
@@ -162,8 +165,8 @@ class Desk:
         if status.state == "agent":
             return f"工作人员{status.agent or ''}已接入，请直接输入您的问题。"
         if status.state == "callback":
-            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记回电，编号 {status.ticket}，"
-                    f"工作人员上班后会尽快联系您；急事请拨打 {HOTLINE} 政务服务便民热线。")
+            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。"
+                    f"工作人员上班后会在本对话中回复您；急事请拨打 {HOTLINE} 政务服务便民热线。")
         return ""
 
     def messages(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
@@ -200,25 +203,30 @@ class Desk:
             else:
                 presence.last_seen = self.clock()
 
-    def queue(self) -> list[QueueEntry]:
+    def queue(self, *, left: bool = False) -> list[QueueEntry]:
+        """Conversations waiting for an agent now, oldest first; with ``left``, the requests left while
+        nobody was online (they have a ticket number)."""
         now = self.clock()
         with self.sessions() as db:
             rows = db.execute(select(Handoff, Conversation).join(Conversation)
-                              .where(Handoff.status == "waiting").order_by(Handoff.id)).all()
+                              .where(Handoff.status == ("callback" if left else "waiting"))
+                              .order_by(Handoff.id)).all()
             entries = []
             for handoff, conversation in rows:
                 last = db.scalar(select(Message.content).where(Message.conversation_id == conversation.id,
                                                                Message.role == "user")
                                  .order_by(Message.id.desc()).limit(1))
                 entries.append(QueueEntry(handoff.id, conversation.id, handoff.reason, conversation.channel,
-                                          int((now - _aware(handoff.created_at)).total_seconds()), last or ""))
+                                          int((now - _aware(handoff.created_at)).total_seconds()), last or "",
+                                          handoff.ticket))
             return entries
 
     def claim(self, handoff_id: int, agent: str) -> str:
-        """Take a waiting conversation; raises ClaimConflictError if someone else took it first."""
+        """Take a waiting conversation or a request left earlier; raises ClaimConflictError if someone else
+        took it first. Every open request of the conversation is answered by this claim."""
         now = self.clock()
         with self.sessions.begin() as db:
-            taken = db.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
+            taken = db.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status.in_(_OPEN))
                                .values(status="claimed", agent=agent, claimed_at=now))
             if taken.rowcount != 1:  # type: ignore[attr-defined]
                 holder = db.get(Handoff, handoff_id)
@@ -227,6 +235,9 @@ class Desk:
                 raise ClaimConflictError(f"handoff {handoff_id} is {holder.status} by {holder.agent or 'nobody'}")
             handoff = db.get(Handoff, handoff_id)
             assert handoff is not None
+            db.execute(update(Handoff).where(Handoff.conversation_id == handoff.conversation_id,
+                                             Handoff.status.in_(_OPEN))
+                       .values(status="claimed", agent=agent, claimed_at=now))
             conversation = self._conversation(db, handoff.conversation_id)
             conversation.status, conversation.agent, conversation.updated_at = "agent", agent, now
             self._add(db, conversation.id, "system", f"工作人员 {agent} 已接入。")
@@ -401,6 +412,7 @@ def keep_purging(desk: Desk, older_than: dt.timedelta, stop: threading.Event,
         stop.wait(every.total_seconds())
 
 
+_OPEN = ("waiting", "callback")  # handoff requests no agent has taken yet
 _REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
 
 

@@ -120,7 +120,7 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         refusal = client.predict("帮我写首诗", conversation, "不限", api_name="/ask")
         assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
         _, history, status = client.predict(conversation, api_name="/request_human")
-        assert "已为您登记回电，编号 HB" in status  # nobody at the console: a callback ticket
+        assert "已为您登记，编号 HB" in status  # nobody at the console: a ticket, and a reply here later
         # Four a minute from this address: the fifth is refused politely, and neither stored nor answered.
         flood = client.predict("办护照要多少钱", conversation, "不限", api_name="/ask")
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line

@@ -7,11 +7,13 @@ test-artifacts/ so a person can check that the Chinese renders (no tofu).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +95,14 @@ def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
 def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
+    # Before any agent is online, a kiosk citizen asks for a person: the request is left with a ticket.
+    request = urllib.request.Request(f"{server}/api/v1/ask", method="POST",
+                                     data=json.dumps({"question": "转人工"}).encode(),
+                                     headers={"X-API-Key": "kiosk-key", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        ticket = json.load(response)["handoff"]["ticket"]
+    assert ticket.startswith("HB")
+
     agent = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     agent.goto(f"{server}/agent/")
     agent.locator("input[type=password]").wait_for(timeout=30_000)
@@ -100,6 +110,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     agent.locator("input[type=password]").fill("alice-password")
     agent.locator("button").filter(has_text="Login").or_(agent.locator("button").filter(has_text="登录")).first.click()
     expect(agent.locator("#queue")).to_be_visible(timeout=30_000)  # the console polls: alice is online
+    expect(agent.locator("#left")).to_contain_text(ticket, timeout=30_000)  # left while nobody was online
 
     citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
     citizen.goto(f"{server}/")
@@ -129,8 +140,8 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
 
     agent.get_by_text("统计（近 7 天）").click()
     agent.locator("#stats-refresh").click()
-    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 1 个（web 1），提问 1 条"), timeout=30_000)
-    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 1 个：处理中 1"))
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 2 条"), timeout=30_000)
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个：.*处理中 1"))
     _shot(agent, "3b-agent-statistics")
 
     expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling

@@ -119,6 +119,25 @@ def test_no_agent_online_gives_a_callback_ticket(desk: Desk, clock: Clock) -> No
     assert desk.request_handoff(desk.start("web")).state == "callback"
 
 
+def test_a_request_left_while_nobody_was_online_is_taken_later(desk: Desk, clock: Clock) -> None:
+    conversation = desk.start("web")
+    answer, status, _ = desk.ask(conversation, "转人工，我的护照申请怎么还没好")
+    assert answer is not None and "工作人员上班后会在本对话中回复您" in answer.text and "回电" not in answer.text
+    assert desk.queue() == []
+    clock.now += dt.timedelta(hours=15)  # the next morning
+    desk.heartbeat("alice")
+    [left] = desk.queue(left=True)
+    assert (left.conversation_id, left.ticket, left.waiting_seconds) == (conversation, status.ticket, 15 * 3600)
+    assert left.last_question == "转人工，我的护照申请怎么还没好"
+    assert desk.claim(left.handoff_id, "alice") == conversation
+    with pytest.raises(ClaimConflictError):
+        desk.claim(left.handoff_id, "bob")
+    assert desk.queue(left=True) == [] and desk.status(conversation).agent == "alice"
+    desk.reply(conversation, "alice", "您好，您的护照已制证，可到出入境窗口领取。")
+    desk.close(conversation, "alice")
+    assert [m["role"] for m in desk.messages(conversation)][-3:] == ["system", "agent", "system"]
+
+
 def test_after_hours_gives_a_callback_ticket_even_with_an_agent(desk: Desk, clock: Clock) -> None:
     clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # 20:00 Beijing time
     desk.heartbeat("alice")
