@@ -126,7 +126,8 @@ class Desk:
             message_id = message.id
         if answer.decision == "handoff":
             status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
-            answer = answer.model_copy(update={"text": answer.text + "\n\n" + self.status_text(status)})
+            text = self.status_text(status, at_kiosk=hall_id is not None)  # a kiosk stands in a hall
+            answer = answer.model_copy(update={"text": answer.text + "\n\n" + text})
         else:
             status = self.status(conversation_id)
         return answer, status, message_id
@@ -159,7 +160,11 @@ class Desk:
         with self.sessions() as db:
             return self._status(db, self._conversation(db, conversation_id))
 
-    def status_text(self, status: HandoffStatus) -> str:
+    def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
+        """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen."""
+        if status.state == "callback" and at_kiosk:
+            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。"
+                    f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。")
         if status.state == "waiting":
             return f"已为您转接人工服务，您前面还有 {max((status.position or 1) - 1, 0)} 位，请稍候。"
         if status.state == "agent":

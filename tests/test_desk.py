@@ -123,16 +123,18 @@ def test_a_request_left_while_nobody_was_online_is_taken_later(desk: Desk, clock
     conversation = desk.start("web")
     answer, status, _ = desk.ask(conversation, "转人工，我的护照申请怎么还没好")
     assert answer is not None and "工作人员上班后会在本对话中回复您" in answer.text and "回电" not in answer.text
+    at_kiosk, _, _ = desk.ask(desk.start("kiosk"), "转人工", hall_id="hall-city")  # they will walk away
+    assert at_kiosk is not None and "本对话" not in at_kiosk.text and "大厅咨询台" in at_kiosk.text
     assert desk.queue() == []
     clock.now += dt.timedelta(hours=15)  # the next morning
     desk.heartbeat("alice")
-    [left] = desk.queue(left=True)
+    left, _ = desk.queue(left=True)
     assert (left.conversation_id, left.ticket, left.waiting_seconds) == (conversation, status.ticket, 15 * 3600)
     assert left.last_question == "转人工，我的护照申请怎么还没好"
     assert desk.claim(left.handoff_id, "alice") == conversation
     with pytest.raises(ClaimConflictError):
         desk.claim(left.handoff_id, "bob")
-    assert desk.queue(left=True) == [] and desk.status(conversation).agent == "alice"
+    assert len(desk.queue(left=True)) == 1 and desk.status(conversation).agent == "alice"
     desk.reply(conversation, "alice", "您好，您的护照已制证，可到出入境窗口领取。")
     desk.close(conversation, "alice")
     assert [m["role"] for m in desk.messages(conversation)][-3:] == ["system", "agent", "system"]
