@@ -23,7 +23,6 @@ from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 CONCURRENT_EVENTS = 8  # chat events of one kind handled at once (answers wait mostly on the database or an LLM)
 
 # Nothing leaves the machine at run time: no hub downloads (a sentence-transformers hub id without
@@ -224,7 +223,7 @@ def knowledge_notice(packs: list[Any]) -> str:
 def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from assistant.desk import DeskError
+    from assistant.desk import WITH_PERSON, DeskError
     from assistant.ratelimit import RateLimiter
 
     limiter = limiter or RateLimiter(0)
@@ -307,7 +306,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
                 state = "bot"
-            return gr.Timer(active=state in ("waiting", "agent"))
+            return gr.Timer(active=state in WITH_PERSON)
 
         send.click(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
         box.submit(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
@@ -343,8 +342,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
                 if ids == shown_ids:  # every change of state comes with a message
                     return gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 handoff = desk.status(conversation_id)
-                return (history, ids, desk.status_text(handoff),
-                        gr.Timer(active=handoff.state in ("waiting", "agent")))
+                return history, ids, desk.status_text(handoff), gr.Timer(active=handoff.with_person)
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
@@ -378,7 +376,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
 def build_agent_console(desk):  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from assistant.desk import DeskError
+    from assistant.desk import REASONS, DeskError
 
     with gr.Blocks(title="办事 · 工作人员工作台") as console:
         current = gr.State(None)
@@ -405,11 +403,10 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
             stats = gr.Textbox(show_label=False, lines=14, interactive=False, elem_id="stats")
             stats_refresh = gr.Button("刷新统计", elem_id="stats-refresh")
         timer = gr.Timer(2.0)
-        reasons = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未解答"}
 
         def statistics():  # type: ignore[no-untyped-def]
             since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-            return report_text(desk.report(since), 7, since)
+            return report_text(desk.report(since), 7)
 
         stats_refresh.click(statistics, None, stats)
 
@@ -426,9 +423,9 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
 
         def refresh(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
             desk.heartbeat(request.username or "agent")
-            rows = [[e.handoff_id, e.channel, reasons.get(e.reason, e.reason), e.waiting_seconds, e.last_question]
+            rows = [[e.handoff_id, e.channel, REASONS.get(e.reason, e.reason), e.waiting_seconds, e.last_question]
                     for e in desk.queue()]
-            now = dt.datetime.now(BEIJING)
+            now = dt.datetime.now(desk.tz)
             left_rows = [[e.handoff_id, e.ticket, e.channel,
                           f"{now - dt.timedelta(seconds=e.waiting_seconds):%m-%d %H:%M}", e.last_question]
                          for e in desk.queue(left=True)]
@@ -523,15 +520,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(report_text(report, args.days, since))
+    print(report_text(report, args.days))
     return 0
 
 
-def report_text(report: dict[str, Any], days: int, since: dt.datetime) -> str:
-    """The staff report as plain lines (the terminal and the console's 统计 panel)."""
+def report_text(report: dict[str, Any], days: int) -> str:
+    """The staff report (``Desk.report``) as plain lines, for the terminal and the console's 统计 panel."""
+    from assistant.desk import BEIJING
+
+    since = dt.datetime.fromisoformat(report["since"]).astimezone(BEIJING)
     decisions, handoffs = report["decisions"], report["handoffs"]
     lines = [
-        f"近 {days} 天（自 {since.astimezone(BEIJING):%Y-%m-%d %H:%M} 起，北京时间）",
+        f"近 {days} 天（自 {since:%Y-%m-%d %H:%M} 起，北京时间）",
         f"会话 {report['conversations']} 个（" + ("，".join(f"{k} {v}" for k, v in report["channels"].items()) or "无")
         + f"），提问 {report['questions']} 条",
         f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"

@@ -31,6 +31,9 @@ from knowledge.errors import BanshiError
 logger = logging.getLogger(__name__)
 
 HOTLINE = "12345"
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # service hours, ticket dates and reports are in 北京时间
+WITH_PERSON = ("waiting", "agent")  # conversation states in which a person, not the bot, answers next
+REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
 Ask = Callable[[str, Session, str | None], Answer]  # (question, dialogue state, hall id) -> answer
 
@@ -54,6 +57,11 @@ class HandoffStatus:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @property
+    def with_person(self) -> bool:
+        """Waiting for or talking with an agent: messages may arrive that the citizen did not ask for."""
+        return self.state in WITH_PERSON
+
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -74,7 +82,7 @@ class Desk:
         self.sessions = make_sessionmaker(database_url)
         self.ask_bot = ask
         self.hours = hours
-        self.tz = tz or dt.timezone(dt.timedelta(hours=8))  # 北京时间
+        self.tz = tz or BEIJING
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         # One turn at a time per conversation (in this process); striped, so the locks never pile up.
         self._turns = [threading.Lock() for _ in range(64)]
@@ -108,7 +116,7 @@ class Desk:
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             self._add(db, conversation_id, "user", question)
-            if conversation.status in ("waiting", "agent"):
+            if conversation.status in WITH_PERSON:
                 conversation.updated_at = self.clock()
                 return None, self._status(db, conversation), 0
             session = Session.model_validate(conversation.dialogue)
@@ -138,12 +146,12 @@ class Desk:
         now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
-            if conversation.status in ("waiting", "agent"):
+            if conversation.status in WITH_PERSON:
                 return self._status(db, conversation)
             if self._agents_online(db, now) and self._in_hours(now):
                 db.add(Handoff(conversation_id=conversation_id, reason=reason, status="waiting", created_at=now))
                 conversation.status = "waiting"
-                why = _REASONS.get(reason, reason)
+                why = REASONS.get(reason, reason)
                 self._add(db, conversation_id, "system", f"已转人工（原因：{why}），等待工作人员接入。")
             else:
                 day = now.astimezone(self.tz).strftime("%Y%m%d")
@@ -162,16 +170,14 @@ class Desk:
 
     def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
         """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen."""
-        if status.state == "callback" and at_kiosk:
-            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。"
-                    f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。")
         if status.state == "waiting":
             return f"已为您转接人工服务，您前面还有 {max((status.position or 1) - 1, 0)} 位，请稍候。"
         if status.state == "agent":
             return f"工作人员{status.agent or ''}已接入，请直接输入您的问题。"
         if status.state == "callback":
-            return (f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。"
+            then = (f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。" if at_kiosk else
                     f"工作人员上班后会在本对话中回复您；急事请拨打 {HOTLINE} 政务服务便民热线。")
+            return f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。{then}"
         return ""
 
     def messages(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
@@ -304,13 +310,11 @@ class Desk:
                     asked[message.id] = last_question.pop(message.conversation_id)
             replies = [m for m in rows if m.role == "assistant"]
             by_id = {m.id: m for m in replies}
-            guides = Counter(m.detail["citations"][0]["title"] for m in replies
-                             if m.decision == "answer" and m.detail.get("citations"))
+            guides = Counter(title for m in replies if m.decision == "answer" and (title := _first_title(m)))
             unanswered = Counter(asked[m.id] for m in replies if m.decision == "refuse" and m.id in asked)
             rated_down = [{"question": asked.get(f.message_id or -1, ""), "reason": f.reason,
-                           "decision": by_id[f.message_id].decision if f.message_id in by_id else None,
-                           "guide": _first_title(by_id.get(f.message_id or -1))}
-                          for f in ratings if f.rating == "down"]
+                           "decision": reply.decision if reply else None, "guide": _first_title(reply)}
+                          for f in ratings if f.rating == "down" for reply in [by_id.get(f.message_id or -1)]]
         return {
             "since": since.isoformat(),
             "conversations": sum(channels.values()), "channels": dict(channels),
@@ -335,7 +339,7 @@ class Desk:
             raise DeskError(f"the retention period must be positive, got {older_than}")
         cutoff = self.clock() - older_than
         stale = select(Conversation.id).where(Conversation.updated_at < cutoff,
-                                              Conversation.status.not_in(("waiting", "agent")))
+                                              Conversation.status.not_in(WITH_PERSON))
         children = (("feedback", Feedback), ("handoffs", Handoff), ("messages", Message))
         counts = dict.fromkeys(("conversations", "messages", "handoffs", "feedback"), 0)
         if dry_run:
@@ -418,7 +422,6 @@ def keep_purging(desk: Desk, older_than: dt.timedelta, stop: threading.Event,
 
 
 _OPEN = ("waiting", "callback")  # handoff requests no agent has taken yet
-_REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
 
 
 def _first_title(message: Message | None) -> str | None:
