@@ -6,6 +6,7 @@ one every channel shares; its ``speech`` is what a digital human says aloud.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import math
@@ -73,12 +74,10 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
             seconds = math.ceil(wait)
             raise HTTPException(status_code=429, headers={"Retry-After": str(seconds)},
                                 detail=f"too many questions: {limiter.per_minute} a minute; retry in {seconds} s")
-        try:
+        with _as_404():
             session_id = request.session_id or desk.start(channel_name)
             answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id,
                                                   region=request.region)
-        except DeskError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
         return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
                            handoff=HandoffView(**status.as_dict()))
 
@@ -105,36 +104,28 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
 
     @router.get("/sessions/{session_id}/messages", summary="The conversation so far (personal data redacted)")
     def history(session_id: str, after: int = 0, channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
-        try:
+        with _as_404():
             return desk.messages(session_id, after)
-        except DeskError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
 
     @router.post("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Ask for a person")
     def handoff(session_id: str, request: HandoffRequest, channel_name: str = Depends(channel)) -> HandoffView:
-        try:
+        with _as_404():
             return HandoffView(**desk.request_handoff(session_id, request.reason).as_dict())
-        except DeskError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
 
     @router.get("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Handoff state and queue place")
     def handoff_status(session_id: str, channel_name: str = Depends(channel)) -> HandoffView:
-        try:
+        with _as_404():
             return HandoffView(**desk.status(session_id).as_dict())
-        except DeskError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
 
     @router.post("/feedback", summary="好差评 on an answer")
     def feedback(request: FeedbackRequest, channel_name: str = Depends(channel)) -> dict[str, int]:
-        try:
+        with _as_404():
             return {"id": desk.feedback(request.session_id, request.rating, message_id=request.message_id,
                                         reason=request.reason)}
-        except DeskError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
 
     @router.get("/themes", summary="The 一件事 themes, for topic buttons")
     def themes(channel_name: str = Depends(channel)) -> list[dict[str, str]]:
-        return [{"id": r.id, "name": r.name} for r in assistant.index.records() if r.id in assistant.theme_ids]
+        return [{"id": i, "name": assistant.names[i]} for i in sorted(assistant.theme_ids)]
 
     @router.get("/halls", summary="The halls the knowledge knows")
     def halls(channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
@@ -146,3 +137,12 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
 def _address(request: Request) -> str:
     # Behind a reverse proxy on this host, uvicorn's proxy headers give the citizen's address here.
     return request.client.host if request.client else "unknown"
+
+
+@contextlib.contextmanager
+def _as_404() -> Iterator[None]:
+    """A desk error (unknown session or message, empty question) is the caller's 404."""
+    try:
+        yield
+    except DeskError as err:
+        raise HTTPException(status_code=404, detail=str(err)) from err
