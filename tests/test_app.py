@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import re
-import socket
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,7 @@ from app import create_app, main
 from assistant.build import build_search
 from assistant.service import Assistant
 from knowledge.settings import Settings
+from tests.conftest import live_server
 
 
 @pytest.fixture()
@@ -75,33 +72,11 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
         assert broken.status_code == 503 and broken.json() == {"status": "database unavailable"}
 
 
-@contextlib.contextmanager
-def _live(settings: Settings) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert server.started
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
     from gradio_client import Client
 
-    with _live(Settings(data_dir=data_dir, rate_limit=4)) as url:
-        client = Client(url, verbose=False)
+    with live_server(create_app(Settings(data_dir=data_dir, rate_limit=4))) as url:
+        client = Client(f"{url}/", verbose=False)
 
         def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
             return str(outputs[2][-1]["content"][0]["text"])
@@ -146,9 +121,9 @@ def test_one_citizens_slow_answer_does_not_hold_up_another(data_dir: Path, monke
     monkeypatch.setattr(app, "build_rephraser", lambda settings, assistant: Rephraser(endpoint, assistant.sources))
     from gradio_client import Client
 
-    with _live(Settings(data_dir=data_dir)) as url:
+    with live_server(create_app(Settings(data_dir=data_dir))) as url:
         def ask(question: str) -> str:
-            outputs = Client(url, verbose=False).predict(question, None, "不限", api_name="/ask")
+            outputs = Client(f"{url}/", verbose=False).predict(question, None, "不限", api_name="/ask")
             return str(outputs[2][-1]["content"][0]["text"])
 
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
