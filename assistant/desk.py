@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 import threading
 import uuid
-import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,36 @@ class QueueEntry:
     ticket: str | None = None  # for a request left while nobody was online
 
 
+class TurnLocks:
+    """One lock per conversation id, held only while someone holds or waits for it.
+
+    Striped locks would let a slow turn (an LLM call) of one citizen hold up an unrelated citizen
+    whose id lands on the same stripe; a lock per id does not, and is dropped with its last user.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, list[int]]] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.setdefault(key, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                users[0] -= 1
+                if not users[0]:
+                    del self._locks[key]
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._locks)
+
+
 class Desk:
     """Owns the database; ``ask`` is the assistant's turn function, ``clock`` returns aware UTC now."""
 
@@ -84,8 +114,7 @@ class Desk:
         self.hours = hours
         self.tz = tz or BEIJING
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        # One turn at a time per conversation (in this process); striped, so the locks never pile up.
-        self._turns = [threading.Lock() for _ in range(64)]
+        self.turns = TurnLocks()  # one turn at a time per conversation (in this process)
 
     # -- citizens -----------------------------------------------------------------------------------
     def start(self, channel: str) -> str:
@@ -108,7 +137,7 @@ class Desk:
         question = question.strip()
         if not question:
             raise DeskError("the question is empty")
-        with self._turns[zlib.crc32(conversation_id.encode()) % len(self._turns)]:
+        with self.turns.hold(conversation_id):
             return self._ask(conversation_id, question, hall_id, region)
 
     def _ask(self, conversation_id: str, question: str, hall_id: str | None,

@@ -305,6 +305,26 @@ def test_turns_of_one_conversation_run_one_at_a_time(tmp_path: Path, demo_assist
     assert roles == ["user", "assistant"] * 4  # each answer right after its question
 
 
+def test_a_slow_turn_holds_up_no_other_conversation(tmp_path: Path, demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    release = threading.Event()
+
+    def bot(question, session, hall):  # type: ignore[no-untyped-def]
+        if question == "稍等":
+            release.wait(30)  # a slow LLM call
+        return demo_assistant.ask(question, session, hall_id=hall)
+
+    desk = Desk(f"sqlite:///{tmp_path / 'desk.sqlite'}", bot)
+    slow, *others = [desk.start("web") for _ in range(65)]  # more conversations than any fixed set of stripes
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(desk.ask, slow, "稍等")
+        for conversation in others:
+            desk.ask(conversation, "办护照要多少钱")
+        assert not held.done()  # every other citizen was answered while the slow turn still ran
+        release.set()
+        held.result()
+    assert len(desk.turns) == 0  # no lock is kept for a conversation nobody is talking in
+
+
 def test_settings_reject_negative_limits_and_zero_threads() -> None:
     from pydantic import ValidationError
 
