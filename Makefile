@@ -8,20 +8,22 @@ KNOWLEDGE ?= knowledge/demo
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev browser-deps ingest lint bench load clean
+.PHONY: run test install install-dev browser-deps ingest lint lock bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# constraints.txt holds the versions the tests last passed with, so a new release upstream cannot
+# change what a fresh machine installs.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
 # The CPU build of torch first: otherwise sentence-transformers pulls a multi-GB CUDA build.
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[st,llm,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[st,llm,dev]'
 	touch $@ $(VENV)/.installed
 
 # Browser tests use Debian's chromium (never a downloaded browser) and need CJK fonts, or Chinese is tofu.
@@ -44,6 +46,11 @@ test: install-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# After upgrading (.venv/bin/pip install -U -e '.[st,llm,dev]') and a green make test: record the versions.
+lock:
+	{ sed -n 1,2p constraints.txt; $(BIN)/pip freeze | grep -v -i -E '^(-e |banshi|torch)'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 lint: install-dev
 	$(BIN)/ruff check .
