@@ -174,6 +174,7 @@ class Ingestor:
         report.chunks_removed = len(stale_chunk_ids)
         counts = self.index.count_by_origin(origins)
         report.guides, report.themes, report.chunks = counts["guides"], counts["themes"], counts["chunks"]
+        self.index.stamp()  # last: a running server reloads only a finished ingest
         report.seconds = time.perf_counter() - started
         return report
 

@@ -7,10 +7,13 @@ id. The embedder's identity is recorded in both and two embedders never mix.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,12 @@ from knowledge.schema import Hall, Pack, ServiceGuide, Theme
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
+GENERATION = "generation"  # meta key: a digest of the indexed knowledge, rewritten by every ingest
+
+# Chroma keeps one client per path and process, with its vectors in memory: what another process
+# (`banshi ingest` beside a running server) writes stays invisible until that cache is dropped.
+_chroma_lock = threading.Lock()
+_chroma_epoch = 0
 _SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
@@ -65,6 +74,7 @@ class KnowledgeIndex:
         self._db = sqlite3.connect(self.data_dir / "index.sqlite", check_same_thread=False)
         self._db.executescript(_SQL)
         self._collection: Any = None
+        self._epoch = _chroma_epoch
         self._check_identity()
 
     # -- identity ---------------------------------------------------------------------------
@@ -91,6 +101,17 @@ class KnowledgeIndex:
             )
 
     # -- chroma -----------------------------------------------------------------------------
+    @staticmethod
+    def reopen_vectors() -> None:
+        """Drop this process's cached Chroma clients, so every index's next query reads the vectors as
+        they are on disk now (after another process ingested). Queries in flight finish first."""
+        global _chroma_epoch
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with _chroma_lock:
+            SharedSystemClient.clear_system_cache()
+            _chroma_epoch += 1
+
     def _client(self) -> Any:
         import chromadb  # deferred: heavy import
 
@@ -104,7 +125,8 @@ class KnowledgeIndex:
 
     @property
     def collection(self) -> Any:
-        if self._collection is None:
+        if self._collection is None or self._epoch != _chroma_epoch:
+            self._epoch = _chroma_epoch
             # embedding_function=None: Chroma's default would download a model; we pass vectors.
             self._collection = self._client().get_or_create_collection(
                 self.collection_name,
@@ -162,6 +184,22 @@ class KnowledgeIndex:
 
     def put_pack(self, pack: Pack) -> None:
         self.set_meta(f"pack:{pack.name}", pack.model_dump_json())
+
+    def stamp(self) -> str:
+        """Record a digest of everything indexed (records, packs, tokenizer) as the index's generation.
+
+        A running server compares it (see :func:`read_generation`) to notice that the knowledge changed.
+        """
+        digest = hashlib.sha256()
+        for row in self._db.execute("SELECT id, content_hash FROM records ORDER BY id"):
+            digest.update("\t".join(row).encode() + b"\n")
+        for row in self._db.execute(
+                "SELECT key, value FROM meta WHERE key LIKE 'pack:%' OR key = 'tokenizer' ORDER BY key"):
+            digest.update("\t".join(row).encode() + b"\n")
+        generation = digest.hexdigest()[:16]
+        if self.meta(GENERATION) != generation:
+            self.set_meta(GENERATION, generation)
+        return generation
 
     def packs(self) -> list[Pack]:
         rows = self._db.execute("SELECT value FROM meta WHERE key LIKE 'pack:%' ORDER BY key")
@@ -257,15 +295,16 @@ class KnowledgeIndex:
         """``(chunk_id, cosine similarity)`` best first."""
         if k < 1:
             raise ValueError(f"k must be greater than 0. Currently, k is {k}")
-        total = self.collection.count()
-        if total == 0:
-            return []
-        result = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, total),
-            where=where,
-            include=["distances"],
-        )
+        with _chroma_lock:
+            total = self.collection.count()
+            if total == 0:
+                return []
+            result = self.collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=min(k, total),
+                where=where,
+                include=["distances"],
+            )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def close(self) -> None:
@@ -274,3 +313,18 @@ class KnowledgeIndex:
 
 def _placeholders(n: int) -> str:
     return ",".join("?" * n)
+
+
+def read_generation(data_dir: Path) -> tuple[int, str | None]:
+    """``(inode of index.sqlite, generation)`` as on disk now, cheaply, without opening the index.
+
+    The inode changes when ``ingest --rebuild`` replaces the file; ``(0, None)`` while there is none.
+    """
+    path = Path(data_dir) / "index.sqlite"
+    try:
+        inode = path.stat().st_ino
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (GENERATION,)).fetchone()
+    except (OSError, sqlite3.Error):
+        return 0, None
+    return inode, row[0] if row else None
