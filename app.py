@@ -134,16 +134,19 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.chain import build_chain
     from assistant.desk import Desk
     from assistant.ratelimit import RateLimiter
+    from assistant.reload import KnowledgeWatcher
     from assistant.service import Assistant
     from assistant.staff import check_login
 
     assistant = Assistant(build_search(settings))
+    knowledge = KnowledgeWatcher(settings, assistant)  # `serve` calls its check() every BANSHI_RELOAD_SECONDS
     chain = build_chain(assistant, build_rephraser(settings, assistant))
     desk = Desk(settings.database(), lambda q, session, hall: chain.invoke(
         {"question": q, "session": session, "hall_id": hall}), hours=settings.hours())
     api = FastAPI(title="banshi 办事 · 政务服务智能问答", version="0.1.0",
                   description="Channel API for kiosks and other front ends. Every call needs X-API-Key.")
     api.state.desk = desk
+    api.state.knowledge = knowledge
     keys = dict(settings.api_keys)
     if settings.kiosk_key:
         keys.setdefault("kiosk", settings.kiosk_key)
@@ -152,13 +155,14 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
 
     @api.get("/healthz", response_model=None)  # the annotation is postponed: FastAPI cannot resolve it
     def healthz() -> JSONResponse:
-        """For a load balancer: 200 when the index and the database answer, 503 otherwise."""
+        """For a load balancer: 200 when the index and the database answer, 503 otherwise. Also says which
+        knowledge is served (its generation, since when) and why a reload failed, if one did."""
         try:
             desk.ping()
         except Exception:  # noqa: BLE001 - any failure means "take me out of rotation"; the log says why
             logger.exception("health check: the database does not answer")
             return JSONResponse({"status": "database unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", **assistant.search.index.count()})
+        return JSONResponse({"status": "ok", **assistant.index.count(), **knowledge.status()})
 
     @api.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
     def kiosk(hall: str = "hall-city") -> str:
@@ -244,7 +248,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
         # In the browser's storage, so a reload (or a phone waking up) keeps the conversation and the queue place.
         conversation = gr.BrowserState(None, storage_key="banshi-conversation")
         message_ids = gr.State([])
-        gr.Markdown("## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
+        # A callable: read on every page load, so it follows a knowledge reload.
+        gr.Markdown(lambda: "## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
                     + knowledge_notice(assistant.index.packs()))
         region = gr.Dropdown(choices=choices, value="不限", label="您所在的区", scale=1)
         chatbot = gr.Chatbot(label="对话", height=480, feedback_options=("Like", "Dislike"), elem_id="chat")
@@ -489,6 +494,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         threading.Thread(target=keep_purging, args=(app.state.desk, dt.timedelta(days=settings.retention_days), stop),
                          name="retention", daemon=True).start()
+    if settings.reload_seconds:
+        from assistant.reload import keep_reloading
+
+        logging.getLogger("assistant.reload").setLevel(logging.INFO)  # a reload is worth a line in the service log
+        threading.Thread(target=keep_reloading, args=(app.state.knowledge, settings.reload_seconds, stop),
+                         name="knowledge-reload", daemon=True).start()
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from assistant.query import load_synonyms
 from assistant.retriever import HybridSearch, RetrievalConfig
 from knowledge.embedders import make_embedder
+from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
 from knowledge.index import KnowledgeIndex
 from knowledge.settings import Settings
+from knowledge.tokenize import Tokenizer
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
@@ -20,9 +22,15 @@ def build_search(settings: Settings, config: RetrievalConfig | None = None) -> H
 
     Raises ConfigError when the index is empty (nothing ingested yet).
     """
-    index = open_index(settings)
+    return load_search(settings, make_embedder(settings.embedder, threads=settings.embed_threads), config)
+
+
+def load_search(settings: Settings, embedder: Embedder, config: RetrievalConfig | None = None, *,
+                tokenizer: Tokenizer | None = None) -> HybridSearch:
+    """:func:`build_search` with an embedder (and a tokenizer) already loaded: a reload keeps them."""
+    index = KnowledgeIndex(settings.data_dir, embedder, collection=settings.collection, chroma_url=settings.chroma_url)
     if index.count()["chunks"] == 0:
         raise ConfigError(f"the index in {settings.data_dir} is empty: run `banshi ingest` first")
-    search = HybridSearch(index, load_synonyms(settings.synonyms), config)
+    search = HybridSearch(index, load_synonyms(settings.synonyms), config, tokenizer=tokenizer)
     search.warm_up()
     return search

@@ -139,13 +139,15 @@ class HybridSearch:
     """Holds the BM25 index in memory and queries Chroma; build once per process."""
 
     def __init__(self, index: KnowledgeIndex, synonyms: dict[str, tuple[str, ...]],
-                 config: RetrievalConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None, *, tokenizer: Tokenizer | None = None) -> None:
         self.index = index
         self.synonyms = synonyms
         self.config = config or RetrievalConfig()
         stored = index.meta("calibration")
         self.calibration = Calibration(**json.loads(stored)) if stored else Calibration()
         self.tokenizer = Tokenizer(json.loads(index.meta("user_words") or "[]"))
+        if tokenizer is not None and tokenizer.version == self.tokenizer.version:
+            self.tokenizer = tokenizer  # a reload with the same dictionary keeps the jieba already loaded
         rows = index.all_chunks()
         self.chunks = [c for c, _ in rows]
         self._tokens = [t for _, t in rows]

@@ -79,6 +79,10 @@ class Assistant:
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])
 
+    def swap(self, search: HybridSearch) -> None:
+        """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
+        self.__dict__.update(Assistant(search).__dict__)  # one update: no turn sees half of each
+
     # -- the stages -----------------------------------------------------------------------------
     def understand(self, state: TurnState) -> TurnState:
         text = normalise_query(state.question, self.search.synonyms).text

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=30, ge=0)
     # Conversations untouched this long are deleted by `serve` daily; 0 keeps all.
     retention_days: int = Field(default=180, ge=0)
+    # `serve` looks this often (seconds) for a finished ingest or edited synonyms, and reloads; 0 = never.
+    reload_seconds: float = Field(default=15.0, ge=0)
     host: str = "127.0.0.1"
     port: int = 7860
 

@@ -15,6 +15,7 @@ from langchain_core.language_models import FakeListChatModel
 from app import create_app, main
 from assistant.build import build_search
 from assistant.service import Assistant
+from knowledge.index import read_generation
 from knowledge.settings import Settings
 from tests.conftest import live_server
 
@@ -58,8 +59,10 @@ def test_out_of_scope_is_refused_politely(data_dir: Path) -> None:
 
 def test_server_health_and_chat_page(data_dir: Path) -> None:
     with TestClient(create_app(Settings(data_dir=data_dir))) as client:
-        assert client.get("/healthz").json() == {"status": "ok", "guides": 3, "themes": 1,
-                                                 "chunks": client.get("/healthz").json()["chunks"]}
+        health = client.get("/healthz").json()
+        assert {k: health[k] for k in ("status", "guides", "themes", "reload_error")} == {
+            "status": "ok", "guides": 3, "themes": 1, "reload_error": None}
+        assert health["chunks"] > 0 and health["generation"] == read_generation(data_dir)[1]
         page = client.get("/")
         assert page.status_code == 200 and "gradio" in page.text.lower()
         # A database that stops answering takes the server out of a load balancer's rotation.
