@@ -11,6 +11,7 @@ it and replies in the conversation. Every stored text is redacted first.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import uuid
@@ -114,7 +115,7 @@ class Desk:
         self.hours = hours
         self.tz = tz or BEIJING
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.turns = TurnLocks()  # one turn at a time per conversation (in this process)
+        self.turns = TurnLocks()  # one turn at a time per conversation (in this process; see _one_turn)
 
     # -- citizens -----------------------------------------------------------------------------------
     def start(self, channel: str) -> str:
@@ -137,8 +138,22 @@ class Desk:
         question = question.strip()
         if not question:
             raise DeskError("the question is empty")
-        with self.turns.hold(conversation_id):
+        with self._one_turn(conversation_id):
             return self._ask(conversation_id, question, hall_id, region)
+
+    @contextmanager
+    def _one_turn(self, conversation_id: str) -> Iterator[None]:
+        """Hold the conversation for one turn: in this process, and on PostgreSQL also against the other
+        processes sharing the database (a transaction-level advisory lock, released however the turn ends)."""
+        with self.turns.hold(conversation_id):
+            engine = self.sessions.kw["bind"]
+            if engine.dialect.name != "postgresql":
+                yield
+                return
+            key = int.from_bytes(hashlib.blake2b(conversation_id.encode(), digest_size=8).digest(), "big", signed=True)
+            with engine.begin() as connection:
+                connection.execute(select(func.pg_advisory_xact_lock(key)))
+                yield
 
     def _ask(self, conversation_id: str, question: str, hall_id: str | None,
              region: str | None) -> tuple[Answer | None, HandoffStatus, int]:

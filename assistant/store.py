@@ -70,7 +70,10 @@ class Feedback(Base):
 
 def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     """Create the tables if needed and return a session factory for ``url``."""
-    engine = create_engine(url, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_pre_ping=True)
+    else:  # a turn in flight holds a connection for its advisory lock (see Desk._one_turn) besides its queries
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)

@@ -305,6 +305,35 @@ def test_turns_of_one_conversation_run_one_at_a_time(tmp_path: Path, demo_assist
     assert roles == ["user", "assistant"] * 4  # each answer right after its question
 
 
+def test_turns_of_one_conversation_run_one_at_a_time_across_processes(desk: Desk, demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Two app processes on one database (two desks here): on PostgreSQL a turn holds the conversation
+    in the database too, so a kiosk retry that reaches the other process waits for the first turn."""
+    running: list[str] = []
+    overlaps: list[int] = []
+    guard = threading.Lock()
+
+    def slow_bot(question, session, hall):  # type: ignore[no-untyped-def]
+        with guard:
+            running.append(question)
+            overlaps.append(len(running))
+        time.sleep(0.3)
+        with guard:
+            running.remove(question)
+        return demo_assistant.ask(question, session, hall_id=hall)
+
+    url = desk.sessions.kw["bind"].url.render_as_string(hide_password=False)
+    first, second = Desk(url, slow_bot), Desk(url, slow_bot)  # each with its own engine and in-process locks
+    conversation = first.start("kiosk")
+    turns = [(first, "办居住证要带什么"), (second, "要多久"), (first, "在哪办"), (second, "收费吗")]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda turn: turn[0].ask(conversation, turn[1]), turns))
+    roles = [m["role"] for m in first.messages(conversation)]
+    if desk.sessions.kw["bind"].dialect.name == "postgresql":
+        assert max(overlaps) == 1 and roles == ["user", "assistant"] * 4
+    else:  # SQLite serves one process; two desks on one file are not held apart (the README says so)
+        assert len(roles) == 8
+
+
 def test_a_slow_turn_holds_up_no_other_conversation(tmp_path: Path, demo_assistant) -> None:  # type: ignore[no-untyped-def]
     release = threading.Event()
 
