@@ -301,11 +301,11 @@ def _common_prefix(values: Sequence[str]) -> str:
     return prefix
 
 
-def compose_refusal(suggestions: Sequence[str] = ()) -> Answer:
+def compose_refusal() -> Answer:
     text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项谁能办、在哪办、如何办，"
             f"您可以换个说法再问，或拨打 {HOTLINE} 政务服务便民热线，也可以转人工服务。")
     return Answer(text=text, speech="抱歉，我没有找到相关的办事指南，您可以换个说法，或转人工服务。",
-                  decision="refuse", suggestions=[*suggestions, "转人工"])
+                  decision="refuse", suggestions=["转人工"])
 
 
 def compose_handoff(reason: str) -> Answer:
