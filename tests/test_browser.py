@@ -145,6 +145,32 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     assert _events_sent(citizen, 5) == 0  # back with the bot: polling stopped
 
 
+def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    polls: list[str] = []
+    kiosk.on("request", lambda r: polls.append(r.url) if "/messages" in r.url or "/handoff" in r.url else None)
+    kiosk.goto(f"{server}/kiosk?hall=hall-city&idle=3")  # 3 s untouched instead of 120
+    expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
+    kiosk.locator("#q").fill("结婚登记在哪办")
+    kiosk.locator("#go").click()
+    expect(kiosk.locator("#answer")).to_contain_text("结婚登记", timeout=30_000)
+    first = kiosk.evaluate("session")
+    kiosk.wait_for_timeout(2000)
+    assert polls == []  # nobody but the bot in this conversation: nothing to poll for
+    # The citizen walks away: the screen clears, and the next citizen's question starts a new conversation.
+    expect(kiosk.locator("#answer")).to_be_hidden(timeout=10_000)
+    assert kiosk.evaluate("session") is None and kiosk.locator("#speech").is_hidden()
+    kiosk.locator("#q").fill("要带什么材料")
+    kiosk.locator("#go").click()
+    kiosk.wait_for_function("() => session !== null", timeout=30_000)
+    assert kiosk.evaluate("session") != first
+    expect(kiosk.locator("#answer")).not_to_contain_text("结婚登记")  # not a follow-up to the last citizen's
+    kiosk.locator("#restart").click()  # or the citizen ends it with 重新开始
+    assert kiosk.evaluate("session") is None and kiosk.locator("#answer").is_hidden()
+
+
 def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
