@@ -173,7 +173,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
         return page.replace("__KIOSK_KEY__", json.dumps(settings.kiosk_key or "")[1:-1]).replace(
             "__HALL_ID__", json.dumps(hall)[1:-1])
 
-    staff = build_agent_console(desk)
+    staff = build_agent_console(desk, knowledge)
     api = gr.mount_gradio_app(api, staff, path="/agent",
                               auth=lambda user, password: check_login(settings.staff, user, password),
                               auth_message="工作人员登录")
@@ -378,7 +378,21 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
     return chat.queue(default_concurrency_limit=CONCURRENT_EVENTS)
 
 
-def build_agent_console(desk):  # type: ignore[no-untyped-def]
+def knowledge_line(knowledge: Any) -> str:
+    """What the assistant answers from, for staff: counts, the generation and when it was loaded."""
+    from assistant.desk import BEIJING
+
+    count = knowledge.assistant.index.count()
+    status = knowledge.status()
+    loaded = dt.datetime.fromisoformat(status["loaded_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    line = (f"知识库：{count['guides']} 项办事指南、{count['themes']} 个一件事"
+            f"（版本 {status['generation'] or '未标记'}，{loaded} 载入）")
+    if status["reload_error"]:
+        line += f"\n知识库更新失败，仍在使用上一版：{status['reload_error']}"
+    return line
+
+
+def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
     from assistant.desk import REASONS, DeskError
@@ -411,7 +425,8 @@ def build_agent_console(desk):  # type: ignore[no-untyped-def]
 
         def statistics():  # type: ignore[no-untyped-def]
             since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-            return report_text(desk.report(since), 7)
+            text = report_text(desk.report(since), 7)
+            return f"{knowledge_line(knowledge)}\n{text}" if knowledge is not None else text
 
         stats_refresh.click(statistics, None, stats)
 

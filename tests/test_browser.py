@@ -126,6 +126,8 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     agent.locator("#stats-refresh").click()
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 2 条"), timeout=30_000)
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个：.*处理中 1"))
+    expect(agent.locator("#stats textarea")).to_have_value(
+        re.compile(r"^知识库：81 项办事指南、13 个一件事（版本 [0-9a-f]{16}，\d{4}-\d\d-\d\d \d\d:\d\d 载入）"))
     _shot(agent, "3b-agent-statistics")
 
     expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from app import create_app, main
+from app import create_app, knowledge_line, main
 from assistant.reload import keep_reloading
 from knowledge.index import read_generation
 from knowledge.settings import Settings
@@ -94,6 +94,7 @@ def test_a_broken_reload_keeps_the_loaded_knowledge(pack_copy: Path, tmp_path: P
         assert watcher.check() is False
         health = client.get("/healthz").json()
         assert health["status"] == "ok" and "expected 'colloquial<TAB>standard terms'" in health["reload_error"]
+        assert "知识库更新失败，仍在使用上一版：ConfigError" in knowledge_line(watcher)  # the console's 统计 panel
         added = watcher.assistant.search.search("暂住证").query.expansions  # what hit testing shows as 补充
         assert "居住证" in added and _answer(client, "暂住证怎么办")  # the rules loaded at start still apply
 
