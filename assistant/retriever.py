@@ -160,6 +160,13 @@ class HybridSearch:
         self._records = sorted({c.record_id for c in self.chunks})
         record_index = {r: i for i, r in enumerate(self._records)}
         self._chunk_record = np.array([record_index[c.record_id] for c in self.chunks], dtype=np.int32)
+        # Ties (the same item published at two levels, word for word) go to the more local guide, then
+        # by id: the same question gets the same order in every process, and the city's own copy
+        # names the city's hall. 广东省广州市 is deeper than 广东省.
+        regions: dict[str, str] = {}
+        for chunk in self.chunks:
+            regions.setdefault(chunk.record_id, chunk.region or "")
+        self._record_depth = [len(regions[r]) for r in self._records]
         self._record_chunks: dict[str, list[int]] = {}
         for position, chunk in enumerate(self.chunks):
             self._record_chunks.setdefault(chunk.record_id, []).append(position)
@@ -251,7 +258,7 @@ class HybridSearch:
         lex_top = [int(i) for i in np.argsort(-lexical)[: config.candidates] if lexical[i] > 0]
         dense_top = sorted(dense, key=lambda r: -dense[r][0])[: config.candidates]
         fused = self._fuse(lexical, lex_top, dense, dense_top)
-        ranked = sorted(fused, key=lambda r: -fused[r])[:k]
+        ranked = sorted(fused, key=lambda r: (-round(fused[r], 9), -self._record_depth[r], self._records[r]))[:k]
         hits = []
         for record in ranked:
             # The chunk that matched best: the lexical side's when it matched at all, else the dense side's.

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.bm25 import BM25
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
-from assistant.retriever import Filters, HybridRetriever, RetrievalConfig
+from assistant.retriever import Filters, HybridRetriever, HybridSearch, RetrievalConfig
 from knowledge.errors import ConfigError
 from knowledge.tokenize import Tokenizer
 
@@ -100,3 +100,34 @@ def test_bm25_prefers_rare_terms_and_ignores_unknown() -> None:
     scores = bm25.scores(["居住证", "申领", "不存在"])
     assert scores.shape == (3,) and int(np.argmax(scores)) == 0
     assert bm25.scores(["不存在"]).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_same_item_at_two_levels_ranks_the_local_copy_first(tmp_path: Path, pack_copy: Path,
+                                                                 embedder) -> None:  # type: ignore[no-untyped-def]
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    guide = """id: {id}
+name: 游艇停泊登记
+kind: 公共服务
+department: 测试港务局
+region: {region}
+eligibility: 在本港停泊游艇的船东。
+materials:
+  - name: 船舶国籍证书
+consult_phone: 0000-1110009
+source:
+  title: 游艇停泊登记办事指南
+  url: https://zwfw.example.org/guide/{id}
+  retrieved: 2026-11-01
+"""
+    # The province's copy sorts first by id, and is written first.
+    (pack_copy / "guides" / "a-yacht.yaml").write_text(guide.format(id="t-yacht-a", region="测试省"), "utf-8")
+    (pack_copy / "guides" / "b-yacht.yaml").write_text(guide.format(id="t-yacht-b", region="测试省测试市"), "utf-8")
+    index = KnowledgeIndex(tmp_path / "data", embedder)
+    Ingestor(index).run([load_source(pack_copy)])
+    search = HybridSearch(index, load_synonyms())
+    for question in ("游艇停泊登记", "游艇停泊要带什么材料", "船舶国籍证书"):
+        hits = search.search(question, k=3).hits
+        assert hits[0].score == hits[1].score, question  # word for word the same guide
+        assert [h.record_id for h in hits[:2]] == ["t-yacht-b", "t-yacht-a"], question
