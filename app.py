@@ -180,11 +180,23 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/")
 
 
+# Signs that markdown, HTML, autolinks ("https:", "www.") or LaTeX could read as markup.
+_MARKUP_SIGNS = frozenset("\\`*_{}[]()#+-.!|~:$<>&\"'")
+
+
+def literal(text: str) -> str:
+    """A citizen's text shown as typed: no markdown, no HTML, no link. A chat renders markdown and some
+    HTML, and staff must never be shown a live link a citizen wrote; as character references these
+    signs are only shown, never read as markup."""
+    return "".join(f"&#{ord(c)};" if c in _MARKUP_SIGNS else c for c in text)
+
+
 def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
-    """One stored message as a Gradio chat message: agents named, system notes in italics."""
+    """One stored message as a Gradio chat message: the citizen's as typed, agents named, system notes
+    in italics."""
     content = message["content"]
     if message["role"] == "user":
-        return {"role": "user", "content": content}
+        return {"role": "user", "content": literal(content)}
     if message["role"] == "agent":
         content = f"**工作人员 {message['author']}**：{content}"
     elif message["role"] == "system":
@@ -280,7 +292,7 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             except DeskError:  # an id kept by the browser from an older database
                 conversation_id, history, ids = None, [], []
             conversation_id = conversation_id or desk.start("web")
-            pending = [*history, {"role": "user", "content": question}]
+            pending = [*history, {"role": "user", "content": literal(question)}]
             yield ("", conversation_id, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
                    gr.skip(), gr.skip(), gr.skip(), gr.skip())
             full = next((f for f, s in short_names.items() if s == region_name), None)
@@ -395,7 +407,7 @@ def knowledge_line(knowledge: Any) -> str:
 def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from assistant.desk import REASONS, DeskError
+    from assistant.desk import REASONS, ClaimConflictError, DeskError
 
     with gr.Blocks(title="办事 · 工作人员工作台") as console:
         current = gr.State(None)
@@ -405,6 +417,8 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
                              label="等待队列", elem_id="queue")
         left = gr.Dataframe(headers=["编号", "留言编号", "渠道", "登记时间", "最后的问题"], interactive=False,
                             label="无人在线时登记的留言（认领后在对话中回复）", elem_id="left")
+        mine = gr.Dataframe(headers=["编号", "渠道", "原因", "最后的问题"], interactive=False,
+                            label="我正在处理的会话（页面刷新后，输入编号再点“认领”即可继续）", elem_id="mine")
         with gr.Row():
             claim_id = gr.Number(label="要认领的编号", precision=0, elem_id="claim-id")
             claim = gr.Button("认领", elem_id="claim")
@@ -449,15 +463,20 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
             left_rows = [[e.handoff_id, e.ticket, e.channel,
                           f"{now - dt.timedelta(seconds=e.waiting_seconds):%m-%d %H:%M}", e.last_question]
                          for e in desk.queue(left=True)]
+            my_rows = [[e.handoff_id, e.channel, REASONS.get(e.reason, e.reason), e.last_question]
+                       for e in desk.mine(request.username or "agent")]
             history, cited = view(conversation_id)
-            return rows, left_rows, history, cited
+            return rows, left_rows, my_rows, history, cited
 
         def take(handoff_id, request: gr.Request):  # type: ignore[no-untyped-def]
+            number = int(handoff_id or 0)
             try:
-                conversation_id = desk.claim(int(handoff_id or 0), request.username or "agent")
-            except DeskError as err:
-                return gr.skip(), f"无法认领：{err}"
-            return conversation_id, f"已认领会话 {conversation_id[:8]}"
+                conversation_id = desk.claim(number, request.username or "agent")
+            except ClaimConflictError:
+                return gr.skip(), f"无法认领：编号 {number} 已由其他工作人员处理或已结束。"
+            except DeskError:
+                return gr.skip(), f"无法认领：没有编号为 {number} 的转人工请求。"
+            return conversation_id, f"已认领编号 {number} 的会话，可以回复了。"
 
         def take_next(request: gr.Request):  # type: ignore[no-untyped-def]
             waiting = desk.queue()
@@ -466,17 +485,19 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
             return take(waiting[0].handoff_id, request)
 
         def answer(conversation_id, text, request: gr.Request):  # type: ignore[no-untyped-def]
+            if not (text or "").strip():
+                return gr.skip(), "未发送：回复内容为空。"
             try:
                 desk.reply(conversation_id or "", request.username or "agent", text or "")
-            except DeskError as err:
-                return gr.skip(), f"未发送：{err}"
+            except DeskError:
+                return gr.skip(), "未发送：您当前没有在处理的会话（可能已结束或已交回）。请先认领。"
             return "", "已发送"
 
         def end(conversation_id, request: gr.Request, how: str):  # type: ignore[no-untyped-def]
             try:
                 (desk.hand_back if how == "back" else desk.close)(conversation_id or "", request.username or "agent")
-            except DeskError as err:
-                return gr.skip(), f"操作失败：{err}"
+            except DeskError:
+                return gr.skip(), "操作失败：您当前没有在处理的会话。"
             return None, "已交回智能助手" if how == "back" else "会话已结束"
 
         def hand_back(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -487,8 +508,8 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
 
         for handler in (refresh, take, take_next, answer, hand_back, close_it):
             handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
-        timer.tick(refresh, [current], [queue, left, transcript, retrieved])
-        console.load(refresh, [current], [queue, left, transcript, retrieved])
+        timer.tick(refresh, [current], [queue, left, mine, transcript, retrieved])
+        console.load(refresh, [current], [queue, left, mine, transcript, retrieved])
         claim.click(take, [claim_id], [current, notice])
         claim_next.click(take_next, None, [current, notice])
         send.click(answer, [current, reply], [reply, notice])

@@ -160,7 +160,7 @@ class Desk:
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             self._add(db, conversation_id, "user", question)
-            if conversation.status in WITH_PERSON:
+            if conversation.status in WITH_PERSON and not self._lapse(db, conversation, self.clock()):
                 conversation.updated_at = self.clock()
                 return None, self._status(db, conversation), 0
             session = Session.model_validate(conversation.dialogue)
@@ -198,9 +198,12 @@ class Desk:
                 why = REASONS.get(reason, reason)
                 self._add(db, conversation_id, "system", f"已转人工（原因：{why}），等待工作人员接入。")
             else:
-                day = now.astimezone(self.tz).strftime("%Y%m%d")
-                count = db.scalar(select(func.count()).select_from(Handoff).where(Handoff.ticket.like(f"HB{day}%")))
-                ticket = f"HB{day}{(count or 0) + 1:04d}"
+                left = db.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                       Handoff.status == "callback").order_by(Handoff.id.desc()))
+                if left is not None:  # asked again before anyone took the first request: one ticket
+                    left.reason = "complaint" if "complaint" in (left.reason, reason) else left.reason
+                    return self._status(db, conversation)
+                ticket = self._ticket(db, now)
                 db.add(Handoff(conversation_id=conversation_id, reason=reason, status="callback", ticket=ticket,
                                created_at=now))
                 self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。")
@@ -209,8 +212,11 @@ class Desk:
             return self._status(db, conversation)
 
     def status(self, conversation_id: str) -> HandoffStatus:
-        with self.sessions() as db:
-            return self._status(db, self._conversation(db, conversation_id))
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            if conversation.status in WITH_PERSON:
+                self._lapse(db, conversation, self.clock())
+            return self._status(db, conversation)
 
     def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
         """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen."""
@@ -252,29 +258,46 @@ class Desk:
     # -- agents -------------------------------------------------------------------------------------
     def heartbeat(self, agent: str) -> None:
         with self.sessions.begin() as db:
-            presence = db.get(AgentPresence, agent)
-            if presence is None:
-                db.add(AgentPresence(agent=agent, last_seen=self.clock()))
-            else:
-                presence.last_seen = self.clock()
+            self._seen(db, agent)
+
+    def _seen(self, db: Any, agent: str) -> None:
+        presence = db.get(AgentPresence, agent)
+        if presence is None:
+            db.add(AgentPresence(agent=agent, last_seen=self.clock()))
+        else:
+            presence.last_seen = self.clock()
 
     def queue(self, *, left: bool = False) -> list[QueueEntry]:
         """Conversations waiting for an agent now, oldest first; with ``left``, the requests left while
         nobody was online (they have a ticket number)."""
-        now = self.clock()
         with self.sessions() as db:
-            rows = db.execute(select(Handoff, Conversation).join(Conversation)
-                              .where(Handoff.status == ("callback" if left else "waiting"))
-                              .order_by(Handoff.id)).all()
-            # Each conversation's last question, in one query (the console asks every 2 s).
-            newest = (select(func.max(Message.id)).where(Message.conversation_id.in_([c.id for _, c in rows]),
-                                                         Message.role == "user").group_by(Message.conversation_id))
-            last: dict[str, str] = {conversation_id: content for conversation_id, content in db.execute(
-                select(Message.conversation_id, Message.content).where(Message.id.in_(newest)))}
-            return [QueueEntry(handoff.id, conversation.id, handoff.reason, conversation.channel,
-                               int((now - _aware(handoff.created_at)).total_seconds()), last.get(conversation.id, ""),
-                               handoff.ticket)
-                    for handoff, conversation in rows]
+            return self._entries(db, db.execute(select(Handoff, Conversation).join(Conversation)
+                                                .where(Handoff.status == ("callback" if left else "waiting"))
+                                                .order_by(Handoff.id)).all())
+
+    def mine(self, agent: str) -> list[QueueEntry]:
+        """The conversations ``agent`` has claimed and not yet ended, oldest first: a console that was
+        reloaded or opened on another screen finds them here, and claims one again to continue."""
+        with self.sessions() as db:
+            return self._entries(db, db.execute(
+                select(Handoff, Conversation).join(Conversation)
+                .where(Handoff.status == "claimed", Handoff.agent == agent, Conversation.status == "agent",
+                       Conversation.agent == agent)
+                .order_by(Handoff.id)).all())
+
+    def _entries(self, db: Any, rows: Any) -> list[QueueEntry]:
+        now = self.clock()
+        # Each conversation's last question, in one query (the console asks every 2 s).
+        newest = (select(func.max(Message.id)).where(Message.conversation_id.in_([c.id for _, c in rows]),
+                                                     Message.role == "user").group_by(Message.conversation_id))
+        last: dict[str, str] = {conversation_id: content for conversation_id, content in db.execute(
+            select(Message.conversation_id, Message.content).where(Message.id.in_(newest)))}
+        entries: dict[str, QueueEntry] = {}
+        for handoff, conversation in rows:  # one line per conversation: its latest request
+            entries[conversation.id] = QueueEntry(
+                handoff.id, conversation.id, handoff.reason, conversation.channel,
+                int((now - _aware(handoff.created_at)).total_seconds()), last.get(conversation.id, ""), handoff.ticket)
+        return sorted(entries.values(), key=lambda e: e.handoff_id)
 
     def claim(self, handoff_id: int, agent: str) -> str:
         """Take a waiting conversation or a request left earlier; raises ClaimConflictError if someone else
@@ -287,6 +310,11 @@ class Desk:
                 holder = db.get(Handoff, handoff_id)
                 if holder is None:
                     raise DeskError(f"no handoff request {handoff_id}")
+                mine = db.get(Conversation, holder.conversation_id)
+                if holder.status == "claimed" and holder.agent == agent and mine is not None and \
+                        mine.status == "agent" and mine.agent == agent:
+                    self._seen(db, agent)
+                    return mine.id  # the agent's own conversation, opened again (a reloaded console)
                 raise ClaimConflictError(f"handoff {handoff_id} is {holder.status} by {holder.agent or 'nobody'}")
             handoff = db.get(Handoff, handoff_id)
             assert handoff is not None
@@ -295,6 +323,7 @@ class Desk:
                        .values(status="claimed", agent=agent, claimed_at=now))
             conversation = self._conversation(db, handoff.conversation_id)
             conversation.status, conversation.agent, conversation.updated_at = "agent", agent, now
+            self._seen(db, agent)  # claiming is being there
             self._add(db, conversation.id, "system", f"工作人员 {agent} 已接入。")
             return conversation.id
 
@@ -304,6 +333,7 @@ class Desk:
             raise DeskError("the reply is empty")
         with self.sessions.begin() as db:
             conversation = self._owned(db, conversation_id, agent)
+            self._seen(db, agent)
             message = self._add(db, conversation.id, "agent", text, author=agent)
             conversation.updated_at = self.clock()
             db.flush()
@@ -440,6 +470,45 @@ class Desk:
         if latest is not None and latest.status == "callback" and conversation.status == "bot":
             return HandoffStatus("callback", ticket=latest.ticket, reason=latest.reason)
         return HandoffStatus(conversation.status)
+
+    def _lapse(self, db: Any, conversation: Conversation, now: dt.datetime) -> bool:
+        """A conversation left with nobody: waiting while no agent is online any more (the consoles closed,
+        office hours over), or with an agent whose console stopped polling. It becomes a request left
+        with a ticket, which any agent takes later, and the bot answers again meanwhile; otherwise
+        the citizen would write into the void. Returns whether it lapsed."""
+        if conversation.status == "waiting":
+            if self._agents_online(db, now) and self._in_hours(now):
+                return False
+            note = "工作人员暂时不在线，已为您登记留言，编号 {ticket}，智能助手继续为您解答。"
+            held = Handoff.status == "waiting"
+        elif conversation.status == "agent":
+            seen = db.get(AgentPresence, conversation.agent) if conversation.agent else None
+            if seen is not None and _aware(seen.last_seen) >= now - dt.timedelta(seconds=AGENT_ONLINE_SECONDS):
+                return False
+            note = "工作人员已离开，已为您登记留言，编号 {ticket}，智能助手继续为您解答。"
+            held = Handoff.status == "claimed"
+        else:
+            return False
+        requests = db.scalars(select(Handoff).where(Handoff.conversation_id == conversation.id, held)
+                              .order_by(Handoff.id.desc())).all()
+        if not requests:
+            return False
+        ticket = requests[0].ticket or self._ticket(db, now)  # a request left earlier keeps its number
+        lapsed = db.execute(update(Handoff).where(Handoff.id == requests[0].id, held)
+                            .values(status="callback", ticket=ticket, agent=None, claimed_at=None))
+        if lapsed.rowcount == 0:  # type: ignore[attr-defined]
+            return False  # another process lapsed it a moment ago
+        db.execute(update(Handoff).where(Handoff.id.in_([r.id for r in requests[1:]]), held)
+                   .values(status="returned", ended_at=now))  # one open request per conversation
+        conversation.status, conversation.agent, conversation.updated_at = "bot", None, now
+        self._add(db, conversation.id, "system", note.format(ticket=ticket))
+        db.flush()
+        return True
+
+    def _ticket(self, db: Any, now: dt.datetime) -> str:
+        day = now.astimezone(self.tz).strftime("%Y%m%d")
+        count = db.scalar(select(func.count()).select_from(Handoff).where(Handoff.ticket.like(f"HB{day}%")))
+        return f"HB{day}{(count or 0) + 1:04d}"
 
     def _agents_online(self, db: Any, now: dt.datetime) -> bool:
         since = now - dt.timedelta(seconds=AGENT_ONLINE_SECONDS)

@@ -104,7 +104,11 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(chat.locator("a").filter(has_text="居住证申领办事指南")).to_have_count(1)
     _shot(citizen, "1-citizen-answer")
     assert _events_sent(citizen, 5) == 0  # the bot's conversation: nothing to poll for
-
+    typed = '<a href="https://evil.example/">点此查看</a> [点我](https://evil.example/x) <img src="x">'
+    _ask(citizen, typed)
+    expect(chat).to_contain_text('<a href="https://evil.example/">点此查看</a> [点我]', timeout=30_000)  # as typed
+    expect(chat.locator("a[href*='evil.example']")).to_have_count(0)
+    expect(chat.locator("img[src='x']")).to_have_count(0)
 
     citizen.locator("#handoff").click()
     expect(citizen.locator("#handoff-status")).to_contain_text("已为您转接人工服务", timeout=30_000)
@@ -114,17 +118,29 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     queue = agent.locator("#queue")
     expect(queue).to_contain_text("群众要求", timeout=30_000)
     agent.locator("#claim-next").click()
-    expect(agent.locator("#notice")).to_contain_text("已认领会话", timeout=30_000)
+    expect(agent.locator("#notice")).to_contain_text("已认领编号", timeout=30_000)
     expect(agent.locator("#transcript")).to_contain_text("外地人办居住证要带什么材料", timeout=30_000)
+    expect(agent.locator("#transcript")).to_contain_text("[点我](https://evil.example/x)")
+    expect(agent.locator("#transcript a[href*='evil.example']")).to_have_count(0)  # no live link for staff
     expect(agent.locator("#retrieved")).to_contain_text("demo-residence-permit")
     agent.locator("#reply textarea").fill("您好，我是工作人员。居住证请到居住地所在区的受理点办理。")
     agent.locator("#reply-send").click()
     expect(agent.locator("#notice")).to_contain_text("已发送", timeout=30_000)
     _shot(agent, "3-agent-console")
+    agent.reload()  # a console reloaded mid-conversation lists it under 我正在处理的会话 and opens it again
+    mine = agent.locator("#mine")
+    expect(mine).to_contain_text("群众要求", timeout=30_000)
+    found = re.search(r"^(\d+)\s+web\s", mine.inner_text(), re.MULTILINE)
+    assert found, mine.inner_text()
+    agent.locator("#claim-id input").fill(found.group(1))
+    agent.locator("#claim-id input").press("Tab")
+    agent.locator("#claim").click()
+    expect(agent.locator("#notice")).to_contain_text("已认领编号", timeout=30_000)
+    expect(agent.locator("#transcript")).to_contain_text("我是工作人员", timeout=30_000)
 
     agent.get_by_text("统计（近 7 天）").click()
     agent.locator("#stats-refresh").click()
-    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 2 条"), timeout=30_000)
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 3 条"), timeout=30_000)
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个：.*处理中 1"))
     expect(agent.locator("#stats textarea")).to_have_value(
         re.compile(r"^知识库：81 项办事指南、13 个一件事（版本 [0-9a-f]{16}，\d{4}-\d\d-\d\d \d\d:\d\d 载入）"))

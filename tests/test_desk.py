@@ -140,6 +140,71 @@ def test_a_request_left_while_nobody_was_online_is_taken_later(desk: Desk, clock
     assert [m["role"] for m in desk.messages(conversation)][-3:] == ["system", "agent", "system"]
 
 
+def test_a_citizen_left_waiting_when_the_agents_go_gets_a_ticket_and_the_bot_again(desk: Desk, clock: Clock) -> None:
+    desk.heartbeat("alice")
+    conversation = desk.start("kiosk")
+    _, status, _ = desk.ask(conversation, "转人工")
+    assert status.state == "waiting"
+    clock.now += dt.timedelta(seconds=30)
+    silent, status, _ = desk.ask(conversation, "还要等多久")
+    assert silent is None and status.state == "waiting"  # alice is still there
+    clock.now += dt.timedelta(minutes=5)  # alice closed her console
+    status = desk.status(conversation)  # what a waiting kiosk polls
+    assert (status.state, status.ticket) == ("callback", "HB202611230001")
+    answer, status, _ = desk.ask(conversation, "办护照要多少钱")
+    assert answer is not None and answer.decision == "answer" and status.state == "callback"
+    notes = [m["content"] for m in desk.messages(conversation) if m["role"] == "system"]
+    assert notes[-1] == "工作人员暂时不在线，已为您登记留言，编号 HB202611230001，智能助手继续为您解答。"
+    assert [e.conversation_id for e in desk.queue(left=True)] == [conversation] and desk.queue() == []
+
+
+def test_an_agent_who_left_releases_the_conversation(desk: Desk, clock: Clock) -> None:
+    desk.heartbeat("alice")
+    conversation = desk.start("web")
+    desk.ask(conversation, "转人工")
+    desk.claim(desk.queue()[0].handoff_id, "alice")
+    clock.now += dt.timedelta(seconds=60)
+    silent, _, _ = desk.ask(conversation, "在吗")
+    assert silent is None  # alice claimed a minute ago: still hers
+    clock.now += dt.timedelta(minutes=5)
+    answer, status, _ = desk.ask(conversation, "办护照要多少钱")
+    assert answer is not None and answer.decision == "answer"
+    assert status.state == "callback" and status.ticket == "HB202611230001"
+    assert desk.mine("alice") == []
+    with pytest.raises(DeskError, match="not handled by alice"):
+        desk.reply(conversation, "alice", "我回来了")
+    left = desk.queue(left=True)
+    assert [(e.conversation_id, e.last_question) for e in left] == [(conversation, "办护照要多少钱")]
+    assert desk.claim(left[0].handoff_id, "bob") == conversation  # anyone takes it up later
+
+
+def test_a_reloaded_console_finds_its_conversations_and_opens_them_again(desk: Desk) -> None:
+    desk.heartbeat("alice")
+    first, second = desk.start("web"), desk.start("web")
+    desk.ask(first, "转人工")
+    desk.ask(second, "我要投诉")
+    handoff = desk.queue()[0].handoff_id
+    assert desk.claim(handoff, "alice") == first
+    assert [(e.handoff_id, e.conversation_id) for e in desk.mine("alice")] == [(handoff, first)]
+    assert desk.mine("bob") == []
+    assert desk.claim(handoff, "alice") == first  # opened again, not a conflict
+    with pytest.raises(ClaimConflictError):
+        desk.claim(handoff, "bob")
+    assert [m["content"] for m in desk.messages(first)].count("工作人员 alice 已接入。") == 1
+    desk.hand_back(first, "alice")
+    assert desk.mine("alice") == []
+    with pytest.raises(ClaimConflictError):
+        desk.claim(handoff, "alice")  # ended: nothing to open
+
+
+def test_asking_twice_while_nobody_is_online_keeps_one_ticket(desk: Desk) -> None:
+    conversation = desk.start("web")
+    first = desk.request_handoff(conversation, "requested")
+    second = desk.request_handoff(conversation, "complaint")
+    assert first.ticket == second.ticket == "HB202611230001" and second.reason == "complaint"
+    assert len(desk.queue(left=True)) == 1
+
+
 def test_after_hours_gives_a_callback_ticket_even_with_an_agent(desk: Desk, clock: Clock) -> None:
     clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # 20:00 Beijing time
     desk.heartbeat("alice")
@@ -176,7 +241,7 @@ def test_purge_deletes_conversations_past_retention_and_keeps_the_rest(desk: Des
     waiting = desk.start("kiosk")
     desk.heartbeat("alice")
     desk.request_handoff(waiting)
-    clock.now += dt.timedelta(days=181)
+    clock.now += dt.timedelta(days=182)  # a Monday again, in office hours
     recent = desk.start("web")
     desk.ask(recent, "办居住证要带什么")
 
@@ -186,6 +251,7 @@ def test_purge_deletes_conversations_past_retention_and_keeps_the_rest(desk: Des
     assert desk.purge(dt.timedelta(days=180)) == planned
     with pytest.raises(DeskError, match="no conversation"):
         desk.messages(old)
+    desk.heartbeat("alice")  # (with nobody online, a status check would turn it into a request left)
     assert desk.status(waiting).state == "waiting"  # still in the queue: kept whatever its age
     assert [m["role"] for m in desk.messages(recent)] == ["user", "assistant"]
     with desk.sessions() as db:
