@@ -181,7 +181,7 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
         place = locations_for(record, region)[0]
         text = f"{name}可到{place.name or place.address}{place.window or ''}办理，详情请看屏幕。"
     elif facet == "time" and (record.time_limit_promised):
-        text = f"{name}的承诺办结时限是{record.time_limit_promised}。"
+        text = f"{name}的承诺办结时限是{_spoken_duration(record.time_limit_promised)}。"
     elif facet == "fee" and record.fee:
         text = f"{name}的收费标准：{record.fee}"
     elif facet == "phone" and record.consult_phone:
@@ -189,6 +189,18 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
     else:
         text = f"为您找到{name}的办事指南，详细内容请看屏幕。"
     return _clip(text.replace("(", "（").replace(")", "）"), MAX_SPEECH)
+
+
+def _spoken_duration(value: str) -> str:
+    """"7(工作日)" as one says it: "7个工作日"; "15(天)": "15天"; the rest of the value unchanged."""
+    def spoken(match: re.Match[str]) -> str:
+        number, unit = match.groups()
+        return f"{number}天" if unit in ("天", "日") else f"{number}个{unit.removeprefix('个')}"
+
+    return _DURATION.sub(spoken, value.strip(), count=1)
+
+
+_DURATION = re.compile(r"^(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[)）]")
 
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
@@ -299,6 +311,19 @@ def _common_prefix(values: Sequence[str]) -> str:
         while not value.startswith(prefix):
             prefix = prefix[:-1]
     return prefix
+
+
+def compose_topic_question(facets: Sequence[Facet]) -> Answer:
+    """A question that names no service yet ("多少钱", "在哪办") and no guide under discussion: ask which."""
+    asked = "、".join(_TOPIC_WORDS[f] for f in facets)
+    text = f"请问您想了解哪项业务的{asked}？请告诉我要办的事项名称，我来为您查找。"
+    return Answer(text=text, speech=f"请问您想了解哪项业务的{asked}？请说出事项名称。", decision="clarify")
+
+
+_TOPIC_WORDS: dict[Facet, str] = {
+    "who": "办理条件", "where": "办理地点", "how": "办理流程", "materials": "申请材料", "time": "办理时限",
+    "fee": "收费标准", "phone": "咨询电话", "result": "办理结果",
+}
 
 
 def compose_refusal() -> Answer:

@@ -20,10 +20,12 @@ from assistant.compose import (
     compose_district_question,
     compose_handoff,
     compose_refusal,
+    compose_topic_question,
     district_choices,
 )
 from assistant.intent import CUES, Facet, asks_for_bundle, detect_facets, wants_human
 from assistant.query import normalise_query
+from assistant.redact import redact
 from assistant.retriever import Filters, HybridSearch, Retrieval
 from assistant.session import Session, pick_option
 from knowledge.schema import Hall, ServiceGuide, Theme
@@ -39,6 +41,12 @@ MAX_OPTIONS = 4
 FAILURES_BEFORE_HANDOFF = 2
 # "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
 _ELLIPTICAL = re.compile(r"^(那|那么|如果|要是|假如|万一)|呢[?？!！。.]*$")
+# A number the citizen gives ("电话13812345678", "身份证号…"), not a question about phones: the number
+# (redacted first) goes, with the word that introduces it.
+_GIVEN_NUMBER = re.compile(r"(我的?)?(联系)?"
+                           r"(电话号码|电话|手机号码|手机号|手机|号码|身份证号码|身份证号|卡号|银行卡号)?"
+                           r"\s*(是|为)?[:：]?\s*"
+                           r"\[(身份证号|手机号|银行卡号)已隐藏\]")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
@@ -59,6 +67,7 @@ class TurnState:
     districts: list[str] = field(default_factory=list)
     confidence: float = 0.0
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
+    ask_topic: bool = False  # the question names no service and none is under discussion
     answer: Answer | None = None
 
 
@@ -85,6 +94,8 @@ class Assistant:
 
     # -- the stages -----------------------------------------------------------------------------
     def understand(self, state: TurnState) -> TurnState:
+        # Personal numbers are no part of the question (and are kept out of the dialogue state).
+        state.question = _GIVEN_NUMBER.sub("", redact(state.question)).strip(" ，,。") or state.question
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.facets = detect_facets(text)
@@ -114,6 +125,13 @@ class Assistant:
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return state
+        if state.facets and session.record_id is None and len(self._residue(state.text)) <= 1:
+            # "多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options.
+            state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
+            state.ask_topic = not state.options
+            return state
+        if session.awaiting_topic and session.record_id is None:
+            state.facets = state.facets or session.facets  # "居住证" after we asked which service "多少钱" was about
         filters = Filters(region=session.region)
         result = self.search.search(state.question, k=MAX_OPTIONS + 1, filters=filters)
         state.retrieval = result
@@ -163,13 +181,7 @@ class Assistant:
     def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """A question about the guide under discussion: nothing left once facet words are taken away,
         or a search whose best guide is the one under discussion."""
-        residue = state.text
-        for cues in CUES.values():
-            for cue in cues:
-                residue = residue.replace(cue, "")
-        for name in self.region_names:
-            residue = residue.replace(name, "")
-        residue = _FILLER.sub("", residue)
+        residue = self._residue(state.text)
         short_or_facet = len(residue) <= 2 or bool(state.facets) or _ELLIPTICAL.search(state.text) is not None
         if short_or_facet and not self._names_another_service(residue, current_id):
             return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
@@ -183,6 +195,15 @@ class Assistant:
             return True
         return bool(state.facets) and result.confidence < threshold
 
+    def _residue(self, text: str) -> str:
+        """What is left of a question without its facet cues, district names and filler words."""
+        for cues in CUES.values():
+            for cue in cues:
+                text = text.replace(cue, "")
+        for name in self.region_names:
+            text = text.replace(name, "")
+        return _FILLER.sub("", text)
+
     def _names_another_service(self, residue: str, current_id: str) -> bool:
         """Does the question name a service (a pair of some guide's name) that the current guide never mentions?"""
         current_text = self.search.record_text(current_id)
@@ -193,6 +214,8 @@ class Assistant:
         session = state.session
         if state.handoff_reason:
             state.answer = compose_handoff(state.handoff_reason)
+        elif state.ask_topic:
+            state.answer = compose_topic_question(state.facets)
         elif state.options:
             state.answer = compose_clarify(state.options, state.confidence)
         elif state.record is not None:
@@ -230,6 +253,7 @@ class Assistant:
         session.remember("assistant", answer.text)
         session.options = [r.id for r in state.options] if answer.decision == "clarify" and state.options else []
         session.region_options = state.districts
+        session.awaiting_topic = state.ask_topic
         if state.record is not None:
             session.record_id = state.record.id
         if state.facets:

@@ -30,6 +30,7 @@ class Session(BaseModel):
     region: str | None = None
     facets: list[Facet] = []  # what the last question asked for
     failures: int = 0  # consecutive turns the assistant could not help with
+    awaiting_topic: bool = False  # we asked which service a bare "多少钱" / "在哪办" was about
     turns: list[Turn] = []
 
     def remember(self, role: Literal["user", "assistant"], content: str) -> None:

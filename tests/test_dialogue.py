@@ -43,6 +43,12 @@ def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type
     assert answer.cards[0].name == "居住证申领" and answer.cards[0].materials
 
 
+def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("办护照要多久")
+    assert "承诺办结时限 7(工作日)" in answer.text  # the screen shows the guide's own words
+    assert answer.speech.endswith("的承诺办结时限是7个工作日。")  # the digital human says them as one speaks
+
+
 def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     demo_assistant.ask("外地人办居住证要带什么", session)
@@ -69,6 +75,36 @@ def test_ambiguous_item_is_asked_back_and_the_pick_is_answered(demo_assistant) -
     assert answer.decision == "answer" and answer.citations[0].guide_id == second
     fee = demo_assistant.ask("多少钱", session)
     assert fee.citations[0].guide_id == second and "收费标准：" in fee.text
+
+
+def test_a_bare_facet_question_is_asked_which_service(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    which = demo_assistant.ask("多少钱", session)  # nothing under discussion: no guide may be guessed
+    assert which.decision == "clarify" and which.citations == []
+    assert which.text == "请问您想了解哪项业务的收费标准？请告诉我要办的事项名称，我来为您查找。"
+    fee = demo_assistant.ask("办护照", session)  # the answer to our question: still about the fee
+    assert fee.citations[0].guide_id == "demo-passport" and "收费标准：" in fee.text
+    assert demo_assistant.ask("在哪办").text.startswith("请问您想了解哪项业务的办理地点？")
+
+    session = Session()
+    demo_assistant.ask("身份证怎么办", session)
+    offered = list(session.options)
+    again = demo_assistant.ask("多少钱", session)  # options offered, none picked: ask again among them
+    assert again.decision == "clarify" and session.options == offered
+    picked = demo_assistant.ask("第一个", session)
+    assert picked.citations[0].guide_id == offered[0] and "收费标准：" in picked.text
+
+
+def test_numbers_the_citizen_gives_are_not_the_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    answer = demo_assistant.ask("我叫张三，身份证号110101199003074578，电话13812345678，社保卡丢了，"
+                                "卡号6222021234567890123", session)
+    assert answer.citations[0].guide_id == "demo-sscard-reissue"
+    assert not answer.text.startswith("关于**社会保障卡挂失与补换**：\n咨询电话")  # not a phone-number answer
+    assert "申请材料" in answer.text or "需要准备" in answer.text
+    assert "13812345678" not in str(session.model_dump())
+    asked = demo_assistant.ask("社保卡丢了，咨询电话多少")  # a real question about the phone stays one
+    assert "咨询电话：" in asked.text
 
 
 def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assistant) -> None:  # type: ignore[no-untyped-def]
