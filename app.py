@@ -125,9 +125,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk."""
+    from urllib.parse import quote
+
     import gradio as gr
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
     from assistant.api import build_router
     from assistant.build import build_search
@@ -172,6 +174,15 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
         page = files("assistant").joinpath("static/kiosk.html").read_text(encoding="utf-8")
         return page.replace("__KIOSK_KEY__", json.dumps(settings.kiosk_key or "")[1:-1]).replace(
             "__HALL_ID__", json.dumps(hall)[1:-1])
+
+    # The addresses as people type them: /agent without, /kiosk with a trailing slash.
+    @api.get("/agent", include_in_schema=False, response_model=None)
+    def agent_slash() -> RedirectResponse:
+        return RedirectResponse("/agent/", status_code=307)
+
+    @api.get("/kiosk/", include_in_schema=False, response_model=None)
+    def kiosk_slash(hall: str = "hall-city") -> RedirectResponse:
+        return RedirectResponse(f"/kiosk?hall={quote(hall)}", status_code=307)
 
     staff = build_agent_console(desk, knowledge)
     api = gr.mount_gradio_app(api, staff, path="/agent",
@@ -239,7 +250,7 @@ def knowledge_notice(packs: list[Any]) -> str:
 def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untyped-def]
     import gradio as gr
 
-    from assistant.desk import WITH_PERSON, DeskError
+    from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
     from assistant.ratelimit import RateLimiter
 
     limiter = limiter or RateLimiter(0)
@@ -283,7 +294,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             if not question:
                 yield (gr.skip(),) * 7
                 return
-            sorry = too_fast(request)
+            sorry = (f"您的问题有 {len(question)} 字，请精简到 {MAX_QUESTION_CHARS} 字以内再发送。"
+                     if len(question) > MAX_QUESTION_CHARS else too_fast(request))
             if sorry:  # not stored, not answered: the question stays in the box to send again
                 yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), sorry, gr.skip(), gr.skip()
                 return

@@ -15,19 +15,26 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from assistant.answer import Answer
-from assistant.desk import Desk, DeskError
+from assistant.desk import MAX_QUESTION_CHARS, Desk, DeskError
 from assistant.ratelimit import RateLimiter
 from assistant.service import Assistant
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000, examples=["办居住证要带什么材料"])
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["办居住证要带什么材料"])
     session_id: str | None = Field(default=None, description="omit to start a new conversation")
     region: str | None = Field(default=None, examples=["示例市明湖区"])
     hall_id: str | None = Field(default=None, description="the hall the kiosk stands in", examples=["hall-city"])
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is blank")
+        return value
 
 
 class HandoffView(BaseModel):

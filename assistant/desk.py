@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
 from assistant.redact import redact
@@ -35,6 +36,7 @@ HOTLINE = "12345"
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # service hours, ticket dates and reports are in 北京时间
 WITH_PERSON = ("waiting", "agent")  # conversation states in which a person, not the bot, answers next
 REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
+MAX_QUESTION_CHARS = 2000  # one question, on every channel
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
 Ask = Callable[[str, Session, str | None], Answer]  # (question, dialogue state, hall id) -> answer
 
@@ -203,9 +205,8 @@ class Desk:
                 if left is not None:  # asked again before anyone took the first request: one ticket
                     left.reason = "complaint" if "complaint" in (left.reason, reason) else left.reason
                     return self._status(db, conversation)
-                ticket = self._ticket(db, now)
-                db.add(Handoff(conversation_id=conversation_id, reason=reason, status="callback", ticket=ticket,
-                               created_at=now))
+                ticket = self._numbered(db, now, lambda number: db.add(Handoff(
+                    conversation_id=conversation_id, reason=reason, status="callback", ticket=number, created_at=now)))
                 self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。")
             conversation.updated_at = now
             db.flush()
@@ -221,7 +222,9 @@ class Desk:
     def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
         """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen."""
         if status.state == "waiting":
-            return f"已为您转接人工服务，您前面还有 {max((status.position or 1) - 1, 0)} 位，请稍候。"
+            ahead = max((status.position or 1) - 1, 0)
+            place = f"您前面还有 {ahead} 位" if ahead else "您是下一位"
+            return f"已为您转接人工服务，{place}，请稍候。"
         if status.state == "agent":
             return f"工作人员{status.agent or ''}已接入，请直接输入您的问题。"
         if status.state == "callback":
@@ -493,10 +496,19 @@ class Desk:
                               .order_by(Handoff.id.desc())).all()
         if not requests:
             return False
-        ticket = requests[0].ticket or self._ticket(db, now)  # a request left earlier keeps its number
-        lapsed = db.execute(update(Handoff).where(Handoff.id == requests[0].id, held)
-                            .values(status="callback", ticket=ticket, agent=None, claimed_at=None))
-        if lapsed.rowcount == 0:  # type: ignore[attr-defined]
+        lapsed = 0
+
+        def lapse(number: str) -> None:
+            nonlocal lapsed
+            lapsed = db.execute(update(Handoff).where(Handoff.id == requests[0].id, held).values(
+                status="callback", ticket=number, agent=None, claimed_at=None)).rowcount  # type: ignore[attr-defined]
+
+        ticket = requests[0].ticket  # a request left earlier keeps its number
+        if ticket:
+            lapse(ticket)
+        else:
+            ticket = self._numbered(db, now, lapse)
+        if lapsed == 0:
             return False  # another process lapsed it a moment ago
         db.execute(update(Handoff).where(Handoff.id.in_([r.id for r in requests[1:]]), held)
                    .values(status="returned", ended_at=now))  # one open request per conversation
@@ -505,10 +517,20 @@ class Desk:
         db.flush()
         return True
 
-    def _ticket(self, db: Any, now: dt.datetime) -> str:
+    def _numbered(self, db: Any, now: dt.datetime, write: Callable[[str], None]) -> str:
+        """Write with the day's next ticket number (HB + date + 4 digits); when another process took that
+        number a moment ago (the column is unique), take the next one."""
         day = now.astimezone(self.tz).strftime("%Y%m%d")
-        count = db.scalar(select(func.count()).select_from(Handoff).where(Handoff.ticket.like(f"HB{day}%")))
-        return f"HB{day}{(count or 0) + 1:04d}"
+        for _ in range(20):
+            last = db.scalar(select(func.max(Handoff.ticket)).where(Handoff.ticket.like(f"HB{day}%")))
+            ticket = f"HB{day}{int(last[10:]) + 1 if last else 1:04d}"
+            try:
+                with db.begin_nested():
+                    write(ticket)
+            except IntegrityError:
+                continue
+            return ticket
+        raise DeskError("could not number the request: too many at the same moment")
 
     def _agents_online(self, db: Any, now: dt.datetime) -> bool:
         since = now - dt.timedelta(seconds=AGENT_ONLINE_SECONDS)

@@ -74,6 +74,8 @@ def test_ask_returns_the_answer_object(client: TestClient) -> None:
 
 def test_bad_requests(client: TestClient) -> None:
     assert client.post("/api/v1/ask", json={"question": ""}, headers=KEY).status_code == 422
+    blank = client.post("/api/v1/ask", json={"question": " \u3000\n "}, headers=KEY)
+    assert blank.status_code == 422 and "blank" in blank.text
     assert client.post("/api/v1/ask", json={"question": "你好", "session_id": "nope"}, headers=KEY).status_code == 404
     assert client.get("/api/v1/sessions/nope/handoff", headers=KEY).status_code == 404
 
@@ -109,6 +111,9 @@ def test_kiosk_support_endpoints_and_page(client: TestClient) -> None:
     assert halls[0]["id"] == "hall-city" and halls[0]["kiosks"][0]["id"] == "kiosk-city-1f"
     page = client.get("/kiosk?hall=hall-city")
     assert page.status_code == 200 and 'const KEY = "", HALL = "hall-city";' in page.text
+    typed = client.get("/kiosk/?hall=hall-city", follow_redirects=False)  # as people type addresses
+    assert typed.status_code == 307 and typed.headers["location"] == "/kiosk?hall=hall-city"
+    assert client.get("/agent", follow_redirects=False).headers["location"] == "/agent/"
     schema = client.get("/openapi.json").json()
     assert {"/api/v1/ask", "/api/v1/ask/stream", "/api/v1/feedback"} <= set(schema["paths"])
 

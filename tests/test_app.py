@@ -95,6 +95,8 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert "<summary>办事卡片：居住证申领</summary>" in first[5]
         follow_up = client.predict("要多久", conversation, "不限", api_name="/ask")  # the dialogue state is kept
         assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
+        too_long = client.predict("居住证" * 700, conversation, "不限", api_name="/ask")  # as the API: 2,000 at most
+        assert too_long[3] == "您的问题有 2100 字，请精简到 2000 字以内再发送。"
         refusal = client.predict("帮我写首诗", conversation, "不限", api_name="/ask")
         assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
         _, history, status = client.predict(conversation, api_name="/request_human")

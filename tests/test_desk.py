@@ -77,9 +77,10 @@ def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:
     first, second = desk.start("web"), desk.start("kiosk")
     answer, status, _ = desk.ask(first, "转人工")
     assert answer is not None and answer.decision == "handoff"
-    assert (status.state, status.position) == ("waiting", 1) and "您前面还有 0 位" in answer.text
-    _, status, _ = desk.ask(second, "我要投诉你们窗口态度差")
+    assert (status.state, status.position) == ("waiting", 1) and "您是下一位" in answer.text
+    queued, status, _ = desk.ask(second, "我要投诉你们窗口态度差")
     assert (status.state, status.position, status.reason) == ("waiting", 2, "complaint")
+    assert queued is not None and "您前面还有 1 位" in queued.text
     clock.now += dt.timedelta(seconds=45)
     queue = desk.queue()
     assert [(e.conversation_id, e.reason, e.waiting_seconds) for e in queue] == [
@@ -203,6 +204,19 @@ def test_asking_twice_while_nobody_is_online_keeps_one_ticket(desk: Desk) -> Non
     second = desk.request_handoff(conversation, "complaint")
     assert first.ticket == second.ticket == "HB202611230001" and second.reason == "complaint"
     assert len(desk.queue(left=True)) == 1
+
+
+def test_requests_left_at_the_same_moment_get_distinct_tickets(desk: Desk) -> None:
+    conversations = [desk.start("web") for _ in range(8)]
+    start = threading.Barrier(len(conversations))
+
+    def leave(conversation: str) -> str | None:
+        start.wait()
+        return desk.request_handoff(conversation).ticket
+
+    with concurrent.futures.ThreadPoolExecutor(len(conversations)) as pool:
+        tickets = list(pool.map(leave, conversations))
+    assert sorted(tickets) == [f"HB20261123{n:04d}" for n in range(1, 9)]  # type: ignore[type-var]
 
 
 def test_after_hours_gives_a_callback_ticket_even_with_an_agent(desk: Desk, clock: Clock) -> None:
