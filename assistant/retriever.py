@@ -258,7 +258,8 @@ class HybridSearch:
         lex_top = [int(i) for i in np.argsort(-lexical)[: config.candidates] if lexical[i] > 0]
         dense_top = sorted(dense, key=lambda r: -dense[r][0])[: config.candidates]
         fused = self._fuse(lexical, lex_top, dense, dense_top)
-        ranked = sorted(fused, key=lambda r: (-round(fused[r], 9), -self._record_depth[r], self._records[r]))[:k]
+        # Scores equal up to float32 noise (one text embedded in two batches) tie: the more local copy, then the id.
+        ranked = sorted(fused, key=lambda r: (-round(fused[r], 6), -self._record_depth[r], self._records[r]))[:k]
         hits = []
         for record in ranked:
             # The chunk that matched best: the lexical side's when it matched at all, else the dense side's.

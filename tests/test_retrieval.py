@@ -129,5 +129,5 @@ source:
     search = HybridSearch(index, load_synonyms())
     for question in ("游艇停泊登记", "游艇停泊要带什么材料", "船舶国籍证书"):
         hits = search.search(question, k=3).hits
-        assert hits[0].score == hits[1].score, question  # word for word the same guide
+        assert hits[0].score == pytest.approx(hits[1].score, abs=1e-6), question  # word for word the same guide
         assert [h.record_id for h in hits[:2]] == ["t-yacht-b", "t-yacht-a"], question
