@@ -522,6 +522,7 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
             handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         timer.tick(refresh, [current], [queue, left, mine, transcript, retrieved])
         console.load(refresh, [current], [queue, left, mine, transcript, retrieved])
+        console.load(statistics, None, stats)  # filled when the page opens; 刷新统计 brings it up to date
         claim.click(take, [claim_id], [current, notice])
         claim_next.click(take_next, None, [current, notice])
         send.click(answer, [current, reply], [reply, notice])

@@ -71,6 +71,20 @@ def _events_sent(page, seconds: float) -> int:  # type: ignore[no-untyped-def]
     return len(sent)
 
 
+def _console(browser, server: str):  # type: ignore[no-untyped-def]
+    """alice, logged in to the staff console (which polls: she is online while the page is open)."""
+    from playwright.sync_api import expect
+
+    agent = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    agent.goto(f"{server}/agent/")
+    agent.locator("input[type=password]").wait_for(timeout=30_000)
+    agent.locator("input").first.fill("alice")
+    agent.locator("input[type=password]").fill("alice-password")
+    agent.locator("button").filter(has_text="Login").or_(agent.locator("button").filter(has_text="登录")).first.click()
+    expect(agent.locator("#queue")).to_be_visible(timeout=30_000)
+    return agent
+
+
 def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#question textarea").fill(question)
     page.locator("#send").click()
@@ -87,13 +101,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
         ticket = json.load(response)["handoff"]["ticket"]
     assert ticket.startswith("HB")
 
-    agent = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    agent.goto(f"{server}/agent/")
-    agent.locator("input[type=password]").wait_for(timeout=30_000)
-    agent.locator("input").first.fill("alice")
-    agent.locator("input[type=password]").fill("alice-password")
-    agent.locator("button").filter(has_text="Login").or_(agent.locator("button").filter(has_text="登录")).first.click()
-    expect(agent.locator("#queue")).to_be_visible(timeout=30_000)  # the console polls: alice is online
+    agent = _console(browser, server)
     expect(agent.locator("#left")).to_contain_text(ticket, timeout=30_000)  # left while nobody was online
 
     citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
@@ -139,6 +147,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(agent.locator("#transcript")).to_contain_text("我是工作人员", timeout=30_000)
 
     agent.get_by_text("统计（近 7 天）").click()
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"^知识库：81 项办事指南"))  # filled on load
     agent.locator("#stats-refresh").click()
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 3 条"), timeout=30_000)
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个：.*处理中 1"))
@@ -187,6 +196,30 @@ def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> N
     expect(kiosk.locator("#answer")).not_to_contain_text("结婚登记")  # not a follow-up to the last citizen's
     kiosk.locator("#restart").click()  # or the citizen ends it with 重新开始
     assert kiosk.evaluate("session") is None and kiosk.locator("#answer").is_hidden()
+
+
+def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    agent = _console(browser, server)
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    kiosk.goto(f"{server}/kiosk?hall=hall-city")
+    expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
+    kiosk.locator("#human").click()
+    expect(kiosk.locator("#status")).to_contain_text("已转人工", timeout=30_000)
+    kiosk.locator("#q").fill("我明天下午<b>能来</b>吗")
+    kiosk.locator("#go").click()  # the bot keeps quiet now: the screen shows what went to the person
+    expect(kiosk.locator("#answer")).to_contain_text("您：我明天下午<b>能来</b>吗", timeout=30_000)
+    expect(kiosk.locator("#answer")).to_contain_text("已发送给工作人员，请稍候回复。")
+    agent.locator("#claim-next").click()
+    expect(agent.locator("#transcript")).to_contain_text("我明天下午", timeout=30_000)
+    agent.locator("#reply textarea").fill("可以，下午五点前到三楼窗口即可。")
+    agent.locator("#reply-send").click()
+    expect(kiosk.locator("#answer")).to_contain_text("工作人员 alice：可以，下午五点前到三楼窗口即可。", timeout=30_000)
+    _shot(kiosk, "6b-kiosk-agent-reply")
+    agent.locator("#hand-back").click()
+    expect(kiosk.locator("#status")).to_have_text("", timeout=30_000)
+    agent.close()
 
 
 def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[no-untyped-def]
