@@ -595,7 +595,8 @@ def report_text(report: dict[str, Any], days: int) -> str:
         f"会话 {report['conversations']} 个（" + ("，".join(f"{k} {v}" for k, v in report["channels"].items()) or "无")
         + f"），提问 {report['questions']} 条",
         f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
-        f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}",
+        f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}"
+        + (f"，寒暄 {decisions['chat']}" if decisions.get("chat") else ""),
         f"转人工请求 {sum(handoffs.values())} 个：" + ("，".join(
             f"{_HANDOFF_STATES.get(k, k)} {v}" for k, v in handoffs.items()) or "无"),
         f"评价：好评 {report['ratings']['up']}，差评 {report['ratings']['down']}",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Decision = Literal["answer", "clarify", "refuse", "handoff"]
+Decision = Literal["answer", "clarify", "refuse", "handoff", "chat"]  # chat: a greeting, thanks, goodbye
 
 
 class Citation(BaseModel):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Card, Citation
-from assistant.intent import FACET_LABELS, FACET_ORDER, Facet
+from assistant.intent import FACET_LABELS, FACET_ORDER, Facet, SmallTalk
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
@@ -324,6 +324,22 @@ _TOPIC_WORDS: dict[Facet, str] = {
     "who": "办理条件", "where": "办理地点", "how": "办理流程", "materials": "申请材料", "time": "办理时限",
     "fee": "收费标准", "phone": "咨询电话", "result": "办理结果",
 }
+
+
+_SMALL_TALK_REPLIES: dict[SmallTalk, str] = {
+    "greeting": "您好！我是政务服务智能助手，可以根据办事指南回答谁能办、在哪办、如何办。请问您要办理什么业务？",
+    "identity": ("我是政务服务智能助手，根据官方办事指南回答谁能办、在哪办、如何办，并注明出处；"
+                 "需要时可以为您转人工服务。请问您要办理什么业务？"),
+    "thanks": "不客气！还有其他问题，请随时问我。",
+    "bye": "感谢您的咨询，再见！",
+    "ack": "好的。还有其他问题，请随时问我。",
+}
+
+
+def compose_small_talk(kind: SmallTalk) -> Answer:
+    """A greeting, thanks, goodbye or "你是谁": a short polite reply that cites nothing and changes nothing."""
+    text = _SMALL_TALK_REPLIES[kind]
+    return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="chat", confidence=1.0)
 
 
 def compose_refusal() -> Answer:

@@ -70,3 +70,41 @@ def asks_for_bundle(text: str) -> bool:
     """The citizen wants several items done together: a one-thing theme answers, not one guide."""
     text = for_cues(text)
     return any(cue in text for cue in BUNDLE_CUES)
+
+
+SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack"]
+# Whole messages made only of these words are small talk, not questions about a service. The kind
+# answered is the first of SmallTalk present: "你好，你是谁" is about the assistant, "好的谢谢" thanks.
+_SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
+    "identity": ("你是谁", "您是谁", "你是什么", "你是机器人吗", "你是机器人", "你是人工智能吗", "你是真人吗",
+                 "你是人吗", "你能做什么", "你能干什么", "你会什么", "你会做什么", "你可以做什么", "你都能做什么",
+                 "你能帮我做什么", "你有什么功能", "能做什么", "能干什么"),
+    "thanks": ("谢谢", "多谢", "感谢", "谢了", "谢啦", "辛苦了", "辛苦", "麻烦你了", "麻烦您了", "费心了", "thanks",
+               "thankyou", "thx"),
+    "bye": ("再见", "拜拜", "拜", "bye", "byebye", "没有了", "没事了", "没问题了", "没别的了", "就这些", "先这样"),
+    "greeting": ("你好", "您好", "你们好", "大家好", "嗨", "哈喽", "哈啰", "hello", "hi", "早上好", "上午好", "中午好",
+                 "下午好", "晚上好", "早安", "在吗", "在不在", "在么", "有人吗"),
+    "ack": ("好的", "好滴", "好嘞", "好", "嗯嗯", "嗯", "哦哦", "哦", "噢", "知道了", "明白了", "懂了", "了解了",
+            "清楚了", "收到", "可以", "行", "ok", "okay"),
+}
+# Words that only soften or join small talk: "非常感谢你的帮助啊", "请问你是谁".
+_SMALL_TALK_FILLER = ("非常", "十分", "太", "真的", "真是", "的帮助", "帮助", "你", "您", "了", "啊", "呀", "哈", "啦",
+                      "哦", "呢", "吧", "嘛", "哟", "喔", "请问", "那", "那就", "就", "先", "也")
+_SMALL_TALK_WORDS = sorted({w for words in _SMALL_TALK.values() for w in words} | set(_SMALL_TALK_FILLER),
+                           key=len, reverse=True)
+_NOT_WORDS = re.compile(r"[\s\W_]+")
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """The kind of small talk when the whole message is a greeting, thanks, goodbye, an acknowledgement or a
+    question about the assistant itself; None when anything in it could be a question about a service."""
+    rest = _NOT_WORDS.sub("", text.lower())
+    found: set[str] = set()
+    while rest:
+        word = next((w for w in _SMALL_TALK_WORDS if rest.startswith(w)), None)
+        if word is None:
+            return None
+        found.add(word)
+        rest = rest[len(word):]
+    kinds = [kind for kind, words in _SMALL_TALK.items() if found & set(words)]
+    return kinds[0] if kinds else None

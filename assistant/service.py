@@ -20,10 +20,11 @@ from assistant.compose import (
     compose_district_question,
     compose_handoff,
     compose_refusal,
+    compose_small_talk,
     compose_topic_question,
     district_choices,
 )
-from assistant.intent import CUES, Facet, asks_for_bundle, detect_facets, wants_human
+from assistant.intent import CUES, Facet, SmallTalk, asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import Filters, HybridSearch, Retrieval
@@ -68,6 +69,7 @@ class TurnState:
     confidence: float = 0.0
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
     ask_topic: bool = False  # the question names no service and none is under discussion
+    small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
     answer: Answer | None = None
 
 
@@ -99,6 +101,9 @@ class Assistant:
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.facets = detect_facets(text)
+        state.small_talk = small_talk(text)
+        if state.small_talk:
+            return state  # "你是人工智能吗" asks about the assistant, not for a person
         if wants_human(text.replace("投诉电话", "").replace("投诉举报电话", "")):
             state.handoff_reason = "complaint" if any(w in text for w in ("投诉", "态度", "不满意")) else "requested"
         for name, region in self.region_names.items():
@@ -112,7 +117,7 @@ class Assistant:
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide: a picked option, the guide under discussion, or a new search."""
         session = state.session
-        if state.handoff_reason:
+        if state.handoff_reason or state.small_talk:
             return state
         if session.region_options and session.record_id and session.region:
             state.record = self.index.record(session.record_id)  # the district answer to our question
@@ -212,7 +217,9 @@ class Assistant:
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session
-        if state.handoff_reason:
+        if state.small_talk:
+            state.answer = compose_small_talk(state.small_talk)
+        elif state.handoff_reason:
             state.answer = compose_handoff(state.handoff_reason)
         elif state.ask_topic:
             state.answer = compose_topic_question(state.facets)
@@ -251,6 +258,8 @@ class Assistant:
         assert answer is not None
         session.remember("user", state.question)
         session.remember("assistant", answer.text)
+        if answer.decision == "chat":
+            return  # small talk: the guide under discussion, the options offered and the failures stay as they were
         session.options = [r.id for r in state.options] if answer.decision == "clarify" and state.options else []
         session.region_options = state.districts
         session.awaiting_topic = state.ask_topic

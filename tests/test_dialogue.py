@@ -9,7 +9,7 @@ import pytest
 from assistant.chain import build_chain
 from assistant.compose import compose_answer
 from assistant.grounding import unsupported_statements
-from assistant.intent import asks_for_bundle, detect_facets, wants_human
+from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.session import Session, pick_option
 
 
@@ -93,6 +93,30 @@ def test_a_bare_facet_question_is_asked_which_service(demo_assistant) -> None:  
     assert again.decision == "clarify" and session.options == offered
     picked = demo_assistant.ask("第一个", session)
     assert picked.citations[0].guide_id == offered[0] and "收费标准：" in picked.text
+
+
+def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    assert [small_talk(t) for t in ("您好！", "好的，谢谢", "非常感谢你的帮助啊", "拜拜~", "你好，你是谁", "嗯嗯")] == [
+        "greeting", "thanks", "thanks", "bye", "identity", "ack"]
+    assert [small_talk(t) for t in ("你好，我想办护照", "谢谢，那要多久", "好的要带什么", "有没有人", "可以办吗")] == [
+        None] * 5
+    session = Session()
+    for said in ("你好", "在吗", "你好"):  # never a refusal, never a failure that pages staff
+        hello = demo_assistant.ask(said, session)
+        assert hello.decision == "chat" and hello.citations == [] and hello.text.startswith("您好！")
+    assert session.failures == 0
+    passport = demo_assistant.ask("你好，我想办护照", session)  # a greeting in front of a question: the question
+    assert passport.citations[0].guide_id == "demo-passport"
+    thanks = demo_assistant.ask("谢谢", session)
+    assert (thanks.decision, thanks.text) == ("chat", "不客气！还有其他问题，请随时问我。")
+    assert "承诺办结时限 7(工作日)" in demo_assistant.ask("要多久", session).text  # still about the passport
+    assert demo_assistant.ask("你是人工智能吗", session).decision == "chat"  # about the assistant, not for a person
+    assert demo_assistant.ask("转人工", session).decision == "handoff"
+
+    session = Session()
+    demo_assistant.ask("帮我写首诗", session)
+    demo_assistant.ask("好的", session)
+    assert session.failures == 1  # small talk neither adds to the failures nor clears them
 
 
 def test_numbers_the_citizen_gives_are_not_the_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
