@@ -29,7 +29,8 @@ CUES: dict[Facet, tuple[str, ...]] = {
     "time": ("多久", "几天", "时限", "多长时间", "多少天", "什么时候能", "几时", "几耐", "要等", "办结", "当天",
              "马上能", "工作日"),
     "fee": ("收费", "多少钱", "费用", "要钱", "免费", "几多钱", "花钱", "交钱", "收钱", "钱吗", "工本费", "给钱"),
-    "phone": ("电话", "咨询", "联系", "热线", "号码"),
+    # Not a bare 咨询: "我想咨询一下社保" asks about 社保, not for its phone number.
+    "phone": ("电话", "热线", "号码", "联系方式", "怎么联系", "如何联系", "联系谁", "怎么咨询", "咨询方式", "打哪个"),
     "result": ("拿到什么", "办理结果", "发什么", "领什么证", "出什么", "结果"),
 }
 
@@ -93,12 +94,14 @@ _SMALL_TALK_FILLER = ("非常", "十分", "太", "真的", "真是", "的帮助"
 _SMALL_TALK_WORDS = sorted({w for words in _SMALL_TALK.values() for w in words} | set(_SMALL_TALK_FILLER),
                            key=len, reverse=True)
 _NOT_WORDS = re.compile(r"[\s\W_]+")
+_EMOJI = {"👍": "好", "👌": "好", "🙏": "谢谢", "👋": "再见", "😊": "好", "🙂": "好"}
+_EMOJI_WORDS = re.compile("|".join(_EMOJI))
 
 
 def small_talk(text: str) -> SmallTalk | None:
     """The kind of small talk when the whole message is a greeting, thanks, goodbye, an acknowledgement or a
     question about the assistant itself; None when anything in it could be a question about a service."""
-    rest = _NOT_WORDS.sub("", text.lower())
+    rest = _NOT_WORDS.sub("", _EMOJI_WORDS.sub(lambda m: _EMOJI[m.group()], text.lower()))
     found: set[str] = set()
     while rest:
         word = next((w for w in _SMALL_TALK_WORDS if rest.startswith(w)), None)
@@ -108,3 +111,8 @@ def small_talk(text: str) -> SmallTalk | None:
         rest = rest[len(word):]
     kinds = [kind for kind, words in _SMALL_TALK.items() if found & set(words)]
     return kinds[0] if kinds else None
+
+
+def has_words(text: str) -> bool:
+    """Does the message hold any Chinese character or Latin letter? "123", "？？？" and "😂" do not."""
+    return re.search(r"[\u3400-\u9fffA-Za-z]", text) is not None

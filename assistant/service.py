@@ -24,7 +24,16 @@ from assistant.compose import (
     compose_topic_question,
     district_choices,
 )
-from assistant.intent import CUES, Facet, SmallTalk, asks_for_bundle, detect_facets, small_talk, wants_human
+from assistant.intent import (
+    CUES,
+    Facet,
+    SmallTalk,
+    asks_for_bundle,
+    detect_facets,
+    has_words,
+    small_talk,
+    wants_human,
+)
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import Filters, HybridSearch, Retrieval
@@ -117,8 +126,8 @@ class Assistant:
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide: a picked option, the guide under discussion, or a new search."""
         session = state.session
-        if state.handoff_reason or state.small_talk:
-            return state
+        if state.handoff_reason or state.small_talk or not has_words(state.text):
+            return state  # "123", "？？？": no question, and no follow-up to the last one either
         if session.region_options and session.record_id and session.region:
             state.record = self.index.record(session.record_id)  # the district answer to our question
             state.facets = state.facets or session.facets

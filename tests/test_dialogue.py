@@ -17,6 +17,7 @@ def test_facets() -> None:
     assert detect_facets("在哪办要带什么") == ["materials", "where"]
     assert detect_facets("居住证") == []
     assert detect_facets("要多久，收费吗") == ["time", "fee"]
+    assert detect_facets("我想咨询一下社保") == [] and detect_facets("居住证的咨询电话") == ["phone"]
     assert asks_for_bundle("新生儿的手续能一次办吗") and not asks_for_bundle("第一次办社保卡要多久")
     assert wants_human("叫个真人同我倾啦") and wants_human("我想找你们负责人")
     assert not wants_human("你是机器人还是真人") and not wants_human("申请表要领导签字吗")
@@ -100,6 +101,7 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
         "greeting", "thanks", "thanks", "bye", "identity", "ack"]
     assert [small_talk(t) for t in ("你好，我想办护照", "谢谢，那要多久", "好的要带什么", "有没有人", "可以办吗")] == [
         None] * 5
+    assert (small_talk("👍"), small_talk("🙏🙏")) == ("ack", "thanks")
     session = Session()
     for said in ("你好", "在吗", "你好"):  # never a refusal, never a failure that pages staff
         hello = demo_assistant.ask(said, session)
@@ -112,6 +114,10 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
     assert "承诺办结时限 7(工作日)" in demo_assistant.ask("要多久", session).text  # still about the passport
     assert demo_assistant.ask("你是人工智能吗", session).decision == "chat"  # about the assistant, not for a person
     assert demo_assistant.ask("转人工", session).decision == "handoff"
+
+    for noise in ("123", "？？？", "😂"):  # no words: neither a question nor a follow-up to the last answer
+        assert demo_assistant.ask(noise, session).decision == "refuse"
+        demo_assistant.ask("办护照要多少钱", session)
 
     session = Session()
     demo_assistant.ask("帮我写首诗", session)
