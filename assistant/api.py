@@ -25,9 +25,11 @@ from assistant.service import Assistant
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["办居住证要带什么材料"])
-    session_id: str | None = Field(default=None, description="omit to start a new conversation")
-    region: str | None = Field(default=None, examples=["示例市明湖区"])
-    hall_id: str | None = Field(default=None, description="the hall the kiosk stands in", examples=["hall-city"])
+    session_id: str | None = Field(default=None, max_length=64, description="omit to start a new conversation")
+    region: str | None = Field(default=None, max_length=64, examples=["示例市明湖区"],
+                               description="the citizen's district, full or short (明湖区); one the knowledge has")
+    hall_id: str | None = Field(default=None, max_length=64, description="the hall the kiosk stands in (GET /halls)",
+                                examples=["hall-city"])
 
     @field_validator("question")
     @classmethod
@@ -81,10 +83,16 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
             seconds = math.ceil(wait)
             raise HTTPException(status_code=429, headers={"Retry-After": str(seconds)},
                                 detail=f"too many questions: {limiter.per_minute} a minute; retry in {seconds} s")
+        # A kiosk configured with a hall or district the knowledge does not have would answer without it, silently.
+        if request.hall_id is not None and request.hall_id not in assistant.halls:
+            raise HTTPException(status_code=422, detail=f"unknown hall_id {request.hall_id!r}; known: "
+                                                        f"{', '.join(sorted(assistant.halls)) or 'none'}")
+        region = assistant.region_names.get(request.region, request.region) if request.region else None
+        if region is not None and region not in assistant.region_names.values():
+            raise HTTPException(status_code=422, detail=f"unknown region {request.region!r}")
         with _as_404():
             session_id = request.session_id or desk.start(channel_name)
-            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id,
-                                                  region=request.region)
+            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id, region=region)
         return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
                            handoff=HandoffView(**status.as_dict()))
 

@@ -76,6 +76,12 @@ def test_bad_requests(client: TestClient) -> None:
     assert client.post("/api/v1/ask", json={"question": ""}, headers=KEY).status_code == 422
     blank = client.post("/api/v1/ask", json={"question": " \u3000\n "}, headers=KEY)
     assert blank.status_code == 422 and "blank" in blank.text
+    hall = client.post("/api/v1/ask", json={"question": "结婚登记在哪办", "hall_id": "hall-ctiy"}, headers=KEY)
+    assert hall.status_code == 422 and "unknown hall_id 'hall-ctiy'; known: hall-city" in hall.text
+    assert client.post("/api/v1/ask", json={"question": "结婚登记在哪办", "region": "北京市朝阳区"},
+                       headers=KEY).status_code == 422
+    short = client.post("/api/v1/ask", json={"question": "居住证申领在哪办", "region": "青山区"}, headers=KEY).json()
+    assert short["answer"]["decision"] == "answer" and "青山区政务服务中心" in short["answer"]["text"]  # short name
     assert client.post("/api/v1/ask", json={"question": "你好", "session_id": "nope"}, headers=KEY).status_code == 404
     assert client.get("/api/v1/sessions/nope/handoff", headers=KEY).status_code == 404
 

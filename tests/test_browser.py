@@ -222,6 +222,20 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     agent.close()
 
 
+def test_a_kiosk_set_up_for_an_unknown_hall_says_so(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    kiosk.goto(f"{server}/kiosk?hall=hall-nowhere")
+    expect(kiosk.locator("#status")).to_have_text("本机所在大厅（hall-nowhere）不在知识库中，请联系工作人员设置。",
+                                                  timeout=30_000)
+    kiosk.locator("#q").fill("结婚登记在哪办")
+    kiosk.locator("#go").click()  # the API refuses the unknown hall (422): no answer for the wrong hall
+    expect(kiosk.locator("#status")).to_contain_text("本机设置有误", timeout=30_000)
+    assert kiosk.locator("#answer").is_hidden()
+    kiosk.close()
+
+
 def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
