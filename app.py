@@ -6,6 +6,7 @@ Only this module imports gradio, and only when serving.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -389,6 +390,16 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
         chat.load(restore, [conversation], [conversation, chatbot, message_ids, status]).then(
             keep_polling, [conversation], [timer])
 
+        def clear(conversation_id):  # type: ignore[no-untyped-def]
+            """The chat's clear button: the next question starts a new conversation (a reload shows it empty);
+            a handoff still waiting is withdrawn."""
+            if conversation_id:
+                with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
+                    desk.leave(conversation_id)
+            return None, [], "", gr.Dataset(samples=[]), "", gr.Timer(active=False)
+
+        chatbot.clear(clear, [conversation], [conversation, message_ids, status, chips, cards, timer])
+
         def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
             if conversation_id and isinstance(data.index, int) and data.index < len(ids):
                 desk.feedback(conversation_id, "up" if data.liked else "down", message_id=ids[data.index],
@@ -613,7 +624,7 @@ def report_text(report: dict[str, Any], days: int) -> str:
 
 
 _HANDOFF_STATES = {"waiting": "等待中", "claimed": "处理中", "returned": "已交回", "closed": "已结束",
-                   "callback": "留言待处理"}
+                   "callback": "留言待处理", "withdrawn": "群众已离开"}
 
 
 def cmd_purge(args: argparse.Namespace) -> int:

@@ -132,6 +132,12 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
         with _as_404():
             return HandoffView(**desk.status(session_id).as_dict())
 
+    @router.post("/sessions/{session_id}/end", response_model=HandoffView, summary="The citizen is gone",
+                 description="A kiosk's 重新开始: a waiting handoff is withdrawn, a connected agent is told.")
+    def end(session_id: str, channel_name: str = Depends(channel)) -> HandoffView:
+        with _as_404():
+            return HandoffView(**desk.leave(session_id).as_dict())
+
     @router.post("/feedback", summary="好差评 on an answer")
     def feedback(request: FeedbackRequest, channel_name: str = Depends(channel)) -> dict[str, int]:
         with _as_404():

@@ -349,6 +349,24 @@ class Desk:
     def close(self, conversation_id: str, agent: str) -> None:
         self._end(conversation_id, agent, "closed", "closed", "本次服务已结束，感谢您的耐心。")
 
+    def leave(self, conversation_id: str) -> HandoffStatus:
+        """The citizen ends the conversation (a kiosk's 重新开始, the chat's clear button): a request still
+        waiting is withdrawn, so no agent claims a conversation nobody reads, and an agent connected to it
+        is told. A request left with a ticket stays: it is answered later by its number."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            if conversation.status not in WITH_PERSON:
+                return self._status(db, conversation)
+            db.execute(update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status == "waiting")
+                       .values(status="withdrawn", ended_at=now))
+            db.execute(update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status == "claimed")
+                       .values(status="closed", ended_at=now))
+            conversation.status, conversation.agent, conversation.updated_at = "closed", None, now
+            self._add(db, conversation_id, "system", "群众已离开，本次对话已结束。")
+            db.flush()
+            return self._status(db, conversation)
+
     def _end(self, conversation_id: str, agent: str, handoff_state: str, state: str, note: str) -> None:
         now = self.clock()
         with self.sessions.begin() as db:

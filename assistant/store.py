@@ -44,7 +44,8 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # waiting | claimed | returned | closed | callback
+    # waiting | claimed | returned | closed | callback | withdrawn (the citizen left before anyone came)
+    status: Mapped[str] = mapped_column(String(16), index=True)
     agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ticket: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -84,6 +84,20 @@ def test_bad_requests(client: TestClient) -> None:
     assert short["answer"]["decision"] == "answer" and "青山区政务服务中心" in short["answer"]["text"]  # short name
     assert client.post("/api/v1/ask", json={"question": "你好", "session_id": "nope"}, headers=KEY).status_code == 404
     assert client.get("/api/v1/sessions/nope/handoff", headers=KEY).status_code == 404
+    assert client.post("/api/v1/sessions/nope/end", headers=KEY).status_code == 404
+
+
+def test_a_kiosk_ends_a_session_when_the_citizen_leaves(api_data: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=0,
+                        database_url=f"sqlite:///{tmp_path / 'own.sqlite'}")
+    with TestClient(create_app(settings)) as own:
+        desk = own.app.state.desk  # type: ignore[attr-defined]
+        desk.heartbeat("alice")  # an agent online: the request waits in the queue
+        session = own.post("/api/v1/ask", json={"question": "转人工"}, headers=KEY).json()["session_id"]
+        assert own.get(f"/api/v1/sessions/{session}/handoff", headers=KEY).json()["state"] == "waiting"
+        ended = own.post(f"/api/v1/sessions/{session}/end", headers=KEY)
+        assert ended.status_code == 200 and ended.json()["state"] == "closed"
+        assert desk.queue() == []  # nobody claims it for nothing
 
 
 def test_streaming_sends_deltas_then_the_answer(client: TestClient) -> None:

@@ -259,6 +259,26 @@ def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[
     expect(kiosk.locator("#q")).to_have_value("要带什么材料")
 
 
+def test_clearing_the_chat_starts_a_new_conversation(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    citizen.goto(f"{server}/")
+    _ask(citizen, "办护照要多少钱")
+    chat = citizen.locator("#chat")
+    expect(chat).to_contain_text("收费标准", timeout=30_000)
+    first = citizen.evaluate("localStorage.getItem('banshi-conversation')")
+    chat.locator("button[aria-label='清空对话'], button[aria-label='Clear conversation']").first.click()
+    expect(chat).not_to_contain_text("护照", timeout=30_000)
+    _ask(citizen, "要多久")  # nothing under discussion any more: not a follow-up to the passport
+    expect(chat).to_contain_text("请问您想了解哪项业务的办理时限？", timeout=30_000)
+    assert citizen.evaluate("localStorage.getItem('banshi-conversation')") != first
+    citizen.reload()  # the cleared conversation does not come back
+    expect(citizen.locator("#chat")).to_contain_text("办理时限", timeout=30_000)
+    expect(citizen.locator("#chat")).not_to_contain_text("护照")
+    citizen.close()
+
+
 def test_a_citizen_asking_too_fast_is_asked_to_wait(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from assistant.desk import ClaimConflictError, Desk, DeskError, keep_purging
 from assistant.redact import redact
-from assistant.store import Base, Conversation, Feedback, Message
+from assistant.store import AgentPresence, Base, Conversation, Feedback, Message
 
 MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
 
@@ -217,6 +217,33 @@ def test_requests_left_at_the_same_moment_get_distinct_tickets(desk: Desk) -> No
     with concurrent.futures.ThreadPoolExecutor(len(conversations)) as pool:
         tickets = list(pool.map(leave, conversations))
     assert sorted(tickets) == [f"HB20261123{n:04d}" for n in range(1, 9)]  # type: ignore[type-var]
+
+
+def test_a_citizen_who_leaves_withdraws_the_request_and_the_agent_is_told(desk: Desk) -> None:
+    desk.heartbeat("alice")
+    waiting, talking = desk.start("kiosk"), desk.start("web")
+    desk.request_handoff(waiting)
+    desk.request_handoff(talking)
+    desk.claim(desk.queue()[-1].handoff_id, "alice")
+    assert desk.leave(waiting).state == "closed"  # 重新开始 at the kiosk: nobody will read a reply
+    assert desk.queue() == [] and desk.mine("alice")[0].conversation_id == talking
+    assert desk.leave(talking).state == "closed"
+    assert desk.mine("alice") == [] and desk.messages(talking)[-1]["content"] == "群众已离开，本次对话已结束。"
+    with pytest.raises(DeskError, match="not handled by alice"):
+        desk.reply(talking, "alice", "您还在吗？")
+    answer, status, _ = desk.ask(waiting, "办护照要多少钱")  # were the citizen back, the bot answers
+    assert answer is not None and status.state == "closed" and "收费标准" in answer.text
+    assert desk.leave(waiting).state == "closed"  # nothing to withdraw: no change
+
+    desk.heartbeat("alice")
+    left = desk.start("web")
+    with desk.sessions.begin() as db:  # nobody online: a request left with a ticket, answered later
+        db.query(AgentPresence).delete()
+    ticket = desk.request_handoff(left).ticket
+    desk.leave(left)
+    assert [e.ticket for e in desk.queue(left=True)] == [ticket]
+    report = desk.report(MONDAY_10 - dt.timedelta(days=1))
+    assert report["handoffs"] == {"withdrawn": 1, "closed": 1, "callback": 1}
 
 
 def test_after_hours_gives_a_callback_ticket_even_with_an_agent(desk: Desk, clock: Clock) -> None:
