@@ -349,6 +349,17 @@ def compose_refusal() -> Answer:
                   decision="refuse", suggestions=["转人工"])
 
 
+_HANDOFF_LEADS = {"requested": "好的。", "complaint": "很抱歉给您带来不便。",
+                  "repeated_failure": "抱歉，我没能理解您的问题。"}
+
+
+def handoff_reply(answer: Answer, status_line: str) -> Answer:
+    """A handoff answer once the desk knows what became of the request (queued, or left with a ticket):
+    one sentence of what happened instead of the general promise."""
+    text = _HANDOFF_LEADS.get(answer.handoff_reason or "", "好的。") + status_line
+    return answer.model_copy(update={"text": text, "speech": _clip(text, MAX_SPEECH)})
+
+
 def compose_handoff(reason: str) -> Answer:
     text = ("好的，为您转人工服务。" if reason != "repeated_failure"
             else "抱歉，我没能理解您的问题，为您转人工服务。")

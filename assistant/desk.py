@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
+from assistant.compose import handoff_reply
 from assistant.redact import redact
 from assistant.session import Session
 from assistant.store import AgentPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
@@ -180,8 +181,7 @@ class Desk:
             message_id = message.id
         if answer.decision == "handoff":
             status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
-            text = self.status_text(status, at_kiosk=hall_id is not None)  # a kiosk stands in a hall
-            answer = answer.model_copy(update={"text": answer.text + "\n\n" + text})
+            answer = handoff_reply(answer, self.status_text(status, at_kiosk=hall_id is not None))  # kiosks: in a hall
         else:
             status = self.status(conversation_id)
         return answer, status, message_id

@@ -77,10 +77,11 @@ def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:
     first, second = desk.start("web"), desk.start("kiosk")
     answer, status, _ = desk.ask(first, "转人工")
     assert answer is not None and answer.decision == "handoff"
-    assert (status.state, status.position) == ("waiting", 1) and "您是下一位" in answer.text
+    assert (status.state, status.position) == ("waiting", 1)
+    assert answer.text == answer.speech == "好的。已为您转接人工服务，您是下一位，请稍候。"  # what happened, once
     queued, status, _ = desk.ask(second, "我要投诉你们窗口态度差")
     assert (status.state, status.position, status.reason) == ("waiting", 2, "complaint")
-    assert queued is not None and "您前面还有 1 位" in queued.text
+    assert queued is not None and queued.text == "很抱歉给您带来不便。已为您转接人工服务，您前面还有 1 位，请稍候。"
     clock.now += dt.timedelta(seconds=45)
     queue = desk.queue()
     assert [(e.conversation_id, e.reason, e.waiting_seconds) for e in queue] == [
@@ -113,7 +114,9 @@ def test_no_agent_online_gives_a_callback_ticket(desk: Desk, clock: Clock) -> No
     first, second = desk.start("web"), desk.start("web")
     answer, status, _ = desk.ask(first, "人工服务")
     assert (status.state, status.ticket) == ("callback", "HB202611230001")
-    assert answer is not None and "HB202611230001" in answer.text and "12345" in answer.text
+    assert answer is not None and answer.text == ("好的。现在暂无工作人员在线（或已过服务时间），已为您登记，编号 "
+                                                  "HB202611230001。工作人员上班后会在本对话中回复您；急事请拨打 12345 "
+                                                  "政务服务便民热线。")
     assert desk.request_handoff(second).ticket == "HB202611230002"
     desk.heartbeat("alice")
     clock.now += dt.timedelta(minutes=5)  # alice's console stopped polling: offline again
