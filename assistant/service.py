@@ -126,8 +126,8 @@ class Assistant:
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide: a picked option, the guide under discussion, or a new search."""
         session = state.session
-        if state.handoff_reason or state.small_talk or not has_words(state.text):
-            return state  # "123", "？？？": no question, and no follow-up to the last one either
+        if state.handoff_reason or state.small_talk:
+            return state
         if session.region_options and session.record_id and session.region:
             state.record = self.index.record(session.record_id)  # the district answer to our question
             state.facets = state.facets or session.facets
@@ -139,6 +139,8 @@ class Assistant:
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return state
+        if not has_words(state.text):
+            return state  # "123", "？？？" (once no option is picked by its number): no question, and no follow-up
         if state.facets and session.record_id is None and len(self._residue(state.text)) <= 1:
             # "多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]

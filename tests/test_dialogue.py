@@ -118,6 +118,10 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
     for noise in ("123", "？？？", "😂"):  # no words: neither a question nor a follow-up to the last answer
         assert demo_assistant.ask(noise, session).decision == "refuse"
         demo_assistant.ask("办护照要多少钱", session)
+    session = Session()
+    demo_assistant.ask("身份证怎么办", session)
+    offered = list(session.options)
+    assert demo_assistant.ask("2", session).citations[0].guide_id == offered[1]  # "请回复序号": a number picks
 
     session = Session()
     demo_assistant.ask("帮我写首诗", session)
