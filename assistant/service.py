@@ -57,6 +57,7 @@ _GIVEN_NUMBER = re.compile(r"(我的?)?(联系)?"
                            r"(电话号码|电话|手机号码|手机号|手机|号码|身份证号码|身份证号|卡号|银行卡号)?"
                            r"\s*(是|为)?[:：]?\s*"
                            r"\[(身份证号|手机号|银行卡号)已隐藏\]")
+_A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s*[个项条]?\s*[。.!！]?\s*")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
@@ -79,6 +80,7 @@ class TurnState:
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
     ask_topic: bool = False  # the question names no service and none is under discussion
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
+    noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
     answer: Answer | None = None
 
 
@@ -139,8 +141,13 @@ class Assistant:
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return state
+        if session.options and _A_NUMBER.fullmatch(state.text):
+            # "5" after four options: ask again among them rather than search for "5".
+            state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
+            return state
         if not has_words(state.text):
-            return state  # "123", "？？？" (once no option is picked by its number): no question, and no follow-up
+            state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
+            return state
         if state.facets and session.record_id is None and len(self._residue(state.text)) <= 1:
             # "多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
@@ -242,6 +249,8 @@ class Assistant:
                     not _names_a_location(state.text, state.record):
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
+        elif state.noise:
+            state.answer = compose_refusal()  # a slip of the keyboard does not send anyone to staff
         else:
             session.failures += 1
             if session.failures >= FAILURES_BEFORE_HANDOFF:

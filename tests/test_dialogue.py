@@ -119,8 +119,13 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
         assert demo_assistant.ask(noise, session).decision == "refuse"
         demo_assistant.ask("办护照要多少钱", session)
     session = Session()
+    for noise in ("123", "？？？", "？"):  # a slip of the keyboard, however often, sends nobody to staff
+        assert demo_assistant.ask(noise, session).decision == "refuse"
+    assert session.failures == 0
     demo_assistant.ask("身份证怎么办", session)
     offered = list(session.options)
+    again = demo_assistant.ask("9", session)  # no such option: the same question again
+    assert again.decision == "clarify" and session.options == offered
     assert demo_assistant.ask("2", session).citations[0].guide_id == offered[1]  # "请回复序号": a number picks
 
     session = Session()
