@@ -220,7 +220,7 @@ def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
 
 def _chat_history(desk, conversation_id):  # type: ignore[no-untyped-def]
     """The stored transcript as Gradio messages, and the stored message id of each."""
-    messages = desk.messages(conversation_id)
+    messages = desk.messages(conversation_id, citizen=True)
     return [_as_chat(m) for m in messages], [m["id"] for m in messages]
 
 
@@ -236,6 +236,9 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
         lines.append("</details>")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+CLEARED = "cleared"  # the chat's conversation id after 清空对话
 
 
 def knowledge_notice(packs: list[Any]) -> str:
@@ -282,7 +285,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             box = gr.Textbox(placeholder="请输入您的问题，例如：办居住证要带什么材料", show_label=False, scale=5,
                              elem_id="question")
             send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
-        chips = gr.Dataset(components=[gr.Textbox(visible=False)], samples=[], label="您还可以问", elem_id="chips")
+        chips = gr.Dataset(components=[gr.Textbox(visible=False)], samples=[], label="您还可以问", elem_id="chips",
+                           visible=False)  # shown with the first answer that has suggestions
         with gr.Row():
             human = gr.Button("转人工", elem_id="handoff")
             reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
@@ -324,7 +328,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
                     partial = {"role": "assistant", "content": "".join(lines[:shown])}
                     yield (gr.skip(), gr.skip(), [*history[:-1], partial], gr.skip(), gr.skip(), gr.skip(), gr.skip())
             samples = [[s] for s in (answer.suggestions if answer else [])]
-            yield ("", conversation_id, history, ids, desk.status_text(handoff), gr.Dataset(samples=samples),
+            said = desk.status_text(handoff) if answer is not None else "您的消息已发送给工作人员，请稍候回复。"
+            yield ("", conversation_id, history, ids, said, gr.Dataset(samples=samples, visible=bool(samples)),
                    _cards_markdown(answer))
 
         ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
@@ -368,10 +373,10 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
+                handoff = desk.status(conversation_id)  # first: it notices the agents gone (a ticket, a note)
                 history, ids = _chat_history(desk, conversation_id)
                 if ids == shown_ids:  # every change of state comes with a message
                     return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                handoff = desk.status(conversation_id)
                 return history, ids, desk.status_text(handoff), gr.Timer(active=handoff.with_person)
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
@@ -396,7 +401,9 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             if conversation_id:
                 with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
                     desk.leave(conversation_id)
-            return None, [], "", gr.Dataset(samples=[]), "", gr.Timer(active=False)
+            # Not None or "": the browser's storage keeps its old value for those. No conversation has this
+            # id, so every handler starts afresh from it, as from an id of an older database.
+            return CLEARED, [], "", gr.Dataset(samples=[], visible=False), "", gr.Timer(active=False)
 
         chatbot.clear(clear, [conversation], [conversation, message_ids, status, chips, cards, timer])
 

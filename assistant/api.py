@@ -120,7 +120,7 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
     @router.get("/sessions/{session_id}/messages", summary="The conversation so far (personal data redacted)")
     def history(session_id: str, after: int = 0, channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
         with _as_404():
-            return desk.messages(session_id, after)
+            return desk.messages(session_id, after, citizen=True)
 
     @router.post("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Ask for a person")
     def handoff(session_id: str, request: HandoffRequest, channel_name: str = Depends(channel)) -> HandoffView:

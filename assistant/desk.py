@@ -182,6 +182,8 @@ class Desk:
         if answer.decision == "handoff":
             status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
             answer = handoff_reply(answer, self.status_text(status, at_kiosk=hall_id is not None))  # kiosks: in a hall
+            with self.sessions.begin() as db:  # the transcript keeps what the citizen was told
+                db.execute(update(Message).where(Message.id == message_id).values(content=redact(answer.text)))
         else:
             status = self.status(conversation_id)
         return answer, status, message_id
@@ -198,7 +200,7 @@ class Desk:
                 db.add(Handoff(conversation_id=conversation_id, reason=reason, status="waiting", created_at=now))
                 conversation.status = "waiting"
                 why = REASONS.get(reason, reason)
-                self._add(db, conversation_id, "system", f"已转人工（原因：{why}），等待工作人员接入。")
+                self._add(db, conversation_id, "system", f"已转人工（原因：{why}），等待工作人员接入。", staff=True)
             else:
                 left = db.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                        Handoff.status == "callback").order_by(Handoff.id.desc()))
@@ -207,7 +209,7 @@ class Desk:
                     return self._status(db, conversation)
                 ticket = self._numbered(db, now, lambda number: db.add(Handoff(
                     conversation_id=conversation_id, reason=reason, status="callback", ticket=number, created_at=now)))
-                self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。")
+                self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。", staff=True)
             conversation.updated_at = now
             db.flush()
             return self._status(db, conversation)
@@ -226,21 +228,24 @@ class Desk:
             place = f"您前面还有 {ahead} 位" if ahead else "您是下一位"
             return f"已为您转接人工服务，{place}，请稍候。"
         if status.state == "agent":
-            return f"工作人员{status.agent or ''}已接入，请直接输入您的问题。"
+            who = f"工作人员 {status.agent} " if status.agent else "工作人员"
+            return f"{who}已接入，请直接输入您的问题。"
         if status.state == "callback":
             then = (f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。" if at_kiosk else
                     f"工作人员上班后会在本对话中回复您；急事请拨打 {HOTLINE} 政务服务便民热线。")
             return f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。{then}"
         return ""
 
-    def messages(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
-        """The transcript (redacted), oldest first, only messages with an id above ``after``."""
+    def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False) -> list[dict[str, Any]]:
+        """The transcript (redacted), oldest first, only messages with an id above ``after``; ``citizen``:
+        without the notes for staff (why it was handed off, a ticket the citizen was already told)."""
         with self.sessions() as db:
             self._conversation(db, conversation_id)
             rows = db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
                               .order_by(Message.id))
             return [{"id": m.id, "role": m.role, "author": m.author, "content": m.content, "decision": m.decision,
-                     "detail": m.detail, "created_at": m.created_at.isoformat()} for m in rows]
+                     "detail": m.detail, "created_at": m.created_at.isoformat()} for m in rows
+                    if not (citizen and (m.detail or {}).get("staff"))]
 
     def feedback(self, conversation_id: str, rating: str, *, message_id: int | None = None,
                  reason: str | None = None) -> int:
@@ -473,9 +478,10 @@ class Desk:
         return conversation
 
     def _add(self, db: Any, conversation_id: str, role: str, content: str, *, author: str | None = None,
-             decision: str | None = None, detail: dict[str, Any] | None = None) -> Message:
+             decision: str | None = None, detail: dict[str, Any] | None = None, staff: bool = False) -> Message:
+        detail = {**(detail or {}), **({"staff": True} if staff else {})}  # staff: a note citizens are not shown
         message = Message(conversation_id=conversation_id, role=role, author=author, content=redact(content),
-                          decision=decision, detail=detail or {}, created_at=self.clock())
+                          decision=decision, detail=detail, created_at=self.clock())
         db.add(message)
         return message
 

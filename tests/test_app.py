@@ -108,6 +108,29 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
 
 
+def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_path: Path) -> None:
+    """The chat's poll notices it (no message needs to arrive): the request becomes a ticket."""
+    import datetime as dt
+
+    from gradio_client import Client
+    from sqlalchemy import update
+
+    from assistant.store import AgentPresence
+
+    app = create_app(Settings(data_dir=data_dir, database_url=f"sqlite:///{tmp_path / 'own.sqlite'}"))
+    desk = app.state.desk
+    with live_server(app) as url:
+        client = Client(f"{url}/", verbose=False)
+        desk.heartbeat("alice")
+        conversation, _, status = client.predict(None, api_name="/request_human")
+        assert status.startswith("已为您转接人工服务")
+        assert client.predict(conversation, api_name="/poll") is not None  # nothing new yet
+        with desk.sessions.begin() as db:  # alice's console stopped polling two minutes ago
+            db.execute(update(AgentPresence).values(last_seen=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)))
+        polled = str(client.predict(conversation, api_name="/poll"))
+        assert "工作人员暂时不在线，已为您登记留言，编号 HB" in polled and "智能助手继续为您解答" in polled
+
+
 class _SlowEndpoint(FakeListChatModel):
     """An LLM endpoint that answers only once two calls are in flight at the same time."""
 

@@ -206,7 +206,7 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     kiosk.goto(f"{server}/kiosk?hall=hall-city")
     expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
     kiosk.locator("#human").click()
-    expect(kiosk.locator("#status")).to_contain_text("已转人工", timeout=30_000)
+    expect(kiosk.locator("#status")).to_contain_text("已为您转接人工服务", timeout=30_000)
     kiosk.locator("#q").fill("我明天下午<b>能来</b>吗")
     kiosk.locator("#go").click()  # the bot keeps quiet now: the screen shows what went to the person
     expect(kiosk.locator("#answer")).to_contain_text("您：我明天下午<b>能来</b>吗", timeout=30_000)
@@ -216,6 +216,10 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     agent.locator("#reply textarea").fill("可以，下午五点前到三楼窗口即可。")
     agent.locator("#reply-send").click()
     expect(kiosk.locator("#answer")).to_contain_text("工作人员 alice：可以，下午五点前到三楼窗口即可。", timeout=30_000)
+    kiosk.locator("#q").fill("好的，要带身份证吗")
+    kiosk.locator("#go").click()  # the reply stays on screen above what the citizen writes next
+    expect(kiosk.locator("#answer")).to_contain_text("您：好的，要带身份证吗", timeout=30_000)
+    expect(kiosk.locator("#answer")).to_contain_text("工作人员 alice：可以，下午五点前到三楼窗口即可。")
     _shot(kiosk, "6b-kiosk-agent-reply")
     agent.locator("#hand-back").click()
     expect(kiosk.locator("#status")).to_have_text("", timeout=30_000)
@@ -270,6 +274,12 @@ def test_clearing_the_chat_starts_a_new_conversation(server: str, browser) -> No
     first = citizen.evaluate("localStorage.getItem('banshi-conversation')")
     chat.locator("button[aria-label='清空对话'], button[aria-label='Clear conversation']").first.click()
     expect(chat).not_to_contain_text("护照", timeout=30_000)
+    citizen.wait_for_timeout(1000)
+    citizen.reload()  # at once: the cleared conversation does not come back
+    expect(citizen.locator("#question textarea")).to_be_visible(timeout=30_000)
+    citizen.wait_for_timeout(2000)
+    chat = citizen.locator("#chat")
+    expect(chat).not_to_contain_text("护照")
     _ask(citizen, "要多久")  # nothing under discussion any more: not a follow-up to the passport
     expect(chat).to_contain_text("请问您想了解哪项业务的办理时限？", timeout=30_000)
     assert citizen.evaluate("localStorage.getItem('banshi-conversation')") != first

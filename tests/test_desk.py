@@ -79,6 +79,9 @@ def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:
     assert answer is not None and answer.decision == "handoff"
     assert (status.state, status.position) == ("waiting", 1)
     assert answer.text == answer.speech == "好的。已为您转接人工服务，您是下一位，请稍候。"  # what happened, once
+    told = [(m["role"], m["content"]) for m in desk.messages(first, citizen=True)]
+    assert told == [("user", "转人工"), ("assistant", answer.text)]  # the why is for staff only
+    assert desk.messages(first)[-1]["content"] == "已转人工（原因：群众要求），等待工作人员接入。"
     queued, status, _ = desk.ask(second, "我要投诉你们窗口态度差")
     assert (status.state, status.position, status.reason) == ("waiting", 2, "complaint")
     assert queued is not None and queued.text == "很抱歉给您带来不便。已为您转接人工服务，您前面还有 1 位，请稍候。"
