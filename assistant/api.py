@@ -84,7 +84,7 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
             raise HTTPException(status_code=429, headers={"Retry-After": str(seconds)},
                                 detail=f"too many questions: {limiter.per_minute} a minute; retry in {seconds} s")
         # A kiosk configured with a hall or district the knowledge does not have would answer without it, silently.
-        if request.hall_id is not None and request.hall_id not in assistant.halls:
+        if request.hall_id and request.hall_id not in assistant.halls:  # "" is as good as none, as for region
             raise HTTPException(status_code=422, detail=f"unknown hall_id {request.hall_id!r}; known: "
                                                         f"{', '.join(sorted(assistant.halls)) or 'none'}")
         region = assistant.region_names.get(request.region, request.region) if request.region else None
@@ -92,7 +92,8 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
             raise HTTPException(status_code=422, detail=f"unknown region {request.region!r}")
         with _as_404():
             session_id = request.session_id or desk.start(channel_name)
-            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id, region=region)
+            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id or None,
+                                                  region=region)
         return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
                            handoff=HandoffView(**status.as_dict()))
 

@@ -141,7 +141,13 @@ def _time(record: Record) -> list[str]:
 
 
 def _fee(record: Record) -> list[str]:
-    return [f"收费标准：{record.fee}" if record.fee else unstated("收费标准", record)]
+    return [f"收费标准：{_sentence(record.fee)}" if record.fee else unstated("收费标准", record)]
+
+
+def _sentence(text: str) -> str:
+    """The guide's words as a sentence: a full stop added when they end without one."""
+    text = text.strip()
+    return text if text.endswith(("。", "！", "？", "；", ".", "）", ")")) else text + "。"
 
 
 def _phone(record: Record) -> list[str]:
@@ -183,7 +189,7 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
     elif facet == "time" and (record.time_limit_promised):
         text = f"{name}的承诺办结时限是{_spoken_duration(record.time_limit_promised)}。"
     elif facet == "fee" and record.fee:
-        text = f"{name}的收费标准：{record.fee}"
+        text = f"{name}的收费标准：{_sentence(record.fee)}"
     elif facet == "phone" and record.consult_phone:
         text = f"{name}的咨询电话是{record.consult_phone}。"
     else:

@@ -80,6 +80,8 @@ def test_bad_requests(client: TestClient) -> None:
     assert hall.status_code == 422 and "unknown hall_id 'hall-ctiy'; known: hall-city" in hall.text
     assert client.post("/api/v1/ask", json={"question": "结婚登记在哪办", "region": "北京市朝阳区"},
                        headers=KEY).status_code == 422
+    unset = {"question": "结婚登记在哪办", "region": "", "hall_id": ""}  # empty is as good as none, for both
+    assert client.post("/api/v1/ask", json=unset, headers=KEY).status_code == 200
     short = client.post("/api/v1/ask", json={"question": "居住证申领在哪办", "region": "青山区"}, headers=KEY).json()
     assert short["answer"]["decision"] == "answer" and "青山区政务服务中心" in short["answer"]["text"]  # short name
     assert client.post("/api/v1/ask", json={"question": "你好", "session_id": "nope"}, headers=KEY).status_code == 404

@@ -48,6 +48,9 @@ def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  #
     answer = demo_assistant.ask("办护照要多久")
     assert "承诺办结时限 7(工作日)" in answer.text  # the screen shows the guide's own words
     assert answer.speech.endswith("的承诺办结时限是7个工作日。")  # the digital human says them as one speaks
+    fee = demo_assistant.ask("办护照要多少钱")
+    assert "收费标准：普通护照120元/本；选择邮寄的，邮寄费用由申请人承担。" in fee.text  # a sentence ends
+    assert fee.speech.endswith("邮寄费用由申请人承担。")
 
 
 def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
