@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))  # service hours, ticket dates and 
 WITH_PERSON = ("waiting", "agent")  # conversation states in which a person, not the bot, answers next
 REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
 MAX_QUESTION_CHARS = 2000  # one question, on every channel
+T = TypeVar("T")  # what a write under a ticket number returns (see Desk._numbered)
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
 Ask = Callable[[str, Session, str | None], Answer]  # (question, dialogue state, hall id) -> answer
 
@@ -207,7 +208,7 @@ class Desk:
                 if left is not None:  # asked again before anyone took the first request: one ticket
                     left.reason = "complaint" if "complaint" in (left.reason, reason) else left.reason
                     return self._status(db, conversation)
-                ticket = self._numbered(db, now, lambda number: db.add(Handoff(
+                ticket, _ = self._numbered(db, now, lambda number: db.add(Handoff(
                     conversation_id=conversation_id, reason=reason, status="callback", ticket=number, created_at=now)))
                 self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。", staff=True)
             conversation.updated_at = now
@@ -520,18 +521,17 @@ class Desk:
                               .order_by(Handoff.id.desc())).all()
         if not requests:
             return False
-        lapsed = 0
 
-        def lapse(number: str) -> None:
-            nonlocal lapsed
-            lapsed = db.execute(update(Handoff).where(Handoff.id == requests[0].id, held).values(
-                status="callback", ticket=number, agent=None, claimed_at=None)).rowcount  # type: ignore[attr-defined]
+        def lapse(number: str) -> int:
+            done = db.execute(update(Handoff).where(Handoff.id == requests[0].id, held).values(
+                status="callback", ticket=number, agent=None, claimed_at=None))
+            return int(done.rowcount)  # 0: another process lapsed it a moment ago
 
         ticket = requests[0].ticket  # a request left earlier keeps its number
         if ticket:
-            lapse(ticket)
+            lapsed = lapse(ticket)
         else:
-            ticket = self._numbered(db, now, lapse)
+            ticket, lapsed = self._numbered(db, now, lapse)
         if lapsed == 0:
             return False  # another process lapsed it a moment ago
         db.execute(update(Handoff).where(Handoff.id.in_([r.id for r in requests[1:]]), held)
@@ -541,19 +541,20 @@ class Desk:
         db.flush()
         return True
 
-    def _numbered(self, db: Any, now: dt.datetime, write: Callable[[str], None]) -> str:
+    def _numbered(self, db: Any, now: dt.datetime, write: Callable[[str], T]) -> tuple[str, T]:
         """Write with the day's next ticket number (HB + date + 4 digits); when another process took that
-        number a moment ago (the column is unique), take the next one."""
+        number a moment ago (the column is unique), take the next one. Returns the number and what
+        ``write`` returned."""
         day = now.astimezone(self.tz).strftime("%Y%m%d")
         for _ in range(20):
             last = db.scalar(select(func.max(Handoff.ticket)).where(Handoff.ticket.like(f"HB{day}%")))
             ticket = f"HB{day}{int(last[10:]) + 1 if last else 1:04d}"
             try:
                 with db.begin_nested():
-                    write(ticket)
+                    written = write(ticket)
             except IntegrityError:
                 continue
-            return ticket
+            return ticket, written
         raise DeskError("could not number the request: too many at the same moment")
 
     def _agents_online(self, db: Any, now: dt.datetime) -> bool:
