@@ -206,7 +206,8 @@ class Assistant:
         or a search whose best guide is the one under discussion."""
         residue = self._residue(state.text)
         short_or_facet = len(residue) <= 2 or bool(state.facets) or _ELLIPTICAL.search(state.text) is not None
-        if short_or_facet and not self._names_another_service(residue, current_id):
+        if short_or_facet and not self._names_another_service(residue, current_id) and \
+                not self._asks_about_its_own_service(state, residue, result, current_id, threshold):
             return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
         if not result.hits:
             return bool(state.facets)
@@ -232,6 +233,23 @@ class Assistant:
         current_text = self.search.record_text(current_id)
         pairs = {residue[i : i + 2] for i in range(len(residue) - 1)}
         return any(p in self.service_pairs and p not in current_text for p in pairs)
+
+    def _asks_about_its_own_service(self, state: TurnState, residue: str, result: Retrieval, current_id: str,
+                                    threshold: float) -> bool:
+        """Does the question ask how or where to get a thing the current guide only mentions in passing?
+
+        A passport guide lists 居民身份证 among its materials and a marriage guide 离婚证, but "身份证怎么办"
+        and "离婚怎么办" ask for the service named after them, when a fresh search confidently finds one.
+        "要带身份证吗" (a material) and "那小孩的呢" (a detail of the same service) stay.
+        """
+        if "materials" in state.facets or _ELLIPTICAL.search(state.text) or not result.hits or \
+                result.confidence < threshold or result.hits[0].record_id == current_id:
+            return False
+        top, current = self.index.record(result.hits[0].record_id), self.index.record(current_id)
+        if top is None or current is None:
+            return False
+        named = {residue[i : i + 2] for i in range(len(residue) - 1)} & self.service_pairs
+        return bool(named) and named <= _name_pairs(top) and not named & _name_pairs(current)
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session

@@ -159,6 +159,20 @@ def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assis
     assert other.citations[0].guide_id == "demo-passport"
 
 
+def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    assert demo_assistant.ask("办护照要多久", session).citations[0].guide_id == "demo-passport"
+    material = demo_assistant.ask("要带身份证吗", session)  # the passport's material: the same guide
+    assert material.citations[0].guide_id == "demo-passport" and "居民身份证" in material.text
+    other = demo_assistant.ask("身份证怎么办", session)  # the ID card as a service of its own
+    assert other.decision == "clarify"
+    assert {c.guide_id for c in other.citations} <= {"demo-idcard-first", "demo-idcard-reissue",
+                                                     "demo-idcard-renew", "demo-idcard-temp"}
+    session = Session()
+    assert demo_assistant.ask("结婚登记要带什么", session).citations[0].guide_id == "demo-marriage"
+    assert demo_assistant.ask("离婚怎么办", session).citations[0].guide_id == "demo-divorce"  # 离婚证 is a material
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
