@@ -28,7 +28,7 @@ from assistant.answer import Answer
 from assistant.compose import handoff_reply
 from assistant.redact import redact
 from assistant.session import Session
-from assistant.store import AgentPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
+from assistant.store import AgentPresence, CitizenPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
 from knowledge.errors import BanshiError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure
 MAX_QUESTION_CHARS = 2000  # one question, on every channel
 T = TypeVar("T")  # what a write under a ticket number returns (see Desk._numbered)
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
+# A citizen whose page has not asked about a waiting request for this long has left (pages poll every 2 s;
+# a browser tab in the background is slowed to about once a minute): the request becomes one left with a
+# ticket, answered later in the conversation, and stops counting in the place in line of those behind.
+CITIZEN_GONE_SECONDS = 300
 Ask = Callable[[str, Session, str | None], Answer]  # (question, dialogue state, hall id) -> answer
 
 
@@ -164,6 +168,8 @@ class Desk:
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             self._add(db, conversation_id, "user", question)
+            if conversation.status in WITH_PERSON:
+                self._present(db, conversation_id)
             if conversation.status in WITH_PERSON and not self._lapse(db, conversation, self.clock()):
                 conversation.updated_at = self.clock()
                 return None, self._status(db, conversation), 0
@@ -216,10 +222,15 @@ class Desk:
             return self._status(db, conversation)
 
     def status(self, conversation_id: str) -> HandoffStatus:
+        """The handoff state; asking is being there (pages ask every 2 s while a person may write)."""
+        now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             if conversation.status in WITH_PERSON:
-                self._lapse(db, conversation, self.clock())
+                self._present(db, conversation_id)
+                self._lapse(db, conversation, now)
+            if conversation.status == "waiting":
+                self._lapse_absent(db, now)  # the place in line counts only those still there
             return self._status(db, conversation)
 
     def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
@@ -239,9 +250,12 @@ class Desk:
 
     def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False) -> list[dict[str, Any]]:
         """The transcript (redacted), oldest first, only messages with an id above ``after``; ``citizen``:
-        without the notes for staff (why it was handed off, a ticket the citizen was already told)."""
-        with self.sessions() as db:
-            self._conversation(db, conversation_id)
+        without the notes for staff (why it was handed off, a ticket the citizen was already told). A
+        citizen's page asking for them while a person may write is there (see ``CITIZEN_GONE_SECONDS``)."""
+        with self.sessions.begin() as db:
+            conversation = self._conversation(db, conversation_id)
+            if citizen and conversation.status in WITH_PERSON:
+                self._present(db, conversation_id)
             rows = db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
                               .order_by(Message.id))
             return [{"id": m.id, "role": m.role, "author": m.author, "content": m.content, "decision": m.decision,
@@ -278,8 +292,9 @@ class Desk:
 
     def queue(self, *, left: bool = False) -> list[QueueEntry]:
         """Conversations waiting for an agent now, oldest first; with ``left``, the requests left while
-        nobody was online (they have a ticket number)."""
-        with self.sessions() as db:
+        nobody was online or by citizens who went away (they have a ticket number)."""
+        with self.sessions.begin() as db:
+            self._lapse_absent(db, self.clock())
             return self._entries(db, db.execute(select(Handoff, Conversation).join(Conversation)
                                                 .where(Handoff.status == ("callback" if left else "waiting"))
                                                 .order_by(Handoff.id)).all())
@@ -458,6 +473,7 @@ class Desk:
                 for name, table in children:
                     gone = db.execute(delete(table).where(table.conversation_id.in_(ids)))
                     counts[name] += gone.rowcount  # type: ignore[attr-defined]
+                db.execute(delete(CitizenPresence).where(CitizenPresence.conversation_id.in_(ids)))
                 gone = db.execute(delete(Conversation).where(Conversation.id.in_(ids)))
                 counts["conversations"] += gone.rowcount  # type: ignore[attr-defined]
         if counts["conversations"]:
@@ -499,12 +515,35 @@ class Desk:
             return HandoffStatus("callback", ticket=latest.ticket, reason=latest.reason)
         return HandoffStatus(conversation.status)
 
-    def _lapse(self, db: Any, conversation: Conversation, now: dt.datetime) -> bool:
+    def _present(self, db: Any, conversation_id: str) -> None:
+        presence = db.get(CitizenPresence, conversation_id)
+        if presence is None:
+            db.add(CitizenPresence(conversation_id=conversation_id, last_seen=self.clock()))
+        else:
+            presence.last_seen = self.clock()
+
+    def _lapse_absent(self, db: Any, now: dt.datetime) -> None:
+        """Waiting requests whose citizen's page stopped asking (closed, or gone for minutes) lapse."""
+        gone = now - dt.timedelta(seconds=CITIZEN_GONE_SECONDS)
+        rows = db.execute(select(Conversation, Handoff.created_at, CitizenPresence.last_seen)
+                          .join(Handoff, Handoff.conversation_id == Conversation.id)
+                          .outerjoin(CitizenPresence, CitizenPresence.conversation_id == Conversation.id)
+                          .where(Conversation.status == "waiting", Handoff.status == "waiting")).all()
+        for conversation, asked, seen in rows:
+            last = max(_aware(asked), _aware(seen)) if seen is not None else _aware(asked)
+            if last < gone and conversation.status == "waiting":
+                self._lapse(db, conversation, now, absent=True)
+
+    def _lapse(self, db: Any, conversation: Conversation, now: dt.datetime, *, absent: bool = False) -> bool:
         """A conversation left with nobody: waiting while no agent is online any more (the consoles closed,
-        office hours over), or with an agent whose console stopped polling. It becomes a request left
-        with a ticket, which any agent takes later, and the bot answers again meanwhile; otherwise
-        the citizen would write into the void. Returns whether it lapsed."""
-        if conversation.status == "waiting":
+        office hours over), or with an agent whose console stopped polling; or (``absent``) waiting while
+        the citizen's page stopped asking. It becomes a request left with a ticket, which any agent takes
+        later, and the bot answers again meanwhile; otherwise the citizen would write into the void, or an
+        agent would take a conversation nobody reads. Returns whether it lapsed."""
+        if conversation.status == "waiting" and absent:
+            note = "您离开了一段时间，已为您登记留言，编号 {ticket}，工作人员会在本对话中回复您；智能助手继续为您解答。"
+            held = Handoff.status == "waiting"
+        elif conversation.status == "waiting":
             if self._agents_online(db, now) and self._in_hours(now):
                 return False
             note = "工作人员暂时不在线，已为您登记留言，编号 {ticket}，智能助手继续为您解答。"

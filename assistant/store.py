@@ -1,4 +1,4 @@
-"""Conversations, messages, handoff requests, agent presence and feedback in a SQL database.
+"""Conversations, messages, handoff requests, agent and citizen presence, and feedback in a SQL database.
 
 SQLAlchemy, so a SQLite file in the data dir serves one machine and a PostgreSQL URL serves several
 app processes; the same code either way. Everything stored is already redacted.
@@ -59,6 +59,14 @@ class AgentPresence(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CitizenPresence(Base):
+    """When the citizen's page last asked about the conversation (it polls every 2 s while waiting)."""
+
+    __tablename__ = "citizen_presence"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Feedback(Base):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -90,4 +98,5 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
     cursor.close()
 
 
-__all__ = ["AgentPresence", "Base", "Conversation", "Feedback", "Handoff", "Message", "make_sessionmaker"]
+__all__ = ["AgentPresence", "Base", "CitizenPresence", "Conversation", "Feedback", "Handoff", "Message",
+           "make_sessionmaker"]

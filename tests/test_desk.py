@@ -165,6 +165,33 @@ def test_a_citizen_left_waiting_when_the_agents_go_gets_a_ticket_and_the_bot_aga
     assert [e.conversation_id for e in desk.queue(left=True)] == [conversation] and desk.queue() == []
 
 
+def test_a_citizen_who_went_away_leaves_a_ticket_and_no_longer_counts_in_line(desk: Desk, clock: Clock) -> None:
+    desk.heartbeat("alice")
+    gone, staying = desk.start("web"), desk.start("kiosk")
+    desk.request_handoff(gone)  # then the browser is closed: nothing asks about it any more
+    desk.request_handoff(staying)
+    assert desk.status(staying).position == 2
+    for turn in range(8):  # the page waiting for a person asks every 2 s (here: every 90 s), the console too
+        clock.now += dt.timedelta(seconds=90)
+        desk.heartbeat("alice")
+        if turn < 4:  # an API channel may poll the messages instead of the state
+            desk.messages(staying, citizen=True)
+        else:
+            assert desk.status(staying).state == "waiting"
+        assert [e.conversation_id for e in desk.queue()][-1] == staying
+    assert desk.status(staying).position == 1  # the one who left no longer stands in front
+    assert [e.conversation_id for e in desk.queue()] == [staying]
+    left = desk.queue(left=True)
+    assert [(e.conversation_id, e.ticket) for e in left] == [(gone, "HB202611230001")]  # nothing lost: a 留言
+    assert desk.status(gone).state == "callback"  # coming back later, the citizen finds the ticket
+    notes = [m["content"] for m in desk.messages(gone, citizen=True) if m["role"] == "system"]
+    assert notes == ["您离开了一段时间，已为您登记留言，编号 HB202611230001，工作人员会在本对话中回复您；"
+                     "智能助手继续为您解答。"]
+    answer, status, _ = desk.ask(gone, "办护照要多少钱")
+    assert answer is not None and answer.decision == "answer" and status.state == "callback"
+    assert desk.claim(left[0].handoff_id, "alice") == gone  # and an agent answers it in the conversation
+
+
 def test_an_agent_who_left_releases_the_conversation(desk: Desk, clock: Clock) -> None:
     desk.heartbeat("alice")
     conversation = desk.start("web")
