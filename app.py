@@ -145,7 +145,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     knowledge = KnowledgeWatcher(settings, assistant)  # `serve` calls its check() every BANSHI_RELOAD_SECONDS
     chain = build_chain(assistant, build_rephraser(settings, assistant))
     desk = Desk(settings.database(), lambda q, session, hall: chain.invoke(
-        {"question": q, "session": session, "hall_id": hall}), hours=settings.hours())
+        {"question": q, "session": session, "hall_id": hall}), hours=settings.hours(), staff_names=settings.staff_names)
     api = FastAPI(title="banshi 办事 · 政务服务智能问答", version="0.1.0",
                   description="Channel API for kiosks and other front ends. Every call needs X-API-Key.")
     api.state.desk = desk
@@ -206,11 +206,13 @@ def literal(text: str) -> str:
 def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
     """One stored message as a Gradio chat message: the citizen's as typed, agents named, system notes
     in italics."""
+    from assistant.compose import agent_label
+
     content = message["content"]
     if message["role"] == "user":
         return {"role": "user", "content": literal(content)}
     if message["role"] == "agent":
-        content = f"**工作人员 {message['author']}**：{content}"
+        content = f"**{agent_label(message['author'])}**：{content}"
     elif message["role"] == "system":
         content = f"_{content}_"
     else:

@@ -42,7 +42,7 @@ class AskRequest(BaseModel):
 class HandoffView(BaseModel):
     state: str
     position: int | None = None
-    agent: str | None = None
+    agent: str | None = None  # the name citizens read (BANSHI_STAFF_NAMES), never a login; None: 工作人员
     ticket: str | None = None
     reason: str | None = None
 

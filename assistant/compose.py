@@ -359,6 +359,12 @@ _HANDOFF_LEADS = {"requested": "好的。", "complaint": "很抱歉给您带来�
                   "repeated_failure": "抱歉，我没能理解您的问题。"}
 
 
+def agent_label(name: str | None) -> str:
+    """How citizens read an agent: "工作人员 李敏" with a display name (``BANSHI_STAFF_NAMES``), else "工作人员";
+    never the login."""
+    return f"工作人员 {name}" if name else "工作人员"
+
+
 def handoff_reply(answer: Answer, status_line: str) -> Answer:
     """A handoff answer once the desk knows what became of the request (queued, or left with a ticket):
     one sentence of what happened instead of the general promise."""

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
-from assistant.compose import handoff_reply
+from assistant.compose import agent_label, handoff_reply
 from assistant.redact import redact
 from assistant.session import Session
 from assistant.store import AgentPresence, CitizenPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
@@ -117,8 +117,10 @@ class Desk:
     """Owns the database; ``ask`` is the assistant's turn function, ``clock`` returns aware UTC now."""
 
     def __init__(self, database_url: str, ask: Ask, *, hours: tuple[dt.time, dt.time] | None = None,
-                 tz: dt.tzinfo | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
+                 tz: dt.tzinfo | None = None, clock: Callable[[], dt.datetime] | None = None,
+                 staff_names: dict[str, str] | None = None) -> None:
         self.sessions = make_sessionmaker(database_url)
+        self.staff_names = dict(staff_names or {})  # login -> the name citizens read; none: 工作人员 only
         self.ask_bot = ask
         self.hours = hours
         self.tz = tz or BEIJING
@@ -240,8 +242,7 @@ class Desk:
             place = f"您前面还有 {ahead} 位" if ahead else "您是下一位"
             return f"已为您转接人工服务，{place}，请稍候。"
         if status.state == "agent":
-            who = f"工作人员 {status.agent} " if status.agent else "工作人员"
-            return f"{who}已接入，请直接输入您的问题。"
+            return f"{agent_label(status.agent)}已接入，请直接输入您的问题。"
         if status.state == "callback":
             then = (f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。" if at_kiosk else
                     f"工作人员上班后会在本对话中回复您；急事请拨打 {HOTLINE} 政务服务便民热线。")
@@ -250,16 +251,19 @@ class Desk:
 
     def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False) -> list[dict[str, Any]]:
         """The transcript (redacted), oldest first, only messages with an id above ``after``; ``citizen``:
-        without the notes for staff (why it was handed off, a ticket the citizen was already told). A
-        citizen's page asking for them while a person may write is there (see ``CITIZEN_GONE_SECONDS``)."""
+        without the notes for staff (why it was handed off, a ticket the citizen was already told), and
+        with agents by the name citizens read (``staff_names``), not by login. A citizen's page asking
+        for them while a person may write is there (see ``CITIZEN_GONE_SECONDS``)."""
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             if citizen and conversation.status in WITH_PERSON:
                 self._present(db, conversation_id)
             rows = db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
                               .order_by(Message.id))
-            return [{"id": m.id, "role": m.role, "author": m.author, "content": m.content, "decision": m.decision,
-                     "detail": m.detail, "created_at": m.created_at.isoformat()} for m in rows
+            return [{"id": m.id, "role": m.role,
+                     "author": self.shown_name(m.author) if citizen and m.role == "agent" else m.author,
+                     "content": m.content, "decision": m.decision, "detail": m.detail,
+                     "created_at": m.created_at.isoformat()} for m in rows
                     if not (citizen and (m.detail or {}).get("staff"))]
 
     def feedback(self, conversation_id: str, rating: str, *, message_id: int | None = None,
@@ -348,7 +352,7 @@ class Desk:
             conversation = self._conversation(db, handoff.conversation_id)
             conversation.status, conversation.agent, conversation.updated_at = "agent", agent, now
             self._seen(db, agent)  # claiming is being there
-            self._add(db, conversation.id, "system", f"工作人员 {agent} 已接入。")
+            self._add(db, conversation.id, "system", f"{agent_label(self.shown_name(agent))}已接入。")
             return conversation.id
 
     def reply(self, conversation_id: str, agent: str, text: str) -> int:
@@ -510,10 +514,15 @@ class Desk:
                               .where(Handoff.status == "waiting", Handoff.id < latest.id))
             return HandoffStatus("waiting", position=(ahead or 0) + 1, reason=latest.reason)
         if conversation.status == "agent":
-            return HandoffStatus("agent", agent=conversation.agent, reason=latest.reason if latest else None)
+            return HandoffStatus("agent", agent=self.shown_name(conversation.agent),
+                                 reason=latest.reason if latest else None)
         if latest is not None and latest.status == "callback" and conversation.status == "bot":
             return HandoffStatus("callback", ticket=latest.ticket, reason=latest.reason)
         return HandoffStatus(conversation.status)
+
+    def shown_name(self, agent: str | None) -> str | None:
+        """The name citizens read for an agent's login (None: they read 工作人员 only)."""
+        return self.staff_names.get(agent) if agent else None
 
     def _present(self, db: Any, conversation_id: str) -> None:
         presence = db.get(CitizenPresence, conversation_id)

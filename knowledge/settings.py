@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: a SQLite file in data_dir; or postgresql+psycopg://…
     api_keys: dict[str, str] = {}  # channel name -> API key for /api/v1 (e.g. {"kiosk-city": "…"})
     staff: dict[str, str] = {}  # agent login -> password hash (`banshi hash-password`)
+    # agent login -> the name citizens read ("李敏（工号 0123）"); an agent without one is shown as 工作人员 only
+    staff_names: dict[str, str] = {}
     handoff_hours: str | None = None  # e.g. "08:30-17:30" (Mon-Fri, Beijing time); unset = whenever agents are online
     kiosk_key: str | None = None  # the channel key the reference kiosk page uses
     # Questions a minute per browser address (web chat) or API session; 0 = no limit.
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", value):
             raise ValueError(f"must look like 08:30-17:30, got {value!r}")
         return value
+
+    @field_validator("staff_names")
+    @classmethod
+    def _staff_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for login, name in value.items():
+            if not name.strip() or len(name.strip()) > 32:
+                raise ValueError(f"the name shown for {login!r} must be 1 to 32 characters, got {name!r}")
+        return {login: name.strip() for login, name in value.items()}
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.sqlite').resolve()}"

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser-data")
     assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
-    settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, kiosk_key="kiosk-key",
+    settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, staff_names={"alice": "李敏"},
+                        kiosk_key="kiosk-key",
                         rate_limit=8)  # the story below asks four times; the last test floods
     with live_server(create_app(settings)) as url:
         yield url
@@ -155,7 +156,8 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
         re.compile(r"^知识库：81 项办事指南、13 个一件事（版本 [0-9a-f]{16}，\d{4}-\d\d-\d\d \d\d:\d\d 载入）"))
     _shot(agent, "3b-agent-statistics")
 
-    expect(chat).to_contain_text("我是工作人员", timeout=30_000)  # arrives by polling
+    expect(chat).to_contain_text("工作人员 李敏：您好，我是工作人员。", timeout=30_000)  # arrives by polling
+    expect(chat).not_to_contain_text("alice")  # citizens read the name staff chose, never a login
     _shot(citizen, "4-citizen-sees-agent")
     citizen.reload()  # the conversation lives in the browser's storage and the database
     expect(citizen.locator("#chat")).to_contain_text("我是工作人员", timeout=30_000)
@@ -215,11 +217,11 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     expect(agent.locator("#transcript")).to_contain_text("我明天下午", timeout=30_000)
     agent.locator("#reply textarea").fill("可以，下午五点前到三楼窗口即可。")
     agent.locator("#reply-send").click()
-    expect(kiosk.locator("#answer")).to_contain_text("工作人员 alice：可以，下午五点前到三楼窗口即可。", timeout=30_000)
+    expect(kiosk.locator("#answer")).to_contain_text("工作人员 李敏：可以，下午五点前到三楼窗口即可。", timeout=30_000)
     kiosk.locator("#q").fill("好的，要带身份证吗")
     kiosk.locator("#go").click()  # the reply stays on screen above what the citizen writes next
     expect(kiosk.locator("#answer")).to_contain_text("您：好的，要带身份证吗", timeout=30_000)
-    expect(kiosk.locator("#answer")).to_contain_text("工作人员 alice：可以，下午五点前到三楼窗口即可。")
+    expect(kiosk.locator("#answer")).to_contain_text("工作人员 李敏：可以，下午五点前到三楼窗口即可。")
     _shot(kiosk, "6b-kiosk-agent-reply")
     agent.locator("#hand-back").click()
     expect(kiosk.locator("#status")).to_have_text("", timeout=30_000)

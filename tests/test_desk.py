@@ -48,7 +48,7 @@ def desk(request: pytest.FixtureRequest, tmp_path: Path, demo_assistant, clock: 
         Base.metadata.drop_all(engine)  # a clean database for every test
         engine.dispose()
     return Desk(url, lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall),
-                hours=(dt.time(8, 30), dt.time(17, 30)), clock=clock)
+                hours=(dt.time(8, 30), dt.time(17, 30)), clock=clock, staff_names={"alice": "李敏（工号 0123）"})
 
 
 def test_redaction() -> None:
@@ -96,19 +96,26 @@ def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:
     assert desk.status(first).as_dict()["state"] == "agent" and desk.status(second).position == 1
 
     silent, status, _ = desk.ask(first, "我的身份证丢了，手机13812345678")
-    assert silent is None and status.agent == "alice"  # a person handles it now: the bot keeps quiet
+    assert silent is None and status.agent == "李敏（工号 0123）"  # a person handles it now: the bot keeps quiet
+    assert desk.status_text(status) == "工作人员 李敏（工号 0123）已接入，请直接输入您的问题。"  # the name staff chose
     desk.reply(first, "alice", "您好，请带户口簿到派出所补领。")
     with pytest.raises(DeskError, match="not handled by bob"):
         desk.reply(first, "bob", "抢答")
     assert [(m["role"], m["content"]) for m in desk.messages(first)][-2:] == [
         ("user", "我的身份证丢了，手机[手机号已隐藏]"), ("agent", "您好，请带户口簿到派出所补领。")]
+    assert desk.messages(first)[-1]["author"] == "alice"  # staff see the login
+    told = desk.messages(first, citizen=True)
+    assert told[-1]["author"] == "李敏（工号 0123）"
+    assert "工作人员 李敏（工号 0123）已接入。" in [m["content"] for m in told]
 
     desk.hand_back(first, "alice")
     assert desk.status(first).state == "bot"
     again, _, _ = desk.ask(first, "办护照要多少钱")
     assert again is not None and again.decision == "answer" and again.citations[0].guide_id == "demo-passport"
 
-    desk.claim(desk.queue()[0].handoff_id, "bob")
+    desk.claim(desk.queue()[0].handoff_id, "bob")  # bob has no name to show: citizens read 工作人员
+    assert desk.status(second).agent is None and desk.messages(second)[-1]["content"] == "工作人员已接入。"
+    assert desk.status_text(desk.status(second)) == "工作人员已接入，请直接输入您的问题。"
     desk.close(second, "bob")
     assert desk.status(second).state == "closed" and desk.queue() == []
 
@@ -141,7 +148,7 @@ def test_a_request_left_while_nobody_was_online_is_taken_later(desk: Desk, clock
     assert desk.claim(left.handoff_id, "alice") == conversation
     with pytest.raises(ClaimConflictError):
         desk.claim(left.handoff_id, "bob")
-    assert len(desk.queue(left=True)) == 1 and desk.status(conversation).agent == "alice"
+    assert len(desk.queue(left=True)) == 1 and desk.status(conversation).agent == "李敏（工号 0123）"
     desk.reply(conversation, "alice", "您好，您的护照已制证，可到出入境窗口领取。")
     desk.close(conversation, "alice")
     assert [m["role"] for m in desk.messages(conversation)][-3:] == ["system", "agent", "system"]
@@ -224,7 +231,7 @@ def test_a_reloaded_console_finds_its_conversations_and_opens_them_again(desk: D
     assert desk.claim(handoff, "alice") == first  # opened again, not a conflict
     with pytest.raises(ClaimConflictError):
         desk.claim(handoff, "bob")
-    assert [m["content"] for m in desk.messages(first)].count("工作人员 alice 已接入。") == 1
+    assert [m["content"] for m in desk.messages(first)].count("工作人员 李敏（工号 0123）已接入。") == 1
     desk.hand_back(first, "alice")
     assert desk.mine("alice") == []
     with pytest.raises(ClaimConflictError):
@@ -504,3 +511,7 @@ def test_settings_reject_negative_limits_and_zero_threads() -> None:
         with pytest.raises(ValidationError, match=next(iter(bad))):
             Settings(**bad)
     assert (Settings(rate_limit=0).rate_limit, Settings(retention_days=0).retention_days) == (0, 0)
+    for name in (" ", "李" * 33):
+        with pytest.raises(ValidationError, match="the name shown for 'alice' must be 1 to 32 characters"):
+            Settings(staff_names={"alice": name})
+    assert Settings(staff_names={"alice": " 李敏 "}).staff_names == {"alice": "李敏"}
