@@ -525,11 +525,12 @@ class Desk:
         return self.staff_names.get(agent) if agent else None
 
     def _present(self, db: Any, conversation_id: str) -> None:
+        now = self.clock()
         presence = db.get(CitizenPresence, conversation_id)
         if presence is None:
-            db.add(CitizenPresence(conversation_id=conversation_id, last_seen=self.clock()))
-        else:
-            presence.last_seen = self.clock()
+            db.add(CitizenPresence(conversation_id=conversation_id, last_seen=now))
+        elif _aware(presence.last_seen) < now - dt.timedelta(seconds=30):  # not a write on every 2-second poll
+            presence.last_seen = now
 
     def _lapse_absent(self, db: Any, now: dt.datetime) -> None:
         """Waiting requests whose citizen's page stopped asking (closed, or gone for minutes) lapse."""
