@@ -124,8 +124,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def create_app(settings: Settings):  # type: ignore[no-untyped-def]
-    """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk."""
+def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-def]
+    """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk.
+    ``clock``: the monotonic clock of the rate limits (by default the system's)."""
     from urllib.parse import quote
 
     import gradio as gr
@@ -153,7 +154,7 @@ def create_app(settings: Settings):  # type: ignore[no-untyped-def]
     keys = dict(settings.api_keys)
     if settings.kiosk_key:
         keys.setdefault("kiosk", settings.kiosk_key)
-    limiter = RateLimiter(settings.rate_limit)
+    limiter = RateLimiter(settings.rate_limit, **({"clock": clock} if clock else {}))
     api.include_router(build_router(desk, assistant, keys, limiter))
 
     @api.get("/healthz", response_model=None)  # the annotation is postponed: FastAPI cannot resolve it
