@@ -25,7 +25,9 @@ from assistant.compose import (
     district_choices,
 )
 from assistant.intent import (
+    BUNDLE_CUES,
     CUES,
+    HANDOFF_CUES,
     Facet,
     SmallTalk,
     asks_for_bundle,
@@ -58,8 +60,13 @@ _GIVEN_NUMBER = re.compile(r"(我的?)?(联系)?"
                            r"\s*(是|为)?[:：]?\s*"
                            r"\[(身份证号|手机号|银行卡号)已隐藏\]")
 _A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s*[个项条]?\s*[。.!！]?\s*")
+# Words of a question that name no service, although aliases use them ("公积金能贷多少", "结婚登记预约",
+# "给孩子办护照"): what is asked (every cue word of every facet) and who for. A follow-up using only
+# these ("电话多少", "怎么预约", "那小孩的呢") is about the guide under discussion.
+_NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人", "夫妻", "双方", "本人", "外地", "本地", "预约",
+                      "第一")
 _FILLER = re.compile(
-    r"[那这就还也都呢吗呀啊吧嘛哦噢的了要得请问我你您们想个些是在去到和跟对"
+    r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
 )
 
@@ -96,10 +103,12 @@ class Assistant:
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
         # Character pairs of every guide's name and aliases: a follow-up that uses one of them (and the guide
         # under discussion does not) is about another service.
-        self.service_pairs = set().union(*(_name_pairs(r) for r in records)) if records else set()
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])
+        generic = _pairs([*(c for cues in CUES.values() for c in cues), *BUNDLE_CUES, *HANDOFF_CUES,
+                          *_NOT_SERVICE_WORDS, *self.region_names.values()])
+        self.service_pairs = set().union(*(_name_pairs(r) for r in records)) - generic if records else set()
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
@@ -347,6 +356,10 @@ def _name_pairs(record: ServiceGuide | Theme, *, aliases: bool = True) -> set[st
     """Character pairs of the record's name (and aliases), without the ones every question has."""
     words = [record.name, *record.aliases] if aliases else [record.name]
     return {w[i : i + 2] for w in words for i in range(len(w) - 1) if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
+
+
+def _pairs(words: list[str]) -> set[str]:
+    return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
 
 
 def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:

@@ -173,6 +173,21 @@ def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_ass
     assert demo_assistant.ask("离婚怎么办", session).citations[0].guide_id == "demo-divorce"  # 离婚证 is a material
 
 
+@pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢"])
+def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]
+    # Aliases such as "公积金能贷多少", "结婚登记预约" and "给孩子办护照" use these words; they name no service.
+    session = Session()
+    assert demo_assistant.ask("申请低保", session).citations[0].guide_id == "demo-dibao"
+    answer = demo_assistant.ask(follow_up, session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-dibao"
+
+
+def test_a_phone_follow_up_gives_the_phone_of_the_guide_under_discussion(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("办护照", session)
+    assert "咨询电话：0000-6600120" in demo_assistant.ask("电话多少", session).text
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
