@@ -53,8 +53,13 @@ _ASKS_FOR_PERSON = re.compile(r"(找|叫|要|转|换|跟|和|同|让)(一?个|�
                               r"|(找|叫|跟|同)(你们的?|一?个|一位)?(领导|负责人|主管|经理|值班)")
 
 
+# "投诉电话多少", "投诉打哪个电话", "投诉渠道": a question about where to complain, answered from the guide.
+_ASKS_WHERE_TO_COMPLAIN = re.compile(r"(监督)?投诉(举报)?(打|找|拨)?(哪个|什么|啥)?(电话|热线|号码|渠道|方式)")
+
+
 def wants_human(text: str) -> bool:
     """The citizen asks for a person or complains about the service."""
+    text = _ASKS_WHERE_TO_COMPLAIN.sub("", text)
     return any(cue in text for cue in HANDOFF_CUES) or _ASKS_FOR_PERSON.search(text) is not None
 
 
@@ -74,15 +79,16 @@ def asks_for_bundle(text: str) -> bool:
     return any(cue in text for cue in BUNDLE_CUES)
 
 
-SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack"]
+# "personal": the message only gives personal numbers (身份证号, 手机号), no question (see Assistant.understand).
+SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack", "personal"]
 # Whole messages made only of these words are small talk, not questions about a service. The kind
 # answered is the first of SmallTalk present: "你好，你是谁" is about the assistant, "好的谢谢" thanks.
 _SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
     "identity": ("你是谁", "您是谁", "你是什么", "你是机器人吗", "你是机器人", "你是人工智能吗", "你是真人吗",
                  "你是人吗", "你能做什么", "你能干什么", "你会什么", "你会做什么", "你可以做什么", "你都能做什么",
                  "你能帮我做什么", "你有什么功能", "能做什么", "能干什么"),
-    "thanks": ("谢谢", "多谢", "感谢", "谢了", "谢啦", "辛苦了", "辛苦", "麻烦你了", "麻烦您了", "费心了", "thanks",
-               "thankyou", "thx"),
+    "thanks": ("谢谢", "多谢晒", "多谢", "唔该晒", "唔该", "感谢", "谢了", "谢啦", "辛苦了", "辛苦", "麻烦你了",
+               "麻烦您了", "费心了", "thanks", "thankyou", "thx"),
     "bye": ("再见", "拜拜", "拜", "bye", "byebye", "没有了", "没事了", "没问题了", "没别的了", "就这些", "先这样"),
     "greeting": ("你好", "您好", "你们好", "大家好", "嗨", "哈喽", "哈啰", "hello", "hi", "早上好", "上午好", "中午好",
                  "下午好", "晚上好", "早安", "在吗", "在不在", "在么", "有人吗"),

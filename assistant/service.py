@@ -116,15 +116,19 @@ class Assistant:
 
     # -- the stages -----------------------------------------------------------------------------
     def understand(self, state: TurnState) -> TurnState:
-        # Personal numbers are no part of the question (and are kept out of the dialogue state).
-        state.question = _GIVEN_NUMBER.sub("", redact(state.question)).strip(" ，,。") or state.question
+        question = state.question
+        # Personal numbers are no part of the question, and are kept out of the dialogue state.
+        redacted = redact(state.question)
+        rest = _GIVEN_NUMBER.sub("", redacted).strip(" ，,。")
+        state.question = rest or redacted
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.facets = detect_facets(text)
-        state.small_talk = small_talk(text)
+        # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
+        state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
-        if wants_human(text.replace("投诉电话", "").replace("投诉举报电话", "")):
+        if wants_human(text):
             state.handoff_reason = "complaint" if any(w in text for w in ("投诉", "态度", "不满意")) else "requested"
         for name, region in self.region_names.items():
             if name in text:

@@ -105,6 +105,7 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
     assert [small_talk(t) for t in ("你好，我想办护照", "谢谢，那要多久", "好的要带什么", "有没有人", "可以办吗")] == [
         None] * 5
     assert (small_talk("👍"), small_talk("🙏🙏")) == ("ack", "thanks")
+    assert (small_talk("唔该"), small_talk("多谢晒")) == ("thanks", "thanks")  # Cantonese
     session = Session()
     for said in ("你好", "在吗", "你好"):  # never a refusal, never a failure that pages staff
         hello = demo_assistant.ask(said, session)
@@ -147,6 +148,25 @@ def test_numbers_the_citizen_gives_are_not_the_question(demo_assistant) -> None:
     assert "13812345678" not in str(session.model_dump())
     asked = demo_assistant.ask("社保卡丢了，咨询电话多少")  # a real question about the phone stays one
     assert "咨询电话：" in asked.text
+
+
+def test_a_message_of_only_personal_numbers_is_answered_with_a_word_on_privacy(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("办护照", session)
+    for given in ("我身份证号110101199003071234", "我的电话：138-1234-5678", "13812345678"):
+        answer = demo_assistant.ask(given, session)
+        assert answer.decision == "chat" and answer.citations == []
+        assert answer.text.startswith("为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。")
+    stored = str(session.model_dump())
+    assert "110101199003071234" not in stored and "1234-5678" not in stored and "13812345678" not in stored
+    assert demo_assistant.ask("要多久", session).citations[0].guide_id == "demo-passport"  # the topic stays
+
+
+def test_asking_where_to_complain_is_a_question_not_a_complaint(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    for question in ("宽带过户投诉打哪个电话", "宽带过户的投诉电话多少", "宽带过户投诉渠道有哪些"):
+        answer = demo_assistant.ask(question)
+        assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-broadband-transfer", question
+    assert demo_assistant.ask("我要投诉宽带过户办得太慢").decision == "handoff"
 
 
 def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assistant) -> None:  # type: ignore[no-untyped-def]
