@@ -211,19 +211,23 @@ _DURATION = re.compile(r"^(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
-                   confidence: float = 0.0, unsure: bool = False) -> Answer:
+                   confidence: float = 0.0, unsure: bool = False, only_related: bool = False) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
-    quoted as they are, under their own heading and citation. ``unsure`` adds a line on what to do
-    if this is not the service the citizen meant, and a 转人工 chip.
+    quoted as they are, under their own heading and citation; with ``only_related`` (and some
+    related) they are the whole answer. ``unsure`` adds a line on what to do if this is not the
+    service the citizen meant, and a 转人工 chip.
     """
+    quoted = [c for c in related if c.record_id == record.id]
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
+    if only_related and quoted and not facets:
+        asked = []
     if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
         asked = ["materials", "how"]
     blocks: list[str] = [f"关于**{record.name}**："]
     sections = ["name"]
-    if isinstance(record, Theme):
+    if isinstance(record, Theme) and asked:
         blocks += _items(record, item_names or {})
         sections.append("items")
     builders = {"who": _who, "materials": _materials, "how": _how, "time": _time, "fee": _fee,
@@ -234,7 +238,6 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
             blocks.append(f"**{FACET_LABELS[facet]}**")
         blocks += lines
         sections.append(FACET_SECTIONS[facet])
-    quoted = [c for c in related if c.record_id == record.id]
     if quoted:
         blocks.append("**相关说明**")
         blocks += [_quote(c) for c in quoted]
@@ -250,7 +253,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
     return Answer(
         text=_markdown(blocks),
-        speech=_speech(record, facets, region),
+        speech=_speech(record, facets, region) if asked else _spoken_passage(quoted[0]),
         decision="answer",
         cards=[card(record)],
         citations=[*(citation(record, s) for s in dict.fromkeys(sections)),
@@ -271,6 +274,12 @@ def _markdown(lines: Sequence[str]) -> str:
             out.append("")
         out.append(line)
     return "\n".join(out)
+
+
+def _spoken_passage(chunk: Chunk) -> str:
+    """A quoted passage read aloud: of a question and its answer, the answer."""
+    body = _quote(chunk)[2:]
+    return _clip(body.split("答：", 1)[1] if "答：" in body else body, MAX_SPEECH)
 
 
 def _quote(chunk: Chunk) -> str:

@@ -88,6 +88,7 @@ class TurnState:
     ask_topic: bool = False  # the question names no service and none is under discussion
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
+    to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     answer: Answer | None = None
 
 
@@ -173,6 +174,14 @@ class Assistant:
         state.retrieval = result
         threshold = self.search.calibration.refuse_below
         current = self.index.record(session.record_id) if session.record_id else None
+        mentioned = self._mentions_only(state, current) if current is not None else None
+        if current is not None and mentioned:
+            # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
+            state.record = current
+            state.facets = ["materials"] if mentioned == "materials" else state.facets
+            state.to_the_point = mentioned == "text"  # what the guide says of it, not the whole guide again
+            state.confidence = max(result.confidence, threshold)
+            return state
         if current is not None and self._is_follow_up(state, result, current.id, threshold):
             state.record = current
             state.facets = state.facets or session.facets
@@ -231,6 +240,20 @@ class Assistant:
                 (state.facets or result.confidence >= threshold):
             return True
         return bool(state.facets) and result.confidence < threshold
+
+    def _mentions_only(self, state: TurnState, current: ServiceGuide | Theme) -> str | None:
+        """Is the question about nothing but a thing the current guide speaks of ("户口本也要吗", "照片呢")?
+        "materials" when the guide lists it among its materials, "text" when it says it elsewhere (an FAQ:
+        "不再需要户口簿"), else None. "身份证怎么办" asks how to get one, not whether to bring it."""
+        if set(state.facets) - {"materials"}:
+            return None
+        residue = self._residue(state.text)
+        if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own
+            return None
+        terms = [residue, *normalise_query(residue, self.search.synonyms).expansions]
+        if any(t in f"{m.name} {m.note or ''}" for t in terms for m in current.materials):
+            return "materials"
+        return "text" if any(t in self.search.record_text(current.id) for t in terms) else None
 
     def _residue(self, text: str) -> str:
         """What is left of a question without its facet cues, district names and filler words."""
@@ -298,7 +321,7 @@ class Assistant:
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
-                                          unsure=state.unsure)
+                                          unsure=state.unsure, only_related=state.to_the_point)
         assert state.answer is not None
         self._update_session(state)
         return state

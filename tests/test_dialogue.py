@@ -208,6 +208,21 @@ def test_a_phone_follow_up_gives_the_phone_of_the_guide_under_discussion(demo_as
     assert "咨询电话：0000-6600120" in demo_assistant.ask("电话多少", session).text
 
 
+def test_a_follow_up_about_one_thing_the_guide_speaks_of_gets_what_it_says(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("办护照", session)
+    material = demo_assistant.ask("户口本也要吗", session)  # 户口本 → 居民户口簿, in a material's note
+    assert material.decision == "answer" and material.citations[0].guide_id == "demo-passport"
+    assert "需要准备以下材料" in material.text and "居民户口簿" in material.text
+    session = Session()
+    demo_assistant.ask("结婚登记", session)
+    faq = demo_assistant.ask("户口本也要吗", session)  # not a material of it: its FAQ says so
+    assert faq.decision == "answer" and faq.citations[0].guide_id == "demo-marriage"
+    assert "不再需要户口簿" in faq.text and "**谁能办**" not in faq.text  # to the point, not the whole guide
+    assert faq.speech.startswith("不用。")
+    assert unsupported_statements(faq.text, demo_assistant.sources(faq)) == []
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
