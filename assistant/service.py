@@ -109,7 +109,11 @@ class Assistant:
             + [h.region for h in self.halls.values() if h.region])
         generic = _pairs([*(c for cues in CUES.values() for c in cues), *BUNDLE_CUES, *HANDOFF_CUES,
                           *_NOT_SERVICE_WORDS, *self.region_names.values()])
-        self.service_pairs = set().union(*(_name_pairs(r) for r in records)) - generic if records else set()
+        # Pairs inside the words of names and aliases: "外地户口孩子上学" gives 户口 and 上学, not 地户 or 口孩
+        # (longer words, "外地户口", come with their parts in jieba's search mode).
+        words = self.search.tokenizer.words
+        in_words = _pairs([w for r in records for name in (r.name, *r.aliases) for w in words(name) if len(w) <= 3])
+        self.service_pairs = (set().union(set(), *(_name_pairs(r) for r in records)) & in_words) - generic
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
@@ -285,7 +289,7 @@ class Assistant:
         if top is None or current is None:
             return False
         named = {residue[i : i + 2] for i in range(len(residue) - 1)} & self.service_pairs
-        return bool(named) and named <= _name_pairs(top) and not named & _name_pairs(current)
+        return bool(named) and named <= _name_pairs(top, aliases=False) and not named & _name_pairs(current)
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session

@@ -193,7 +193,8 @@ def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_ass
     assert demo_assistant.ask("离婚怎么办", session).citations[0].guide_id == "demo-divorce"  # 离婚证 is a material
 
 
-@pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢"])
+@pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
+                                       "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]
     # Aliases such as "公积金能贷多少", "结婚登记预约" and "给孩子办护照" use these words; they name no service.
     session = Session()
