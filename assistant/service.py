@@ -65,6 +65,7 @@ _A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s
 # these ("电话多少", "怎么预约", "那小孩的呢") is about the guide under discussion.
 _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人", "夫妻", "双方", "本人", "外地", "本地", "预约",
                       "第一")
+_QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
@@ -153,7 +154,9 @@ class Assistant:
             state.facets = state.facets or session.facets
             return state
         if session.options:
-            picked = pick_option(state.text, [self.names.get(i, i) for i in session.options])
+            # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
+            said = " ".join((state.text, *normalise_query(state.text, self.search.synonyms).expansions))
+            picked = pick_option(said, [self.names.get(i, i) for i in session.options])
             if picked is not None:
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
@@ -266,7 +269,7 @@ class Assistant:
                 text = text.replace(cue, "")
         for name in self.region_names:
             text = text.replace(name, "")
-        return _FILLER.sub("", text)
+        return _FILLER.sub("", _QUESTION_WORDS.sub("", text))
 
     def _names_another_service(self, residue: str, current_id: str) -> bool:
         """Does the question name a service (a pair of some guide's name) that the current guide never mentions?"""

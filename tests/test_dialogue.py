@@ -224,6 +224,22 @@ def test_a_follow_up_about_one_thing_the_guide_speaks_of_gets_what_it_says(demo_
     assert unsupported_statements(faq.text, demo_assistant.sources(faq)) == []
 
 
+def test_a_short_follow_up_with_a_question_word_stays_and_gets_the_passage(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("公积金租房提取", session)
+    amount = demo_assistant.ask("额度多少", session)  # 多少 asks; 额度 is in the guide's FAQ
+    assert amount.citations[0].guide_id == "demo-hpf-withdraw-rent" and "每月最高1500元" in amount.text
+
+
+def test_an_option_is_picked_in_the_citizens_own_words(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    assert demo_assistant.ask("社保卡怎么办", session).decision == "clarify"
+    assert demo_assistant.ask("补办那个", session).citations[0].guide_id == "demo-sscard-reissue"  # 补办 → 补换
+    session = Session()
+    assert demo_assistant.ask("公积金怎么取", session).decision == "clarify"
+    assert demo_assistant.ask("我老公去世了", session).citations[0].guide_id == "demo-hpf-withdraw-death"  # 去世 → 死亡
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
