@@ -65,6 +65,9 @@ _A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s
 # these ("电话多少", "怎么预约", "那小孩的呢") is about the guide under discussion.
 _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人", "夫妻", "双方", "本人", "外地", "本地", "预约",
                       "第一")
+# Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
+_PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
+_PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
 _QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
@@ -323,6 +326,11 @@ class Assistant:
         return state
 
     def compose(self, state: TurnState) -> TurnState:
+        if state.answer is None and state.record is not None and "fee" in state.facets and \
+                any(w in state.record.name for w in _PAID_OUT) and not _PAYS.search(state.text):
+            # "每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs
+            state.facets = [f for f in state.facets if f != "fee"]
+            state.to_the_point = state.to_the_point or not state.facets
         if state.answer is None and state.record is not None:
             shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))

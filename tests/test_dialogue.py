@@ -240,6 +240,15 @@ def test_an_option_is_picked_in_the_citizens_own_words(demo_assistant) -> None: 
     assert demo_assistant.ask("我老公去世了", session).citations[0].guide_id == "demo-hpf-withdraw-death"  # 去世 → 死亡
 
 
+def test_how_much_a_subsidy_pays_is_not_asked_as_a_fee(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("育儿补贴", session)
+    paid = demo_assistant.ask("每个月多少钱", session)
+    assert paid.citations[0].guide_id == "demo-childcare-subsidy"
+    assert "每月按300元" in paid.text and "收费标准" not in paid.text and "收费标准" not in paid.speech
+    assert "收费标准：不收费。" in demo_assistant.ask("要交钱吗", session).text  # what it costs: still the fee
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
