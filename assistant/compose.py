@@ -163,7 +163,7 @@ def _phone(record: Record) -> list[str]:
 def _result(record: Record) -> list[str]:
     if isinstance(record, Theme):
         return ["办理结果：" + "；".join(record.outcomes) + "。"] if record.outcomes else [unstated("办理结果", record)]
-    lines = [f"办理结果：{record.result}" if record.result else unstated("办理结果", record)]
+    lines = [f"办理结果：{_sentence(record.result)}" if record.result else unstated("办理结果", record)]
     if record.delivery:
         lines.append("结果送达：" + "、".join(record.delivery) + "。")
     return lines
@@ -190,6 +190,8 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
         text = f"{name}的承诺办结时限是{_spoken_duration(record.time_limit_promised)}。"
     elif facet == "fee" and record.fee:
         text = f"{name}的收费标准：{_sentence(record.fee)}"
+    elif facet == "result" and isinstance(record, ServiceGuide) and record.delivery:
+        text = f"{name}的结果送达方式：{'、'.join(record.delivery)}，详情请看屏幕。"
     elif facet == "phone" and record.consult_phone:
         text = f"{name}的咨询电话是{record.consult_phone}。"
     else:

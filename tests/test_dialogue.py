@@ -249,6 +249,16 @@ def test_how_much_a_subsidy_pays_is_not_asked_as_a_fee(demo_assistant) -> None: 
     assert "收费标准：不收费。" in demo_assistant.ask("要交钱吗", session).text  # what it costs: still the fee
 
 
+def test_asking_about_delivery_is_not_the_last_facet_again(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("身份证过期了", session)
+    assert "收费标准" in demo_assistant.ask("多少钱", session).text
+    sent = demo_assistant.ask("能寄到家吗", session)
+    assert sent.citations[0].guide_id == "demo-idcard-renew" and "结果送达：窗口领取、邮寄。" in sent.text
+    assert "收费标准" not in sent.text
+    assert sent.speech.startswith("居民身份证换领（有效期满）的结果送达方式：窗口领取、邮寄")
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
