@@ -165,10 +165,24 @@ class Assistant:
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return state
-        if session.options and _A_NUMBER.fullmatch(state.text):
-            # "5" after four options: ask again among them rather than search for "5".
+        if session.options and (_A_NUMBER.fullmatch(state.text) or not self._residue(state.text)):
+            # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             return state
+        if _A_NUMBER.fullmatch(state.text):
+            # "第三个" after a theme's numbered list of items is that item; with nothing under discussion,
+            # nothing was picked (and "第一个" is no question about a first application).
+            current = self.index.record(session.record_id) if session.record_id else None
+            if isinstance(current, Theme):
+                picked = pick_option(state.text, [self.names.get(i, i) for i in current.items])
+                item = self.index.record(current.items[picked]) if picked is not None else None
+                if item is not None:
+                    state.record, state.confidence = item, 1.0
+                    state.facets = state.facets or session.facets
+                    return state
+            if current is None:
+                state.noise = True
+                return state
         if not has_words(state.text):
             state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
             return state

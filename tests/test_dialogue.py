@@ -259,6 +259,21 @@ def test_asking_about_delivery_is_not_the_last_facet_again(demo_assistant) -> No
     assert sent.speech.startswith("居民身份证换领（有效期满）的结果送达方式：窗口领取、邮寄")
 
 
+def test_a_number_picks_a_themes_item_and_a_district_answers_no_clarifying_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    assert demo_assistant.ask("生孩子要办哪些手续", session).citations[0].guide_id == "theme-newborn"
+    assert demo_assistant.ask("第三个", session).citations[0].guide_id == "demo-hukou-newborn"  # its third item
+    session = Session()
+    assert demo_assistant.ask("第一个", session).decision == "refuse"  # nothing offered: nothing picked
+    assert session.failures == 0
+    session = Session()
+    asked = demo_assistant.ask("居住证在哪办", session)
+    assert asked.decision == "clarify"
+    again = demo_assistant.ask("青山区", session)  # the district, not the service: the same question again
+    assert again.decision == "clarify" and again.suggestions == asked.suggestions
+    assert "青山区" in demo_assistant.ask("1", session).text  # and the district is kept
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
