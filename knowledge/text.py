@@ -7,6 +7,9 @@ from functools import lru_cache
 
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u3000\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# A space after Chinese punctuation before more Chinese: a line break that YAML folded ("能力，\n并已" →
+# "能力， 并已"). Spaces between words ("住房城乡建设部 财政部") stay.
+_SPACE_AFTER_PUNCTUATION = re.compile(r"(?<=[，。；：、！？）])[ ]+(?=[\u4e00-\u9fff（《“])")
 # Full-width ASCII letters and digits (and the ideographic space) become half-width; Chinese
 # punctuation such as ，。：（） stays as it is, because citizens read it.
 _FULLWIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
@@ -29,5 +32,5 @@ def to_simplified(text: str) -> str:
 def normalise_text(text: str) -> str:
     """Simplified, half-width letters and digits, single spaces, trimmed lines."""
     text = to_simplified(text.translate(_FULLWIDTH_ALNUM))
-    lines = [_WHITESPACE.sub(" ", line).strip() for line in text.splitlines()]
+    lines = [_SPACE_AFTER_PUNCTUATION.sub("", _WHITESPACE.sub(" ", line)).strip() for line in text.splitlines()]
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()

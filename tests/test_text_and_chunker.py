@@ -16,6 +16,10 @@ GUIDE = ServiceGuide(
 def test_normalise_text() -> None:
     assert normalise_text("開餐廳要什麼證？　ＡＢ１２３，資料") == "开餐厅要什么证？ AB123，资料"
     assert normalise_text("  第一行 \n\n\n  第二行\t\t尾  ") == "第一行\n第二行 尾"
+    folded = "具有完全民事行为能力， 并已协商一致。 一方不同意的"  # YAML folded two lines
+    assert normalise_text(folded) == "具有完全民事行为能力，并已协商一致。一方不同意的"
+    title = "《住房城乡建设部 财政部关于…的通知》"
+    assert normalise_text(title) == title  # words stay apart
 
 
 def test_normalise_record_keeps_ids_and_urls() -> None:
