@@ -38,6 +38,19 @@ def unstated(label: str, record: Record) -> str:
     return f"指南未载明{label}，{contact}。"
 
 
+def compose_progress(record: Record | None) -> Answer:
+    """"办到哪一步了": the assistant answers from guides and cannot see anyone's application; who can."""
+    if record is not None and record.consult_phone:
+        where = f"请致电{record.name}的咨询电话 {record.consult_phone} 查询，也可以转人工服务。"
+        citations = [citation(record, "name"), citation(record, "contact")]
+    else:
+        where = f"请拨打 {HOTLINE} 政务服务便民热线查询，也可以转人工服务。"
+        citations = []
+    text = f"我根据办事指南解答问题，无法查询个人的办件进度。{where}"
+    return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="answer" if citations else "refuse",
+                  citations=citations, suggestions=["转人工"], confidence=1.0 if citations else 0.0)
+
+
 def citation(record: Record, section: str) -> Citation:
     title = record.source.title if record.source else record.name
     return Citation(guide_id=record.id, section=section, title=title,

@@ -38,8 +38,19 @@ CUES: dict[Facet, tuple[str, ...]] = {
 }
 
 
+# "我的件办到哪一步了": the progress of one's own application, which no guide can tell.
+PROGRESS_CUES = ("进度", "办到哪", "到哪一步", "哪一步了", "办好了没", "办好没", "办完了没", "办完没", "审批到哪",
+                 "审核到哪", "批下来了没", "批下来没", "批了没", "好了没有")
+
+
+def asks_progress(text: str) -> bool:
+    return any(cue in text for cue in PROGRESS_CUES)
+
+
 def detect_facets(text: str) -> list[Facet]:
     """Facets asked for, in the order an answer presents them; empty means an overview."""
+    for cue in PROGRESS_CUES:  # "办到哪一步" asks about progress, not where (到哪)
+        text = text.replace(cue, "")
     found = {facet for facet, cues in CUES.items() if any(cue in text for cue in cues)}
     return [facet for facet in FACET_ORDER if facet in found]
 

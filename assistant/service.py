@@ -19,6 +19,7 @@ from assistant.compose import (
     compose_clarify,
     compose_district_question,
     compose_handoff,
+    compose_progress,
     compose_refusal,
     compose_small_talk,
     compose_topic_question,
@@ -28,9 +29,11 @@ from assistant.intent import (
     BUNDLE_CUES,
     CUES,
     HANDOFF_CUES,
+    PROGRESS_CUES,
     Facet,
     SmallTalk,
     asks_for_bundle,
+    asks_progress,
     detect_facets,
     has_words,
     small_talk,
@@ -68,6 +71,8 @@ _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人"
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
 _PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
+# Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
+_ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=len, reverse=True)
 _QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
@@ -93,6 +98,7 @@ class TurnState:
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
+    progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
     answer: Answer | None = None
 
 
@@ -133,6 +139,7 @@ class Assistant:
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.facets = detect_facets(text)
+        state.progress = asks_progress(text)
         # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
         state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
         if state.small_talk:
@@ -281,9 +288,8 @@ class Assistant:
 
     def _residue(self, text: str) -> str:
         """What is left of a question without its facet cues, district names and filler words."""
-        for cues in CUES.values():
-            for cue in cues:
-                text = text.replace(cue, "")
+        for cue in _ALL_CUES:
+            text = text.replace(cue, "")
         for name in self.region_names:
             text = text.replace(name, "")
         return _FILLER.sub("", _QUESTION_WORDS.sub("", text))
@@ -329,6 +335,8 @@ class Assistant:
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:
             state.answer = compose_refusal()  # a slip of the keyboard does not send anyone to staff
+        elif state.progress:
+            state.answer = compose_progress(None)  # no failed turn: the question was clear
         else:
             session.failures += 1
             if session.failures >= FAILURES_BEFORE_HANDOFF:
@@ -340,6 +348,11 @@ class Assistant:
         return state
 
     def compose(self, state: TurnState) -> TurnState:
+        if state.answer is None and state.record is not None and state.progress:
+            if "进度" in self.search.record_text(state.record.id):
+                state.to_the_point = True  # the guide says how to follow it: that passage
+            else:
+                state.answer = compose_progress(state.record)
         if state.answer is None and state.record is not None and "fee" in state.facets and \
                 any(w in state.record.name for w in _PAID_OUT) and not _PAYS.search(state.text):
             # "每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs

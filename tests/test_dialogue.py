@@ -275,6 +275,21 @@ def test_a_number_picks_a_themes_item_and_a_district_answers_no_clarifying_quest
     assert "青山区" in demo_assistant.ask("1", session).text  # and the district is kept
 
 
+def test_the_progress_of_ones_own_application_is_not_something_a_guide_tells(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("办护照", session)
+    asked = demo_assistant.ask("我身份证号110101199003071234，能查到办到哪一步了吗", session)  # not 在哪办 (到哪)
+    assert asked.text == ("我根据办事指南解答问题，无法查询个人的办件进度。"
+                          "请致电普通护照签发的咨询电话 0000-6600120 查询，也可以转人工服务。")
+    assert asked.decision == "answer" and asked.citations[0].guide_id == "demo-passport"
+    session = Session()
+    alone = demo_assistant.ask("我的件办到哪一步了", session)
+    assert alone.decision == "refuse" and "12345" in alone.text and session.failures == 0
+    told = demo_assistant.ask("养老保险转移进度怎么查")  # a guide that says how to follow it: its passage
+    assert told.citations[0].guide_id == "demo-pension-transfer" and "转移进度查询" in told.text
+    assert "**谁能办**" not in told.text
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
