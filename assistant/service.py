@@ -67,10 +67,12 @@ _A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s
 # "给孩子办护照"): what is asked (every cue word of every facet) and who for. A follow-up using only
 # these ("电话多少", "怎么预约", "那小孩的呢") is about the guide under discussion.
 _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人", "夫妻", "双方", "本人", "外地", "本地", "预约",
-                      "第一")
+                      "第一", "每月", "每年", "一年", "一月", "每天", "今年", "明年", "现在")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
 _PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
+_WHAT = re.compile(r"什么|啥|哪些|哪几")
+_NOT_SERVICE = re.compile("|".join(_NOT_SERVICE_WORDS))
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=len, reverse=True)
 _QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
@@ -124,6 +126,10 @@ class Assistant:
         words = self.search.tokenizer.words
         in_words = _pairs([w for r in records for name in (r.name, *r.aliases) for w in words(name) if len(w) <= 3])
         self.service_pairs = (set().union(set(), *(_name_pairs(r) for r in records)) & in_words) - generic
+        # What is left of each name and alias once cue and filler words go: a follow-up that is the start
+        # of another service's alias ("驾照丢了" → 驾照丢) or part of its name ("离婚") names that service.
+        self.name_residues = {r.id: [_NOT_SERVICE.sub("", self._residue(n))
+                                     for n in (r.name.lower(), *(a.lower() for a in r.aliases))] for r in records}
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
@@ -165,8 +171,11 @@ class Assistant:
             return state
         if session.options:
             # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
-            said = " ".join((state.text, *normalise_query(state.text, self.search.synonyms).expansions))
-            picked = pick_option(said, [self.names.get(i, i) for i in session.options])
+            names = [self.names.get(i, i) for i in session.options]
+            picked = pick_option(state.text, names)
+            if picked is None:
+                said = " ".join((state.text, *normalise_query(state.text, self.search.synonyms).expansions))
+                picked = pick_option(said, names)
             if picked is not None:
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
@@ -258,7 +267,12 @@ class Assistant:
         """A question about the guide under discussion: nothing left once facet words are taken away,
         or a search whose best guide is the one under discussion."""
         residue = self._residue(state.text)
-        short_or_facet = len(residue) <= 2 or bool(state.facets) or _ELLIPTICAL.search(state.text) is not None
+        if "who" not in state.facets and self._named_elsewhere(residue, current_id):
+            # "驾照丢了怎么办" after 驾照换证, "给宝宝交医保要带什么" after 居民医保: another service. Not "外地户口
+            # 可以吗": who may apply is asked with attributes that other services are named after.
+            return False
+        core = _NOT_SERVICE.sub("", residue)  # "每个月能取多少" asks about 取: short
+        short_or_facet = len(core) <= 2 or bool(state.facets) or _ELLIPTICAL.search(state.text) is not None
         if short_or_facet and not self._names_another_service(residue, current_id) and \
                 not self._asks_about_its_own_service(state, residue, result, current_id, threshold):
             return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
@@ -282,9 +296,26 @@ class Assistant:
         if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own
             return None
         terms = [residue, *normalise_query(residue, self.search.synonyms).expansions]
-        if any(t in f"{m.name} {m.note or ''}" for t in terms for m in current.materials):
+        listed = any(t in f"{m.name} {m.note or ''}" for t in terms for m in current.materials)
+        if listed and "materials" in state.facets and not _WHAT.search(state.text):
+            # "要带身份证吗": whether to bring one of its materials, though 身份证 names services too; but
+            # "离婚要带什么材料" asks what another service needs
+            return "materials"
+        if self._named_elsewhere(residue, current.id):
+            return None  # "那离婚呢" after 结婚登记 (whose materials list 离婚证): another service
+        if listed:
             return "materials"
         return "text" if any(t in self.search.record_text(current.id) for t in terms) else None
+
+    def _named_elsewhere(self, residue: str, current_id: str) -> bool:
+        """Is the residue part of another service's name, or the start of one of its aliases, and of none of
+        the current guide's ("离婚" after 结婚登记, "小升初" after 小学入学, "驾照丢" after 驾照换证)?"""
+        residue = _NOT_SERVICE.sub("", residue)  # "小孩", "外地" name no service, nor do "网上", "周六"
+        if not any(residue[i : i + 2] in self.service_pairs for i in range(len(residue) - 1)) or \
+                any(residue in n for n in self.name_residues.get(current_id, [])):
+            return False
+        return any(residue in names[0] or any(a.startswith(residue) for a in names[1:])
+                   for record_id, names in self.name_residues.items() if record_id != current_id)
 
     def _residue(self, text: str) -> str:
         """What is left of a question without its facet cues, district names and filler words."""

@@ -290,6 +290,21 @@ def test_the_progress_of_ones_own_application_is_not_something_a_guide_tells(dem
     assert "**谁能办**" not in told.text
 
 
+@pytest.mark.parametrize(("first", "then", "other"), [
+    ("结婚登记", "那离婚呢", "demo-divorce"),  # 离婚证 is one of marriage's materials, 离婚 names a service
+    ("结婚登记", "离婚要带什么材料", "demo-divorce"),
+    ("小学入学报名", "小升初呢", "demo-school-junior"),  # the start of another guide's alias
+    ("驾照到期换证", "驾照丢了怎么办", "demo-driving-license-reissue"),
+    ("交居民医保", "给宝宝交医保要带什么", "demo-medins-newborn"),  # 宝宝 names no service; the rest does
+    ("二手房过户", "燃气过户要带什么", "demo-gas-transfer"),
+])
+def test_a_follow_up_naming_another_service_by_its_name_or_alias_leaves_the_guide(
+        demo_assistant, first: str, then: str, other: str) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask(first, session)
+    assert demo_assistant.ask(then, session).citations[0].guide_id == other
+
+
 def test_an_elliptical_follow_up_varies_a_detail_of_the_same_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("出生医学证明在哪里开", session)
