@@ -189,9 +189,11 @@ class Assistant:
             # "第三个" after a theme's numbered list of items is that item; with nothing under discussion,
             # nothing was picked (and "第一个" is no question about a first application).
             current = self.index.record(session.record_id) if session.record_id else None
-            if isinstance(current, Theme):
-                picked = pick_option(state.text, [self.names.get(i, i) for i in current.items])
-                item = self.index.record(current.items[picked]) if picked is not None else None
+            theme = current if isinstance(current, Theme) else \
+                self.index.record(session.theme_id) if session.theme_id else None
+            if isinstance(theme, Theme):  # the theme just listed, or the one whose item is being read
+                picked = pick_option(state.text, [self.names.get(i, i) for i in theme.items])
+                item = self.index.record(theme.items[picked]) if picked is not None else None
                 if item is not None:
                     state.record, state.confidence = item, 1.0
                     state.facets = state.facets or session.facets
@@ -412,6 +414,11 @@ class Assistant:
         session.awaiting_topic = state.ask_topic
         if state.record is not None:
             session.record_id = state.record.id
+            theme = self.index.record(session.theme_id) if session.theme_id else None
+            if isinstance(state.record, Theme):
+                session.theme_id = state.record.id
+            elif not (isinstance(theme, Theme) and state.record.id in theme.items):
+                session.theme_id = None
         if state.facets:
             session.facets = state.facets
         if answer.decision in ("answer", "clarify") or answer.decision == "handoff":

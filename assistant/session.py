@@ -31,6 +31,7 @@ class Session(BaseModel):
     facets: list[Facet] = []  # what the last question asked for
     failures: int = 0  # consecutive turns the assistant could not help with
     awaiting_topic: bool = False  # we asked which service a bare "多少钱" / "在哪办" was about
+    theme_id: str | None = None  # the 一件事 whose numbered items are being looked at ("第二个" picks from it)
     turns: list[Turn] = []
 
     def remember(self, role: Literal["user", "assistant"], content: str) -> None:

@@ -264,6 +264,10 @@ def test_a_number_picks_a_themes_item_and_a_district_answers_no_clarifying_quest
     session = Session()
     assert demo_assistant.ask("生孩子要办哪些手续", session).citations[0].guide_id == "theme-newborn"
     assert demo_assistant.ask("第三个", session).citations[0].guide_id == "demo-hukou-newborn"  # its third item
+    demo_assistant.ask("要带什么", session)
+    assert demo_assistant.ask("第五个", session).citations[0].guide_id == "demo-sscard-newborn"  # the list still counts
+    demo_assistant.ask("办护照", session)
+    assert demo_assistant.ask("第二个", session).citations[0].guide_id == "demo-passport"  # not once the topic moved on
     session = Session()
     assert demo_assistant.ask("第一个", session).decision == "refuse"  # nothing offered: nothing picked
     assert session.failures == 0
