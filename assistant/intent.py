@@ -51,6 +51,7 @@ def detect_facets(text: str) -> list[Facet]:
     """Facets asked for, in the order an answer presents them; empty means an overview."""
     for cue in PROGRESS_CUES:  # "办到哪一步" asks about progress, not where (到哪)
         text = text.replace(cue, "")
+    text = text.replace("手续费", "费用")  # a fee, not the procedure (手续)
     found = {facet for facet, cues in CUES.items() if any(cue in text for cue in cues)}
     return [facet for facet in FACET_ORDER if facet in found]
 
