@@ -47,13 +47,18 @@ def split_text(body: str, limit: int) -> list[str]:
     return pieces
 
 
+def _listed(parts: list[str]) -> str:
+    """Parts joined with "；" and ended with "。", each without its own closing "。" or "；" (no "。；")."""
+    return "；".join(p.rstrip("。；;. ") for p in parts) + "。"
+
+
 def _numbered(items: list[str]) -> str:
-    return "；".join(f"{i}. {item}" for i, item in enumerate(items, start=1)) + "。"
+    return _listed([f"{i}. {item}" for i, item in enumerate(items, start=1)])
 
 
 def _fields(pairs: list[tuple[str, str | None]]) -> str:
     kept = [f"{label}：{value}" for label, value in pairs if value]
-    return "；".join(kept) + "。" if kept else ""
+    return _listed(kept) if kept else ""
 
 
 def _channels_text(record: ServiceGuide | Theme) -> str:
@@ -102,7 +107,7 @@ def _guide_sections(guide: ServiceGuide) -> Iterator[tuple[str, str]]:
     ])
     yield "contact", _fields([("咨询电话", guide.consult_phone), ("监督投诉电话", guide.complaint_phone)])
     if guide.basis:
-        yield "basis", "设定依据：" + "；".join(guide.basis) + "。"
+        yield "basis", "设定依据：" + _listed(guide.basis)
     for qa in guide.faq:
         yield "faq", f"问：{qa.q} 答：{qa.a}"
 
@@ -122,7 +127,7 @@ def _theme_sections(theme: Theme, item_name: Callable[[str], str]) -> Iterator[t
     if theme.consult_phone:
         yield "contact", f"咨询电话：{theme.consult_phone}。"
     if theme.outcomes:
-        yield "outcomes", "改革成效：" + "；".join(theme.outcomes) + "。"
+        yield "outcomes", "改革成效：" + _listed(theme.outcomes)
 
 
 def chunk_record(

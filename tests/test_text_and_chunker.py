@@ -50,6 +50,13 @@ def test_chunks_are_field_aware_and_stand_alone() -> None:
     assert {c.record_id for c in chunks} == {"g1"} and {c.origin for c in chunks} == {"pack:t"}
 
 
+def test_lists_read_as_one_sentence() -> None:
+    guide = GUIDE.model_copy(update={"steps": ["提交申请。", "审核；", "领证"], "basis": ["《条例》第一条。"]})
+    chunks = {c.section: c.text for c in chunk_record(guide, "pack:t")}
+    assert chunks["steps"] == "【居住证申领】办理流程：1. 提交申请；2. 审核；3. 领证。"  # no "。；" between items
+    assert chunks["basis"] == "【居住证申领】设定依据：《条例》第一条。"
+
+
 def test_chunk_ids_are_content_hashes() -> None:
     first = {c.section: c.id for c in chunk_record(GUIDE, "pack:t")}
     again = {c.section: c.id for c in chunk_record(GUIDE, "pack:t")}
