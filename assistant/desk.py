@@ -172,9 +172,9 @@ class Desk:
             self._add(db, conversation_id, "user", question)
             if conversation.status in WITH_PERSON:
                 self._present(db, conversation_id)
-            if conversation.status in WITH_PERSON and not self._lapse(db, conversation, self.clock()):
-                conversation.updated_at = self.clock()
-                return None, self._status(db, conversation), 0
+                if not self._lapse(db, conversation, self.clock()):
+                    conversation.updated_at = self.clock()
+                    return None, self._status(db, conversation), 0
             session = Session.model_validate(conversation.dialogue)
             if region:
                 session.region = region

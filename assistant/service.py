@@ -98,6 +98,7 @@ class TurnState:
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
     ask_topic: bool = False  # the question names no service and none is under discussion
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
+    residue: str = ""  # the text without cue, district, question and filler words (see Assistant._residue)
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
@@ -114,18 +115,17 @@ class Assistant:
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
-        # Character pairs of every guide's name and aliases: a follow-up that uses one of them (and the guide
-        # under discussion does not) is about another service.
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])
         generic = _pairs([*(c for cues in CUES.values() for c in cues), *BUNDLE_CUES, *HANDOFF_CUES,
                           *_NOT_SERVICE_WORDS, *self.region_names.values()])
-        # Pairs inside the words of names and aliases: "外地户口孩子上学" gives 户口 and 上学, not 地户 or 口孩
-        # (longer words, "外地户口", come with their parts in jieba's search mode).
+        # Character pairs of every guide's name and aliases: a follow-up that uses one of them (and the guide
+        # under discussion does not) is about another service. Only pairs inside words: "外地户口孩子上学" gives
+        # 户口 and 上学, not 地户 or 口孩 (longer words, "外地户口", come with their parts in jieba's search mode).
         words = self.search.tokenizer.words
         in_words = _pairs([w for r in records for name in (r.name, *r.aliases) for w in words(name) if len(w) <= 3])
-        self.service_pairs = (set().union(set(), *(_name_pairs(r) for r in records)) & in_words) - generic
+        self.service_pairs = (set().union(*(_name_pairs(r) for r in records)) & in_words) - generic
         # What is left of each name and alias once cue and filler words go: a follow-up that is the start
         # of another service's alias ("驾照丢了" → 驾照丢) or part of its name ("离婚") names that service.
         self.name_residues = {r.id: [_NOT_SERVICE.sub("", self._residue(n))
@@ -144,6 +144,7 @@ class Assistant:
         state.question = rest or redacted
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
+        state.residue = self._residue(text)
         state.facets = detect_facets(text)
         state.progress = asks_progress(text)
         # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
@@ -181,7 +182,7 @@ class Assistant:
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return state
-        if session.options and (_A_NUMBER.fullmatch(state.text) or not self._residue(state.text)):
+        if session.options and (_A_NUMBER.fullmatch(state.text) or not state.residue):
             # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             return state
@@ -204,7 +205,7 @@ class Assistant:
         if not has_words(state.text):
             state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
             return state
-        if state.facets and session.record_id is None and len(self._residue(state.text)) <= 1:
+        if state.facets and session.record_id is None and len(state.residue) <= 1:
             # "多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             state.ask_topic = not state.options
@@ -268,7 +269,7 @@ class Assistant:
     def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """A question about the guide under discussion: nothing left once facet words are taken away,
         or a search whose best guide is the one under discussion."""
-        residue = self._residue(state.text)
+        residue = state.residue
         if "who" not in state.facets and self._named_elsewhere(residue, current_id):
             # "驾照丢了怎么办" after 驾照换证, "给宝宝交医保要带什么" after 居民医保: another service. Not "外地户口
             # 可以吗": who may apply is asked with attributes that other services are named after.
@@ -294,7 +295,7 @@ class Assistant:
         "不再需要户口簿"), else None. "身份证怎么办" asks how to get one, not whether to bring it."""
         if set(state.facets) - {"materials"}:
             return None
-        residue = self._residue(state.text)
+        residue = state.residue
         if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own
             return None
         terms = [residue, *normalise_query(residue, self.search.synonyms).expansions]
@@ -313,7 +314,7 @@ class Assistant:
         """Is the residue part of another service's name, or the start of one of its aliases, and of none of
         the current guide's ("离婚" after 结婚登记, "小升初" after 小学入学, "驾照丢" after 驾照换证)?"""
         residue = _NOT_SERVICE.sub("", residue)  # "小孩", "外地" name no service, nor do "网上", "周六"
-        if not any(residue[i : i + 2] in self.service_pairs for i in range(len(residue) - 1)) or \
+        if not _pairs([residue]) & self.service_pairs or \
                 any(residue in n for n in self.name_residues.get(current_id, [])):
             return False
         return any(residue in names[0] or any(a.startswith(residue) for a in names[1:])
@@ -330,8 +331,7 @@ class Assistant:
     def _names_another_service(self, residue: str, current_id: str) -> bool:
         """Does the question name a service (a pair of some guide's name) that the current guide never mentions?"""
         current_text = self.search.record_text(current_id)
-        pairs = {residue[i : i + 2] for i in range(len(residue) - 1)}
-        return any(p in self.service_pairs and p not in current_text for p in pairs)
+        return any(p in self.service_pairs and p not in current_text for p in _pairs([residue]))
 
     def _asks_about_its_own_service(self, state: TurnState, residue: str, result: Retrieval, current_id: str,
                                     threshold: float) -> bool:
@@ -347,7 +347,7 @@ class Assistant:
         top, current = self.index.record(result.hits[0].record_id), self.index.record(current_id)
         if top is None or current is None:
             return False
-        named = {residue[i : i + 2] for i in range(len(residue) - 1)} & self.service_pairs
+        named = _pairs([residue]) & self.service_pairs
         return bool(named) and named <= _name_pairs(top, aliases=False) and not named & _name_pairs(current)
 
     def decide(self, state: TurnState) -> TurnState:
@@ -462,10 +462,11 @@ def _bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
 def _name_pairs(record: ServiceGuide | Theme, *, aliases: bool = True) -> set[str]:
     """Character pairs of the record's name (and aliases), without the ones every question has."""
     words = [record.name, *record.aliases] if aliases else [record.name]
-    return {w[i : i + 2] for w in words for i in range(len(w) - 1) if not (set(w[i : i + 2]) & _GENERIC_CHARS)}
+    return {p for p in _pairs(words) if not set(p) & _GENERIC_CHARS}
 
 
 def _pairs(words: list[str]) -> set[str]:
+    """Every pair of adjacent characters of each word."""
     return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
 
 
