@@ -374,7 +374,14 @@ def compose_small_talk(kind: SmallTalk) -> Answer:
     return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="chat", confidence=1.0)
 
 
-def compose_refusal() -> Answer:
+def compose_refusal(named: str | None = None) -> Answer:
+    """No guide fits. ``named``: the thing the question names that no guide found speaks of ("药品经营许可证"),
+    said back so the citizen knows it was understood and is simply not in the knowledge."""
+    if named:
+        text = (f"抱歉，我这里暂未收录“{named}”的办事指南，无法为您解答。您可以拨打 {HOTLINE} 政务服务便民热线"
+                "咨询，也可以转人工服务。")
+        speech = f"抱歉，我这里暂未收录{named}的办事指南，您可以拨打{HOTLINE}，或转人工服务。"
+        return Answer(text=text, speech=speech, decision="refuse", suggestions=["转人工"])
     text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项谁能办、在哪办、如何办，"
             f"您可以换个说法再问，或拨打 {HOTLINE} 政务服务便民热线，也可以转人工服务。")
     return Answer(text=text, speech="抱歉，我没有找到相关的办事指南，您可以换个说法，或转人工服务。",

@@ -22,6 +22,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.bm25 import BM25
+from assistant.named import named_terms, speaks_of
 from assistant.query import NormalisedQuery, normalise_query
 from knowledge.index import KnowledgeIndex
 from knowledge.records import Chunk
@@ -29,6 +30,8 @@ from knowledge.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
 
+# A guide that lacks what the question names gets at most this share of the refusal threshold.
+UNMATCHED_CAP = 0.75
 DEFAULT_SECTION_WEIGHTS = {
     "name": 1.0, "aliases": 0.9, "overview": 0.45, "eligibility": 0.5, "materials": 0.45, "steps": 0.4,
     "locations": 0.3, "time_fee": 0.2, "contact": 0.1, "basis": 0.3, "faq": 0.6, "items": 0.6, "outcomes": 0.3,
@@ -117,6 +120,7 @@ class Retrieval:
     margin: float  # confidence gap between the first two guides
     seconds: float
     words: int = 1  # the question's words (not bigrams or characters), for BM25 per word
+    unmatched: tuple[str, ...] = ()  # what the question names that no guide found speaks of ("药品经营许可证")
 
 
 @dataclass(frozen=True)
@@ -272,9 +276,36 @@ class HybridSearch:
                     h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words,
                     len(query.text)))
                 for i, h in enumerate(hits)]
+        hits, unmatched = self._check_named(query.text, hits)
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
-        return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started, words)
+        return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started, words, unmatched)
+
+    def _check_named(self, text: str, hits: list[Hit]) -> tuple[list[Hit], tuple[str, ...]]:
+        """Guides with the head word of what the question names but not the thing ("药品经营许可证" against
+        食品经营许可) fall below the refusal threshold and behind the other guides. Returns the hits, and the
+        terms that some guide lacks and none has, for the reply to say what is not in the knowledge."""
+        terms = named_terms(text, self.tokenizer) if hits else []
+        if not terms:
+            return hits, ()
+        judged = {h.record_id: [speaks_of(t, self._record_text[h.record_id], self.synonyms) for t in terms]
+                  for h in hits}
+        lacking = {r for r, verdicts in judged.items() if False in verdicts}
+        if not lacking:
+            return hits, ()
+        cap = self.calibration.refuse_below * UNMATCHED_CAP
+        hits = sorted((replace(h, confidence=min(h.confidence, cap)) if h.record_id in lacking else h for h in hits),
+                      key=lambda h: h.record_id in lacking)  # stable: the ranking among the rest stays
+        unknown = tuple(t.text for i, t in enumerate(terms)
+                        if any(v[i] is False for v in judged.values()) and not any(v[i] for v in judged.values()))
+        return hits, unknown
+
+    def lacks_named(self, question: str, record_id: str) -> bool:
+        """Does the question name a thing this guide has the head word of but not the thing itself
+        ("药品经营许可证呢" while 食品经营许可 is under discussion)?"""
+        text = normalise_query(question, self.synonyms).text
+        record_text = self._record_text.get(record_id, "")
+        return any(speaks_of(t, record_text, self.synonyms) is False for t in named_terms(text, self.tokenizer))
 
     def record_text(self, record_id: str) -> str:
         """All indexed text of one guide or theme (normalised), or "" for an unknown id."""

@@ -217,7 +217,9 @@ class Assistant:
         state.retrieval = result
         threshold = self.search.calibration.refuse_below
         current = self.index.record(session.record_id) if session.record_id else None
-        mentioned = self._mentions_only(state, current) if current is not None else None
+        # "药品经营许可证呢" after 食品经营许可 names another thing: not a follow-up
+        follows = current is not None and not self.search.lacks_named(state.question, current.id)
+        mentioned = self._mentions_only(state, current) if follows and current is not None else None
         if current is not None and mentioned:
             # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
             state.record = current
@@ -225,7 +227,7 @@ class Assistant:
             state.to_the_point = mentioned == "text"  # what the guide says of it, not the whole guide again
             state.confidence = max(result.confidence, threshold)
             return state
-        if current is not None and self._is_follow_up(state, result, current.id, threshold):
+        if follows and current is not None and self._is_follow_up(state, result, current.id, threshold):
             state.record = current
             state.facets = state.facets or session.facets
             state.confidence = max(result.confidence, threshold)
@@ -377,7 +379,8 @@ class Assistant:
             else:
                 # No guide names as chips: below the threshold they were what the citizen meant in 4 of
                 # 73 development questions, and a weather question was offered 燃气过户.
-                state.answer = compose_refusal()
+                unmatched = state.retrieval.unmatched if state.retrieval is not None else ()
+                state.answer = compose_refusal(unmatched[0] if unmatched else None)
         return state
 
     def compose(self, state: TurnState) -> TurnState:

@@ -195,6 +195,20 @@ def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_ass
     assert demo_assistant.ask("离婚怎么办", session).citations[0].guide_id == "demo-divorce"  # 离婚证 is a material
 
 
+def test_a_licence_the_knowledge_does_not_have_is_refused_by_name(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    # 食品经营许可 shares 经营许可证 with the question; it is still not the 药品 licence.
+    answer = demo_assistant.ask("想开一家药店，药品经营许可证怎么申请？")
+    assert answer.decision == "refuse" and not answer.citations
+    assert "暂未收录“药品经营许可证”" in answer.text and "12345" in answer.text
+    assert "药品经营许可证" in answer.speech
+    session = Session()
+    assert demo_assistant.ask("食品经营许可证要什么材料", session).citations[0].guide_id == "demo-food-license"
+    other = demo_assistant.ask("药品经营许可证呢", session)  # not a follow-up about the food licence
+    assert other.decision == "refuse" and "药品经营许可证" in other.text
+    back = demo_assistant.ask("那食品经营许可证要多久", session)
+    assert back.decision == "answer" and back.citations[0].guide_id == "demo-food-license"
+
+
 @pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
                                        "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.bm25 import BM25
+from assistant.named import NamedTerm, named_terms, speaks_of
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
 from assistant.retriever import Filters, HybridRetriever, HybridSearch, RetrievalConfig
 from knowledge.errors import ConfigError
@@ -32,6 +33,37 @@ def test_traditional_and_full_width_questions(search) -> None:  # type: ignore[n
 def test_out_of_scope_scores_low(search) -> None:  # type: ignore[no-untyped-def]
     for question in ("今天天气怎么样", "帮我写首诗"):
         assert search.search(question).confidence < search.calibration.refuse_below, question
+
+
+def test_a_named_thing_the_guide_lacks_scores_low(search) -> None:  # type: ignore[no-untyped-def]
+    asked = search.search("药品经营许可证怎么申请")  # the food licence has 经营许可证, never 药品
+    assert asked.confidence < search.calibration.refuse_below
+    assert asked.unmatched == ("药品经营许可证",)
+    control = search.search("食品经营许可证怎么申请")
+    assert control.hits[0].record_id == "t-food-license" and control.unmatched == ()
+    assert control.confidence >= search.calibration.refuse_below
+    assert search.lacks_named("药品经营许可证呢", "t-food-license")
+    assert not search.lacks_named("食品经营许可证呢", "t-food-license")
+
+
+def test_named_terms_take_the_modifiers_of_a_service_word_not_the_story() -> None:
+    tokenizer = Tokenizer()
+    assert [t.text for t in named_terms("退役军人优待证在哪办", tokenizer)] == ["退役军人优待证"]
+    assert [t.text for t in named_terms("想收养孩子，收养登记要什么", tokenizer)] == ["收养登记"]
+    assert [(t.modifiers, t.head) for t in named_terms("弹药运输证", tokenizer)] == [(("弹药",), "运输证")]
+    assert named_terms("办了残疾人证能领啥补贴", tokenizer) == []  # no modifier right before 补贴
+    assert named_terms("补贴怎么领", tokenizer) == []
+    assert [t.text for t in named_terms("听说生育津贴要单位申报", tokenizer)] == ["生育津贴"]  # not 听说
+
+
+def test_a_guide_speaks_of_a_term_in_order_or_not_at_all() -> None:
+    term = NamedTerm(("药品", "经营"), "许可证")
+    assert speaks_of(term, "食品经营许可证核发", {}) is False
+    assert speaks_of(term, "药品经营（零售）许可证", {}) is True  # a few characters apart: one term
+    assert speaks_of(term, "营业执照", {}) is None  # no 许可证 at all: not judged
+    card = NamedTerm(("医保",), "卡")  # a staff synonym says what the guide calls it
+    assert speaks_of(card, "社会保障卡补换", {}) is False
+    assert speaks_of(card, "社会保障卡补换", {"医保卡": ("社会保障卡",)}) is True
 
 
 def test_region_filter_keeps_parents_and_children(search) -> None:  # type: ignore[no-untyped-def]
