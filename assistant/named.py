@@ -1,15 +1,19 @@
-"""What a question names, and whether a guide speaks of that thing at all.
+"""What a question names, and whether a guide speaks of that thing or of another of its kind.
 
-"药品经营许可证怎么申请" is close, word for word, to the guide 食品经营许可: both ask for a 经营许可证.
-Ranking and confidence see the shared words; a citizen sees the wrong licence. A question that names a
-certificate, a registration or a subsidy with its own modifier (药品经营许可证, 收养登记, 高龄补贴,
-退役军人优待证) is about that thing, and a guide that has the head word (许可证, 登记, 补贴) but never that
-modifier with it is about something else.
+"药品经营许可证怎么申请" is close, word for word, to the guide 食品经营许可: both have 经营许可证. Ranking
+and confidence see the shared words; a citizen would read about the wrong licence. A question that
+names a certificate, registration, subsidy or loan with its own modifier (药品经营许可证, 收养登记,
+高龄补贴, 退役军人优待证) is about that thing. A guide that does not have the term, and whose name puts
+another word where the question puts its own (食品 for 药品, 老年人 for 退役军人, 育儿 for 高龄), is about
+another thing of the same kind; so is a guide named after something else that has none of the term's
+words anywhere.
 
-Only noun-like modifiers right before the head count, so the citizen's own context ("店铺门头招牌备案",
-"办了残疾人证能领啥补贴") is not taken for a different service. A modifier counts as present when its
-characters occur in order, a few characters apart at most (职工代表大会（职工大会）决议公证), and a
-synonym of the whole term (社保卡 → 社会保障卡) counts as well.
+What is not judged, so that citizens' own details do not turn a right guide away: a guide without the
+head word or its kin at all (the citizen may say 出生证 for 出生医学证明); a guide whose names know every
+word of the term (假肢补贴 among the aliases of 辅助器具适配补贴); a guide whose name has the head with
+nothing of its own before it ("电子居住证" against 居住证申领, "香港个人旅游签注" against 往来港澳通行证及签注).
+Only noun-like words right before the head are modifiers, so "听说生育津贴…" or "店铺门头招牌备案" keep
+their context out of the term.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from knowledge.tokenize import STOPWORDS, Tokenizer
 # Last words of what services issue or register: a term ending in one of these names a service.
 HEADS = ("许可证", "证明", "证书", "执照", "通行证", "证", "卡", "登记", "备案", "许可", "公证", "补贴", "津贴",
          "补助金", "补助", "保障金", "救助", "贷款", "签注")
+# Heads that name the same kind of thing: a guide with one of them is judged for the others.
+_FAMILIES = (("补贴", "津贴", "补助", "补助金", "救助", "抚恤金"), ("许可证", "许可", "执照"), ("证书", "证明"))
 # Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡").
 _NOT_MODIFIERS = frozenset(("听说", "请问", "申请", "想要", "准备", "能办", "要办", "去办", "咨询", "了解", "知道",
                             "问问", "打算", "顺便", "领取", "补办", "办好", "还有", "还要", "拿到", "开具", "没有"))
 _MAX_MODIFIERS = 3
+_MAX_MODIFIER_LENGTH = 4
 _MAX_GAP = 8  # characters between two of a term's characters in a guide that still reads as one term
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -53,8 +60,9 @@ def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
         while j >= 0 and len(modifiers) < _MAX_MODIFIERS:
             before, tag = words[j]
             adjacent_verb = not modifiers and tag == "verb"  # 收养登记, 入职登记: the act registered
-            if len(before) < 2 or before in STOPWORDS or before in _NOT_MODIFIERS or not _CJK.fullmatch(before) \
-                    or not (tag == "noun" or adjacent_verb):
+            # A longer "word" is a whole alias of the knowledge ("疫苗本丢了补办"): a phrase, not a modifier.
+            if not 2 <= len(before) <= _MAX_MODIFIER_LENGTH or before in STOPWORDS or before in _NOT_MODIFIERS \
+                    or not _CJK.fullmatch(before) or not (tag == "noun" or adjacent_verb):
                 break
             modifiers.insert(0, before)
             j -= 1
@@ -65,19 +73,54 @@ def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
     return found
 
 
-def _in_order(term: str, text: str) -> bool:
-    return re.search(f".{{0,{_MAX_GAP}}}".join(map(re.escape, term)), text) is not None
+_GAP = f"[^，。；、：:;,.（）()【】|\\s]{{0,{_MAX_GAP}}}"  # within one phrase: no punctuation in between
 
 
-def speaks_of(term: NamedTerm, record_text: str, synonyms: dict[str, tuple[str, ...]]) -> bool | None:
-    """Does a guide's text speak of the thing named? None when it lacks even the head word: the citizen may
-    have used a colloquial word for it (出生证 for 出生医学证明), so the guide is not judged here."""
-    head_here = term.head in record_text or (len(term.head) > 2 and _in_order(term.head, record_text))
-    if not head_here:
-        return None
-    if len(term.head) >= 4 and term.head in record_text:
+def _in_order(term: str, text: str) -> re.Match[str] | None:
+    """The term's characters in this order, a few apart at most, within one phrase of ``text``."""
+    return re.search(_GAP.join(map(re.escape, term)), text)
+
+
+def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
+              synonyms: dict[str, tuple[str, ...]], tokenizer: Tokenizer) -> bool | None:
+    """Does a guide speak of the thing named? ``record_text`` is all its text, ``names`` its name and
+    aliases, ``context`` the whole question with the standard terms synonym rules added.
+
+    True when the guide has the term; False when it names a different thing of the same kind: its name
+    puts another word where the question puts the term's own (食品经营许可 for 药品经营许可证, 老年人优待证
+    for 退役军人优待证), or the guide is named after something else and has none of the term's modifiers
+    anywhere (教育入学 for 收养登记). None when it cannot tell: the guide lacks even the head word (the
+    citizen may have a colloquial word for it: 出生证 for 出生医学证明), or its name has the head with
+    nothing of its own before it ("电子居住证" against 居住证申领: the citizen says more than the name).
+    """
+    head = term.head
+    if not (head in record_text or (len(head) > 2 and _in_order(head, record_text))):
+        # 高龄津贴 against 育儿补贴: a head of the same family stands for it
+        kin = next((k for family in _FAMILIES if head in family for k in family if k in names), None)
+        if kin is None:
+            return None
+        head = kin
+        term = NamedTerm(term.modifiers, kin)
+    if len(head) >= 4 and head in record_text:
         return True  # the head is itself a whole name of the knowledge (门头招牌备案): what precedes is context
     if _in_order(term.text, record_text):
         return True
-    standard = [s for colloquial, standards in synonyms.items() if colloquial in term.text for s in standards]
-    return any(s in record_text and len(s) >= 3 for s in standard)
+    for colloquial, standards in synonyms.items():  # 医保卡 → 社会保障卡: the rule must cover all of the term
+        if "".join(term.modifiers) in colloquial and colloquial in term.text and \
+                any(_in_order(s, record_text) for s in standards if len(s) >= 3):
+            return True
+    # The longest end of the term the guide's names have: the modifiers nearest the head, then the head alone.
+    for k in range(len(term.modifiers) + 1):
+        found = _in_order("".join(term.modifiers[k:]) + head, names)
+        if found:
+            break
+    else:
+        absent = all(m not in record_text and not _in_order(m, record_text) for m in term.modifiers)
+        return False if absent else None
+    if all(m in names for m in term.modifiers):
+        return None  # its names know every word of it (假肢补贴 among the aliases of 辅助器具适配补贴)
+    before = tokenizer.tagged(names[: found.start()])
+    word, kind = before[-1] if before else ("", "")
+    if len(word) >= 2 and kind != "other" and _CJK.fullmatch(word) and word not in context:
+        return False  # another word in the same place: another thing of the same kind (离婚登记, 育儿补贴)
+    return None

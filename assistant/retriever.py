@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.bm25 import BM25
-from assistant.named import named_terms, speaks_of
+from assistant.named import NamedTerm, named_terms, speaks_of
 from assistant.query import NormalisedQuery, normalise_query
 from knowledge.index import KnowledgeIndex
 from knowledge.records import Chunk
@@ -175,6 +176,9 @@ class HybridSearch:
         for position, chunk in enumerate(self.chunks):
             self._record_chunks.setdefault(chunk.record_id, []).append(position)
         self._record_text = {r: "".join(self.chunks[p].text for p in ps) for r, ps in self._record_chunks.items()}
+        self._record_names = {r: "|".join([self.chunks[ps[0]].name] + [self.chunks[p].text for p in ps
+                                                                       if self.chunks[p].section == "aliases"])
+                              for r, ps in self._record_chunks.items()}
         self._section_weight = self._weights(self.config)
         logger.info("hybrid search ready: %s chunks of %s records", len(self.chunks), len(self._records))
 
@@ -276,20 +280,23 @@ class HybridSearch:
                     h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words,
                     len(query.text)))
                 for i, h in enumerate(hits)]
-        hits, unmatched = self._check_named(query.text, hits)
+        hits, unmatched = self._check_named(query.text, query.search_text, hits)
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
         return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started, words, unmatched)
 
-    def _check_named(self, text: str, hits: list[Hit]) -> tuple[list[Hit], tuple[str, ...]]:
+    def _speaks_of(self, term: NamedTerm, record_id: str, context: str) -> bool | None:
+        return speaks_of(term, self._record_text.get(record_id, ""), self._record_names.get(record_id, ""), context,
+                         self.synonyms, self.tokenizer)
+
+    def _check_named(self, text: str, context: str, hits: list[Hit]) -> tuple[list[Hit], tuple[str, ...]]:
         """Guides with the head word of what the question names but not the thing ("药品经营许可证" against
         食品经营许可) fall below the refusal threshold and behind the other guides. Returns the hits, and the
         terms that some guide lacks and none has, for the reply to say what is not in the knowledge."""
         terms = named_terms(text, self.tokenizer) if hits else []
         if not terms:
             return hits, ()
-        judged = {h.record_id: [speaks_of(t, self._record_text[h.record_id], self.synonyms) for t in terms]
-                  for h in hits}
+        judged = {h.record_id: [self._speaks_of(t, h.record_id, context) for t in terms] for h in hits}
         lacking = {r for r, verdicts in judged.items() if False in verdicts}
         if not lacking:
             return hits, ()
@@ -303,9 +310,15 @@ class HybridSearch:
     def lacks_named(self, question: str, record_id: str) -> bool:
         """Does the question name a thing this guide has the head word of but not the thing itself
         ("药品经营许可证呢" while 食品经营许可 is under discussion)?"""
-        text = normalise_query(question, self.synonyms).text
-        record_text = self._record_text.get(record_id, "")
-        return any(speaks_of(t, record_text, self.synonyms) is False for t in named_terms(text, self.tokenizer))
+        query = normalise_query(question, self.synonyms)
+        return any(self._speaks_of(t, record_id, query.search_text) is False
+                   for t in named_terms(query.text, self.tokenizer))
+
+    def passages(self, record_id: str, pattern: re.Pattern[str], *, n: int = 2) -> list[Chunk]:
+        """The record's first ``n`` chunks whose text matches ``pattern`` (its name aside)."""
+        found = [self.chunks[p] for p in self._record_chunks.get(record_id, [])
+                 if self.chunks[p].section not in ("name", "aliases") and pattern.search(self.chunks[p].text)]
+        return found[:n]
 
     def record_text(self, record_id: str) -> str:
         """All indexed text of one guide or theme (normalised), or "" for an unknown id."""

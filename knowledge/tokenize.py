@@ -89,7 +89,7 @@ class Tokenizer:
         return [(w, "verb" if w in verbs else "other" if w in others else "noun") for w in words]
 
 
-_NOUN_TAGS = ("n", "vn", "j", "l", "an", "x")
+_NOUN_TAGS = ("n", "vn", "j", "l", "an", "b", "x")  # b: attributive words (临时, 大型)
 
 
 def _word_kinds(dictionary: Any) -> tuple[frozenset[str], frozenset[str]]:

@@ -56,14 +56,28 @@ def test_named_terms_take_the_modifiers_of_a_service_word_not_the_story() -> Non
     assert [t.text for t in named_terms("听说生育津贴要单位申报", tokenizer)] == ["生育津贴"]  # not 听说
 
 
-def test_a_guide_speaks_of_a_term_in_order_or_not_at_all() -> None:
-    term = NamedTerm(("药品", "经营"), "许可证")
-    assert speaks_of(term, "食品经营许可证核发", {}) is False
-    assert speaks_of(term, "药品经营（零售）许可证", {}) is True  # a few characters apart: one term
-    assert speaks_of(term, "营业执照", {}) is None  # no 许可证 at all: not judged
-    card = NamedTerm(("医保",), "卡")  # a staff synonym says what the guide calls it
-    assert speaks_of(card, "社会保障卡补换", {}) is False
-    assert speaks_of(card, "社会保障卡补换", {"医保卡": ("社会保障卡",)}) is True
+def test_a_guide_speaks_of_a_term_or_names_another_of_its_kind() -> None:
+    tokenizer = Tokenizer()
+
+    def judge(term: NamedTerm, text: str, names: str, question: str = "",
+              synonyms: dict[str, tuple[str, ...]] | None = None) -> bool | None:
+        return speaks_of(term, text, names, question or term.text, synonyms or {}, tokenizer)
+
+    drug = NamedTerm(("药品", "经营"), "许可证")
+    food = "食品经营许可|食品经营许可证。申请材料：食品经营许可申请书"
+    assert judge(drug, food, "食品经营许可|食品经营许可证") is False  # 食品 where the question says 药品
+    assert judge(drug, "药品经营许可证核发", "药品经营许可证核发") is True
+    assert judge(drug, "药品经营（零售）许可证核发", "药品经营（零售）许可证核发") is not False
+    assert judge(drug, "居住证申领", "居住证申领") is None  # no 许可证 nor its kin at all: not judged
+    # More words than the guide's name, none of them in another's place: the citizen's own detail.
+    card = NamedTerm(("电子",), "居住证")
+    assert judge(card, "居住证申领。材料：电子照片", "居住证申领") is None
+    assert judge(NamedTerm(("退役军人",), "优待证"), "老年人优待证办理", "老年人优待证办理") is False
+    # Named after something else, with none of the term's words anywhere: 收养 is not 入学.
+    assert judge(NamedTerm(("收养",), "登记"), "入学一件事：新生入学登记", "入学一件事") is False
+    assert judge(NamedTerm(("高龄",), "津贴"), "育儿补贴申领", "育儿补贴申领") is False  # 津贴 and 补贴: one kind
+    sscard = NamedTerm(("医保",), "卡")  # a staff synonym says what the guide calls it
+    assert judge(sscard, "社会保障卡补换", "社会保障卡补换", synonyms={"医保卡": ("社会保障卡",)}) is True
 
 
 def test_region_filter_keeps_parents_and_children(search) -> None:  # type: ignore[no-untyped-def]
