@@ -226,13 +226,15 @@ _DURATION = re.compile(r"^(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
-                   confidence: float = 0.0, unsure: bool = False, only_related: bool = False) -> Answer:
+                   confidence: float = 0.0, unsure: bool = False, only_related: bool = False,
+                   notes: Sequence[str] = ()) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
     quoted as they are, under their own heading and citation; with ``only_related`` (and some
     related) they are the whole answer. ``unsure`` adds a line on what to do if this is not the
-    service the citizen meant, and a 转人工 chip.
+    service the citizen meant, and a 转人工 chip. ``notes`` follow the asked facets, in text and speech
+    (what the guide does not say about the question: "指南未载明能否加急办理…").
     """
     quoted = [c for c in related if c.record_id == record.id]
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
@@ -253,6 +255,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
             blocks.append(f"**{FACET_LABELS[facet]}**")
         blocks += lines
         sections.append(FACET_SECTIONS[facet])
+    blocks += notes
     if quoted:
         blocks.append("**相关说明**")
         blocks += [_quote(c) for c in quoted]
@@ -268,7 +271,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
     return Answer(
         text=_markdown(blocks),
-        speech=_speech(record, facets, region) if asked else _spoken_passage(quoted[0]),
+        speech=_clip("".join((_speech(record, facets, region), *notes)), MAX_SPEECH) if asked
+        else _spoken_passage(quoted[0]),
         decision="answer",
         cards=[card(record)],
         citations=[*(citation(record, s) for s in dict.fromkeys(sections)),

@@ -16,6 +16,8 @@ FACET_LABELS: dict[Facet, str] = {
     "time": "办理时限", "fee": "收费标准", "phone": "咨询电话", "result": "办理结果",
 }
 
+# "能加急吗": how long it takes, and whether the guide says anything about hurrying it.
+URGENT_CUES = ("加急", "急用", "急需", "急件", "加快", "快点", "快一点", "尽快", "赶时间")
 CUES: dict[Facet, tuple[str, ...]] = {
     "who": ("谁能", "谁可以", "条件", "资格", "能不能办", "能办吗", "可以办吗", "能不能申请", "能申请吗", "符合",
             "够不够", "有没有资格", "我能", "能领吗", "能不能领", "可以领吗", "能不能上", "能上吗", "要求",
@@ -28,7 +30,7 @@ CUES: dict[Facet, tuple[str, ...]] = {
     "materials": ("材料", "带什么", "带啥", "带哪些", "准备什么", "准备啥", "准备哪些", "要什么证", "资料", "证件",
                   "拿什么", "带咩", "要带", "提交什么", "复印件", "原件", "照片"),
     "time": ("多久", "几天", "时限", "多长时间", "多少天", "什么时候能", "几时", "几耐", "要等", "办结", "当天",
-             "马上能", "工作日"),
+             "马上能", "工作日", *URGENT_CUES),
     "fee": ("收费", "多少钱", "费用", "要钱", "免费", "几多钱", "花钱", "交钱", "收钱", "钱吗", "工本费", "给钱",
             "贵不贵", "贵吗", "贵不"),
     # Not a bare 咨询: "我想咨询一下社保" asks about 社保, not for its phone number.
@@ -41,6 +43,10 @@ CUES: dict[Facet, tuple[str, ...]] = {
 # "我的件办到哪一步了": the progress of one's own application, which no guide can tell.
 PROGRESS_CUES = ("进度", "办到哪", "到哪一步", "哪一步了", "办好了没", "办好没", "办完了没", "办完没", "审批到哪",
                  "审核到哪", "批下来了没", "批下来没", "批了没", "好了没有")
+
+
+def asks_urgent(text: str) -> bool:
+    return any(cue in text for cue in URGENT_CUES)
 
 
 def asks_progress(text: str) -> bool:

@@ -24,6 +24,7 @@ from assistant.compose import (
     compose_small_talk,
     compose_topic_question,
     district_choices,
+    unstated,
 )
 from assistant.intent import (
     BUNDLE_CUES,
@@ -34,6 +35,7 @@ from assistant.intent import (
     SmallTalk,
     asks_for_bundle,
     asks_progress,
+    asks_urgent,
     detect_facets,
     has_words,
     small_talk,
@@ -72,6 +74,7 @@ _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人"
 _PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
 _PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
 _WHAT = re.compile(r"什么|啥|哪些|哪几")
+_URGENT_TEXT = re.compile(r"加急|急需|急用|急件|加快")  # a guide that speaks of hurrying: its passage answers
 _NOT_SERVICE = re.compile("|".join(_NOT_SERVICE_WORDS))
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=len, reverse=True)
@@ -253,7 +256,14 @@ class Assistant:
             records = [first, *(r for r in records if r is not first and not _bundled(first, r))]
         if len(records) > 1:
             clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
-            if clearly_ahead or _singles_out(result.query.search_text, records[0], records[1:]):
+            # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
+            own = _pairs(self.search.tokenizer.words(state.text))
+            plain = [r for r in records if not _unasked_act(state.text, r) or
+                     own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
+            if plain and plain[0] is not records[0] and len(plain) == 1:
+                state.record = plain[0]  # "结婚证怎么领": 结婚登记, not 补领结婚证 (nothing was lost)
+            elif records[0] in plain and \
+                    (clearly_ahead or _singles_out(result.query.search_text, records[0], records[1:])):
                 state.record = records[0]
             else:
                 # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
@@ -397,9 +407,16 @@ class Assistant:
         if state.answer is None and state.record is not None:
             shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
+            notes = []
+            if "time" in state.facets and asks_urgent(state.text):
+                # "能加急吗": the time limit, and what the guide says of hurrying, or that it says nothing
+                urgent = self.search.passages(state.record.id, _URGENT_TEXT)
+                related = [*urgent, *(c for c in related if c not in urgent)][:2]
+                if not urgent:
+                    notes.append(unstated("能否加急办理", state.record))
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
-                                          unsure=state.unsure, only_related=state.to_the_point)
+                                          unsure=state.unsure, only_related=state.to_the_point, notes=notes)
         assert state.answer is not None
         self._update_session(state)
         return state
@@ -480,6 +497,21 @@ def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
         if any(name[i : i + 4] in text for i in range(max(0, len(name) - 3))):
             return True
     return False
+
+
+# Services that redo or end what another one issues (补领, 换领, 注销, 变更), and the words that ask for them.
+_ACTS = tuple((re.compile(name), re.compile(asked)) for name, asked in (
+    ("补领|补办|补证|补换|补发|挂失|遗失", "补|丢|遗失|掉了|不见|找不到|没了|损坏|坏了|破了|挂失|被偷|被盗|消磁"),
+    ("换领|换证|换发|期满|续期|延期", "换|到期|过期|期满|续|延"),
+    ("注销", "注销|销户|去世|死亡|走了|过世|不在了"),
+    ("变更", "变更|改|换|迁|更新|更名|调|过户"),
+))
+
+
+def _unasked_act(text: str, record: ServiceGuide | Theme) -> bool:
+    """Is the guide a redo or an end of something (补领结婚证, 驾驶证期满换证) the question does not ask to
+    redo or end ("结婚证怎么领", "驾驶证怎么考")?"""
+    return any(name.search(record.name) and not asked.search(text) for name, asked in _ACTS)
 
 
 def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme], *,

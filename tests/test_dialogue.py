@@ -209,6 +209,19 @@ def test_a_licence_the_knowledge_does_not_have_is_refused_by_name(demo_assistant
     assert back.decision == "answer" and back.citations[0].guide_id == "demo-food-license"
 
 
+def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    # 补领结婚证 contains "领结婚证" word for word, and nothing was lost.
+    first = demo_assistant.ask("结婚证怎么领")
+    assert first.decision == "answer" and first.citations[0].guide_id == "demo-marriage"
+    lost = demo_assistant.ask("结婚证丢了怎么领")
+    assert lost.decision == "answer" and lost.citations[0].guide_id == "demo-marriage-cert-reissue"
+    # The pack has no first driving licence: its reissue and its renewal are offered, not one of them as the answer.
+    driving = demo_assistant.ask("驾驶证怎么考")
+    assert driving.decision == "clarify"
+    renew = demo_assistant.ask("居住证签注能在自助机办吗")  # 签注 names the renewal in the citizen's own words
+    assert {c.guide_id for c in renew.citations} == {"demo-residence-permit-renew"}
+
+
 @pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
                                        "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]
