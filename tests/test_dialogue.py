@@ -222,6 +222,19 @@ def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # 
     assert {c.guide_id for c in renew.citations} == {"demo-residence-permit-renew"}
 
 
+def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    demo_assistant.ask("办护照", session)
+    passport = demo_assistant.ask("能加急吗", session)
+    assert passport.citations[0].guide_id == "demo-passport"
+    assert "承诺办结时限" in passport.text and "指南未载明能否加急办理" in passport.text
+    assert "指南未载明能否加急办理" in passport.speech
+    session = Session()
+    demo_assistant.ask("身份证丢了", session)
+    idcard = demo_assistant.ask("能加急吗", session)  # this guide does speak of it: its passage, no "未载明"
+    assert "急需用证" in idcard.text and "未载明能否加急" not in idcard.text
+
+
 @pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
                                        "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]
