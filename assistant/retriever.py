@@ -31,7 +31,7 @@ from knowledge.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
 
-# A guide that lacks what the question names gets at most this share of the refusal threshold.
+# A guide about another thing than the one the question names gets at most this share of the refusal threshold.
 UNMATCHED_CAP = 0.75
 DEFAULT_SECTION_WEIGHTS = {
     "name": 1.0, "aliases": 0.9, "overview": 0.45, "eligibility": 0.5, "materials": 0.45, "steps": 0.4,
@@ -290,9 +290,10 @@ class HybridSearch:
                          self.synonyms, self.tokenizer)
 
     def _check_named(self, text: str, context: str, hits: list[Hit]) -> tuple[list[Hit], tuple[str, ...]]:
-        """Guides with the head word of what the question names but not the thing ("药品经营许可证" against
-        食品经营许可) fall below the refusal threshold and behind the other guides. Returns the hits, and the
-        terms that some guide lacks and none has, for the reply to say what is not in the knowledge."""
+        """Guides about another thing of the kind the question names (食品经营许可 for "药品经营许可证", see
+        ``assistant.named``) fall below the refusal threshold and behind the other guides. Returns the hits,
+        and the terms that some guide was ruled out for and none has, for the reply to say what is not in
+        the knowledge."""
         terms = named_terms(text, self.tokenizer) if hits else []
         if not terms:
             return hits, ()
@@ -308,8 +309,8 @@ class HybridSearch:
         return hits, unknown
 
     def lacks_named(self, question: str, record_id: str) -> bool:
-        """Does the question name a thing this guide has the head word of but not the thing itself
-        ("药品经营许可证呢" while 食品经营许可 is under discussion)?"""
+        """Does the question name another thing of a kind this guide is about ("药品经营许可证呢" while
+        食品经营许可 is under discussion)?"""
         query = normalise_query(question, self.synonyms)
         return any(self._speaks_of(t, record_id, query.search_text) is False
                    for t in named_terms(query.text, self.tokenizer))
