@@ -315,10 +315,11 @@ class HybridSearch:
         return any(self._speaks_of(t, record_id, query.search_text) is False
                    for t in named_terms(query.text, self.tokenizer))
 
-    def passages(self, record_id: str, pattern: re.Pattern[str], *, n: int = 2) -> list[Chunk]:
-        """The record's first ``n`` chunks whose text matches ``pattern`` (its name aside)."""
+    def passages(self, record_id: str, pattern: re.Pattern[str], *, n: int = 2,
+                 skip: tuple[str, ...] = ("name", "aliases")) -> list[Chunk]:
+        """The record's first ``n`` chunks whose text matches ``pattern``, sections in ``skip`` aside."""
         found = [self.chunks[p] for p in self._record_chunks.get(record_id, [])
-                 if self.chunks[p].section not in ("name", "aliases") and pattern.search(self.chunks[p].text)]
+                 if self.chunks[p].section not in skip and pattern.search(self.chunks[p].text)]
         return found[:n]
 
     def record_text(self, record_id: str) -> str:

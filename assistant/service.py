@@ -45,6 +45,7 @@ from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import Filters, HybridSearch, Retrieval
 from assistant.session import Session, pick_option
+from knowledge.records import Chunk
 from knowledge.schema import Hall, ServiceGuide, Theme
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class TurnState:
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
+    quote: list[Chunk] = field(default_factory=list)  # passages the answer quotes first
     answer: Answer | None = None
 
 
@@ -310,7 +312,8 @@ class Assistant:
         residue = state.residue
         if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own
             return None
-        terms = [residue, *normalise_query(residue, self.search.synonyms).expansions]
+        # The standard name of the whole thing ("户口本" → 居民户口簿), not of a part ("宝宝补贴": 宝宝 → 新生儿).
+        terms = [residue, *self.search.synonyms.get(residue, ())]
         listed = any(t in f"{m.name} {m.note or ''}" for t in terms for m in current.materials)
         if listed and "materials" in state.facets and not _WHAT.search(state.text):
             # "要带身份证吗": whether to bring one of its materials, though 身份证 names services too; but
@@ -410,10 +413,11 @@ class Assistant:
             notes = []
             if "time" in state.facets and asks_urgent(state.text):
                 # "能加急吗": the time limit, and what the guide says of hurrying, or that it says nothing
-                urgent = self.search.passages(state.record.id, _URGENT_TEXT)
-                related = [*urgent, *(c for c in related if c not in urgent)][:2]
-                if not urgent:
+                state.quote = self.search.passages(state.record.id, _URGENT_TEXT)
+                if not state.quote:
                     notes.append(unstated("能否加急办理", state.record))
+            if state.quote:
+                related = [*state.quote, *(c for c in related if c not in state.quote)][:2]
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
                                           unsure=state.unsure, only_related=state.to_the_point, notes=notes)

@@ -235,6 +235,14 @@ def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_
     assert "急需用证" in idcard.text and "未载明能否加急" not in idcard.text
 
 
+def test_a_follow_up_naming_another_service_is_not_read_as_a_material_by_a_synonym_of_a_part(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    assert demo_assistant.ask("新生儿上户口", session).citations[0].guide_id == "demo-hukou-newborn"
+    # 宝宝 → 新生儿 is a synonym, and 新生儿 is in this guide's materials; 宝宝补贴 is not
+    subsidy = demo_assistant.ask("宝宝补贴怎么领", session)
+    assert subsidy.citations[0].guide_id == "demo-childcare-subsidy"
+
+
 @pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
                                        "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]
