@@ -188,6 +188,14 @@ def _items(theme: Theme, names: dict[str, str]) -> list[str]:
     return lines
 
 
+_ACT_SUFFIX = re.compile(r"(?<=..)(办理|申领|申请)$")
+
+
+def _spoken(name: str) -> str:
+    """A name to say after 办理 or before …办理: "预防接种证办理" → 预防接种证, not "办理预防接种证办理"."""
+    return _ACT_SUFFIX.sub("", name)
+
+
 def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
     """Plain, short, speakable: no URLs, no markdown, under MAX_SPEECH characters."""
     facet = facets[0] if facets else None
@@ -195,10 +203,10 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
     if facet == "materials" and record.materials:
         first = "、".join(m.name for m in record.materials[:3])
         more = f"等{len(record.materials)}项材料" if len(record.materials) > 3 else ""
-        text = f"办理{name}，需要准备{first}{more}，详情请看屏幕。"
+        text = f"办理{_spoken(name)}，需要准备{first}{more}，详情请看屏幕。"
     elif facet == "where" and locations_for(record, region):
         place = locations_for(record, region)[0]
-        text = f"{name}可到{place.name or place.address}{place.window or ''}办理，详情请看屏幕。"
+        text = f"{_spoken(name)}可到{place.name or place.address}{place.window or ''}办理，详情请看屏幕。"
     elif facet == "time" and (record.time_limit_promised):
         text = f"{name}的承诺办结时限是{_spoken_duration(record.time_limit_promised)}。"
     elif facet == "fee" and record.fee:
@@ -334,7 +342,8 @@ def compose_district_question(record: Record, districts: Sequence[str]) -> Answe
     prefix = _common_prefix(districts)
     short = [d[len(prefix):] or d for d in districts]
     text = f"**{record.name}**按所在区办理，各区地点不同。请问您在哪个区？" + "、".join(short)
-    return Answer(text=text, speech=_clip(f"{record.name}按区办理，请问您在{'还是'.join(short)}？", MAX_SPEECH),
+    speech = f"{_spoken(record.name)}按区办理，请问您在{'还是'.join(short)}？"
+    return Answer(text=text, speech=_clip(speech, MAX_SPEECH),
                   decision="clarify", suggestions=short, citations=[citation(record, "locations")],
                   cards=[card(record)])
 

@@ -53,6 +53,8 @@ def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  #
     fee = demo_assistant.ask("办护照要多少钱")
     assert "收费标准：普通护照120元/本；选择邮寄的，邮寄费用由申请人承担。" in fee.text  # a sentence ends
     assert fee.speech.endswith("邮寄费用由申请人承担。")
+    vaccination = demo_assistant.ask("预防接种证要带什么材料")  # the guide is named 预防接种证办理
+    assert vaccination.speech.startswith("办理预防接种证，需要准备"), vaccination.speech
 
 
 def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
