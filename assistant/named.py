@@ -124,3 +124,19 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
     if len(word) >= 2 and kind != "other" and _CJK.fullmatch(word) and word not in context:
         return False  # another word in the same place: another thing of the same kind (离婚登记, 育儿补贴)
     return None
+
+
+def named_things(text: str, tokenizer: Tokenizer) -> list[str]:
+    """Single words of the question that name a particular certificate, card or registration ("无房证明",
+    "医保卡"): a guide that never says it, while another found does, is not about it (随迁子女入学 against
+    不动产登记资料查询 for "无房证明去哪开"). Bare heads (补贴) and heads of modified terms are left out."""
+    heads = {t.head for t in named_terms(text, tokenizer)}  # 消防检查合格证: judged as a term, not here
+    return [w for w, _ in tokenizer.tagged(text)
+            if len(w) >= 3 and w.endswith(HEADS) and w not in HEADS and w not in heads and _CJK.fullmatch(w)]
+
+
+def has_thing(thing: str, record_text: str, synonyms: dict[str, tuple[str, ...]]) -> bool:
+    """The thing's characters in order with at most 3 between two of them, within one phrase (出生证明 in
+    出生医学证明), or a standard name a synonym rule gives it."""
+    return re.search("[^，。；、：:;,.（）()【】|\\s]{0,3}".join(map(re.escape, thing)), record_text) is not None or \
+        any(s in record_text for s in synonyms.get(thing, ()) if len(s) >= 3)

@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.bm25 import BM25
-from assistant.named import NamedTerm, named_terms, speaks_of
+from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
 from assistant.query import NormalisedQuery, normalise_query
 from knowledge.index import KnowledgeIndex
 from knowledge.records import Chunk
@@ -290,15 +290,22 @@ class HybridSearch:
                          self.synonyms, self.tokenizer)
 
     def _check_named(self, text: str, context: str, hits: list[Hit]) -> tuple[list[Hit], tuple[str, ...]]:
-        """Guides about another thing of the kind the question names (食品经营许可 for "药品经营许可证", see
-        ``assistant.named``) fall below the refusal threshold and behind the other guides. Returns the hits,
+        """Guides about another thing of the kind the question names (食品经营许可 for "药品经营许可证"), and
+        guides that never say the one word it names while another found does ("无房证明"; see
+        ``assistant.named``), fall below the refusal threshold and behind the other guides. Returns the hits,
         and the terms that some guide was ruled out for and none has, for the reply to say what is not in
         the knowledge."""
         terms = named_terms(text, self.tokenizer) if hits else []
-        if not terms:
+        things = named_things(text, self.tokenizer) if hits else []
+        lacking_thing: set[str] = set()
+        for thing in things:
+            has = {h.record_id for h in hits if has_thing(thing, self._record_text[h.record_id], self.synonyms)}
+            if has:
+                lacking_thing |= {h.record_id for h in hits} - has
+        if not terms and not lacking_thing:
             return hits, ()
         judged = {h.record_id: [self._speaks_of(t, h.record_id, context) for t in terms] for h in hits}
-        lacking = {r for r, verdicts in judged.items() if False in verdicts}
+        lacking = {r for r, verdicts in judged.items() if False in verdicts} | lacking_thing
         if not lacking:
             return hits, ()
         cap = self.calibration.refuse_below * UNMATCHED_CAP

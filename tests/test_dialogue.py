@@ -245,6 +245,12 @@ def test_a_follow_up_naming_another_service_is_not_read_as_a_material_by_a_synon
     assert subsidy.citations[0].guide_id == "demo-childcare-subsidy"
 
 
+def test_a_certificate_is_asked_of_the_guide_that_issues_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    # 随迁子女入学 speaks of school and housing; only the real-estate query issues a 无房证明
+    answer = demo_assistant.ask("孩子上学要开无房证明，去哪里开")
+    assert answer.citations[0].guide_id == "demo-realestate-query"
+
+
 @pytest.mark.parametrize("follow_up", ["电话多少", "怎么预约", "需要预约吗", "网上怎么办", "贵不贵", "那小孩的呢",
                                        "外地户口可以吗"])
 def test_question_words_in_other_guides_aliases_do_not_leave_the_guide(demo_assistant, follow_up: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.bm25 import BM25
-from assistant.named import NamedTerm, named_terms, speaks_of
+from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
 from assistant.retriever import Filters, HybridRetriever, HybridSearch, RetrievalConfig
 from knowledge.errors import ConfigError
@@ -78,6 +78,17 @@ def test_a_guide_speaks_of_a_term_or_names_another_of_its_kind() -> None:
     assert judge(NamedTerm(("高龄",), "津贴"), "育儿补贴申领", "育儿补贴申领") is False  # 津贴 and 补贴: one kind
     sscard = NamedTerm(("医保",), "卡")  # a staff synonym says what the guide calls it
     assert judge(sscard, "社会保障卡补换", "社会保障卡补换", synonyms={"医保卡": ("社会保障卡",)}) is True
+
+
+def test_a_certificate_named_in_one_word_is_looked_for_in_so_many_words() -> None:
+    tokenizer = Tokenizer(["无房证明"])
+    assert named_things("孩子上学要开无房证明", tokenizer) == ["无房证明"]
+    assert named_things("补贴怎么领", tokenizer) == []  # a bare head names nothing particular
+    assert named_things("药品经营许可证", tokenizer) == []  # a term with modifiers is judged as such
+    assert has_thing("无房证明", "可打印无房证明（无房产证明）", {})
+    assert has_thing("出生证明", "出生医学证明（原件）", {})  # a word or two in between: the same thing
+    assert not has_thing("无房证明", "随迁子女入学：居住证、房屋租赁合同", {})
+    assert has_thing("医保卡", "社会保障卡", {"医保卡": ("社会保障卡",)})
 
 
 def test_region_filter_keeps_parents_and_children(search) -> None:  # type: ignore[no-untyped-def]
