@@ -109,12 +109,15 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
         if "".join(term.modifiers) in colloquial and colloquial in term.text and \
                 any(_in_order(s, record_text) for s in standards if len(s) >= 3):
             return True
-    # The longest end of the term the guide's names have: the modifiers nearest the head, then the head alone.
+    # The longest end of the term the guide's names have: the modifiers nearest the head, then the head alone;
+    # the head or its kin (经营许可证 asked, 食品经营许可 named).
+    heads = [head, *(k for family in _FAMILIES if head in family for k in family if k != head)]
+    found = None
     for k in range(len(term.modifiers) + 1):
-        found = _in_order("".join(term.modifiers[k:]) + head, names)
+        found = next((f for h in heads if (f := _in_order("".join(term.modifiers[k:]) + h, names))), None)
         if found:
             break
-    else:
+    if found is None:
         absent = all(m not in record_text and not _in_order(m, record_text) for m in term.modifiers)
         return False if absent else None
     if all(m in names for m in term.modifiers):

@@ -67,6 +67,8 @@ def test_a_guide_speaks_of_a_term_or_names_another_of_its_kind() -> None:
     food = "食品经营许可|食品经营许可证。申请材料：食品经营许可申请书"
     assert judge(drug, food, "食品经营许可|食品经营许可证") is False  # 食品 where the question says 药品
     assert judge(drug, "药品经营许可证核发", "药品经营许可证核发") is True
+    # The name says 许可, the text 许可证: kin of one head (a 广东 guide: 食品经营许可查询)
+    assert judge(drug, "食品经营许可查询。可查询食品经营许可证信息", "食品经营许可查询") is False
     assert judge(drug, "药品经营（零售）许可证核发", "药品经营（零售）许可证核发") is not False
     assert judge(drug, "居住证申领", "居住证申领") is None  # no 许可证 nor its kin at all: not judged
     # More words than the guide's name, none of them in another's place: the citizen's own detail.
