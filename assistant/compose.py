@@ -226,23 +226,25 @@ def _spoken_duration(value: str) -> str:
         number, unit = match.groups()
         return f"{number}天" if unit in ("天", "日") else f"{number}个{unit.removeprefix('个')}"
 
-    return _DURATION.sub(spoken, value.strip(), count=1)
+    return _DURATION.sub(spoken, value.strip())
 
 
-_DURATION = re.compile(r"^(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[)）]")
+_DURATION = re.compile(r"(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[)）]")
 
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
                    confidence: float = 0.0, unsure: bool = False, only_related: bool = False,
-                   notes: Sequence[str] = ()) -> Answer:
+                   notes: Sequence[str] = (), spoken_notes: Sequence[str] | None = None) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
     quoted as they are, under their own heading and citation; with ``only_related`` (and some
     related) they are the whole answer. ``unsure`` adds a line on what to do if this is not the
     service the citizen meant, and a 转人工 chip. ``notes`` follow the asked facets, in text and speech
-    (what the guide does not say about the question: "指南未载明能否加急办理…").
+    (what the guide does not say about the question: "指南未载明能否加急办理…"); ``spoken_notes``, when
+    given, are said instead of them (the clause of a quoted passage that answers: "急需用证的可同时申请临时
+    居民身份证").
     """
     quoted = [c for c in related if c.record_id == record.id]
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
@@ -264,6 +266,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         blocks += lines
         sections.append(FACET_SECTIONS[facet])
     blocks += notes
+    said = list(notes if spoken_notes is None else spoken_notes)  # after the asked facets
     if quoted:
         blocks.append("**相关说明**")
         blocks += [_quote(c) for c in quoted]
@@ -279,8 +282,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
     return Answer(
         text=_markdown(blocks),
-        speech=_clip("".join((_speech(record, facets, region), *notes)), MAX_SPEECH) if asked
-        else _spoken_passage(quoted[0]),
+        speech=_clip(_spoken_duration("".join((_speech(record, facets, region), *said))), MAX_SPEECH)
+        if asked else _spoken_passage(quoted[0]),
         decision="answer",
         cards=[card(record)],
         citations=[*(citation(record, s) for s in dict.fromkeys(sections)),
@@ -306,7 +309,7 @@ def _markdown(lines: Sequence[str]) -> str:
 def _spoken_passage(chunk: Chunk) -> str:
     """A quoted passage read aloud: of a question and its answer, the answer."""
     body = _quote(chunk)[2:]
-    return _clip(body.split("答：", 1)[1] if "答：" in body else body, MAX_SPEECH)
+    return _clip(_spoken_duration(body.split("答：", 1)[1] if "答：" in body else body), MAX_SPEECH)
 
 
 def _quote(chunk: Chunk) -> str:

@@ -30,7 +30,10 @@ HEADS = ("许可证", "证明", "证书", "执照", "通行证", "证", "卡", "
 _FAMILIES = (("补贴", "津贴", "补助", "补助金", "救助", "抚恤金"), ("许可证", "许可", "执照"), ("证书", "证明"))
 # Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡").
 _NOT_MODIFIERS = frozenset(("听说", "请问", "申请", "想要", "准备", "能办", "要办", "去办", "咨询", "了解", "知道",
-                            "问问", "打算", "顺便", "领取", "补办", "办好", "还有", "还要", "拿到", "开具", "没有"))
+                            "问问", "打算", "顺便", "领取", "补办", "办好", "还有", "还要", "拿到", "开具", "没有",
+                            # time and place: when or where, not what ("搬家的时候结婚证弄没了")
+                            "时候", "以后", "以前", "之前", "之后", "时间", "现在", "今年", "明年", "去年", "上次",
+                            "这次", "那边", "这边", "地方", "家里", "里面", "外面"))
 _MAX_MODIFIERS = 3
 _MAX_MODIFIER_LENGTH = 4
 _MAX_GAP = 8  # characters between two of a term's characters in a guide that still reads as one term
@@ -41,10 +44,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 class NamedTerm:
     modifiers: tuple[str, ...]
     head: str
+    lead: str = ""  # a negation before it that the citizen said (无犯罪记录证明): shown, not matched
 
     @property
     def text(self) -> str:
         return "".join(self.modifiers) + self.head
+
+    @property
+    def said(self) -> str:
+        return self.lead + self.text
 
 
 def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
@@ -69,7 +77,8 @@ def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
         if len(word) == 1 and modifiers:
             word = modifiers.pop() + word  # 证 alone is in every guide (身份证): "运输证" is the head
         if modifiers:
-            found.append(NamedTerm(tuple(modifiers), word))
+            lead = words[j][0][-1] if j >= 0 and words[j][0].endswith(("无", "非")) else ""
+            found.append(NamedTerm(tuple(modifiers), word, lead))
     return found
 
 

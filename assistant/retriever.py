@@ -311,7 +311,7 @@ class HybridSearch:
         cap = self.calibration.refuse_below * UNMATCHED_CAP
         hits = sorted((replace(h, confidence=min(h.confidence, cap)) if h.record_id in lacking else h for h in hits),
                       key=lambda h: h.record_id in lacking)  # stable: the ranking among the rest stays
-        unknown = tuple(t.text for i, t in enumerate(terms)
+        unknown = tuple(t.said for i, t in enumerate(terms)
                         if any(v[i] is False for v in judged.values()) and not any(v[i] for v in judged.values()))
         return hits, unknown
 

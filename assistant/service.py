@@ -75,7 +75,8 @@ _NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人"
 _PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
 _PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
 _WHAT = re.compile(r"什么|啥|哪些|哪几")
-_URGENT_TEXT = re.compile(r"加急|急需|急用|急件|加快")  # a guide that speaks of hurrying: its passage answers
+_URGENT_TEXT = re.compile(r"加急|急需|急用|急件|加快|急难|先行")  # a guide that speaks of hurrying: its passage answers
+_AT_ONCE = re.compile(r"即时|当场|当天|立即|即办")
 _NOT_SERVICE = re.compile("|".join(_NOT_SERVICE_WORDS))
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=len, reverse=True)
@@ -262,8 +263,14 @@ class Assistant:
             own = _pairs(self.search.tokenizer.words(state.text))
             plain = [r for r in records if not _unasked_act(state.text, r) or
                      own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
-            if plain and plain[0] is not records[0] and len(plain) == 1:
-                state.record = plain[0]  # "结婚证怎么领": 结婚登记, not 补领结婚证 (nothing was lost)
+            acted = [r for r in records if _asked_act(state.text, r)]
+            # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
+            named = [r for r in records if _singles_out(state.text, r, [o for o in records if o is not r],
+                                                        aliases=False)]
+            if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
+                state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
+            elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
+                state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
             elif records[0] in plain and \
                     (clearly_ahead or _singles_out(result.query.search_text, records[0], records[1:])):
                 state.record = records[0]
@@ -411,16 +418,21 @@ class Assistant:
             shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
             notes = []
-            if "time" in state.facets and asks_urgent(state.text):
+            urgent = "time" in state.facets and asks_urgent(state.text)
+            if urgent:
                 # "能加急吗": the time limit, and what the guide says of hurrying, or that it says nothing
+                # (nothing to hurry when it is done on the spot)
                 state.quote = self.search.passages(state.record.id, _URGENT_TEXT)
-                if not state.quote:
+                related = []  # "赶时间" is no question about 办理时间
+                if not state.quote and not _AT_ONCE.search(state.record.time_limit_promised or ""):
                     notes.append(unstated("能否加急办理", state.record))
             if state.quote:
                 related = [*state.quote, *(c for c in related if c not in state.quote)][:2]
+            said = _clauses(state.quote[:1], _URGENT_TEXT) if urgent and state.quote else None
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
-                                          unsure=state.unsure, only_related=state.to_the_point, notes=notes)
+                                          unsure=state.unsure, only_related=state.to_the_point, notes=notes,
+                                          spoken_notes=said)
         assert state.answer is not None
         self._update_session(state)
         return state
@@ -505,17 +517,37 @@ def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
 
 # Services that redo or end what another one issues (补领, 换领, 注销, 变更), and the words that ask for them.
 _ACTS = tuple((re.compile(name), re.compile(asked)) for name, asked in (
-    ("补领|补办|补证|补换|补发|挂失|遗失", "补|丢|遗失|掉了|不见|找不到|没了|损坏|坏了|破了|挂失|被偷|被盗|消磁"),
-    ("换领|换证|换发|期满|续期|延期", "换|到期|过期|期满|续|延"),
-    ("注销", "注销|销户|去世|死亡|走了|过世|不在了"),
-    ("变更", "变更|改|换|迁|更新|更名|调|过户"),
+    ("补领|补办|补证|补换|补发|挂失|遗失",
+     "补|丢|遗失|掉了|不见|找不到|找不着|没了|弄没|损坏|坏了|坏掉|破了|烂|啃|泡水|淋湿|撕|落在|忘在|挂失|偷|被盗|被扒|"
+     "消磁|失效|刷不了|不好使|用不了"),
+    ("换领|换证|换发|期满|续期|延期", "换|到期|过期|期满|续期|续签|续办|续证|延|到日子|不能用|超期|满一年|旧了"),
+    ("注销", "注销|销户|销掉|去世|死亡|走了|过世|不在了|没了|死了|关掉|不开了|不干了|退掉|停业|歇业"),
+    ("变更", "变更|改|换|迁|更新|更名|调|过户|搬家|搬了"),
 ))
+
+
+_FIRST_ISSUE = re.compile("第一次|首次|头一回|初次|新办")
+
+
+def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:
+    """The clauses of the passages that match, each as a sentence: what to say of a long passage."""
+    found = []
+    for chunk in chunks:
+        for clause in re.split(r"[；;。\n]", chunk.text.split("】", 1)[-1]):
+            if pattern.search(clause):
+                found.append(re.sub(r"^\s*\d+[.、]\s*", "", clause.strip()) + "。")
+    return found[:1]
 
 
 def _unasked_act(text: str, record: ServiceGuide | Theme) -> bool:
     """Is the guide a redo or an end of something (补领结婚证, 驾驶证期满换证) the question does not ask to
     redo or end ("结婚证怎么领", "驾驶证怎么考")?"""
     return any(name.search(record.name) and not asked.search(text) for name, asked in _ACTS)
+
+
+def _asked_act(text: str, record: ServiceGuide | Theme) -> bool:
+    """Is the guide named for the act the question asks for ("社保卡芯片坏了" → 社会保障卡挂失与补换)?"""
+    return any(name.search(record.name) and asked.search(text) for name, asked in _ACTS)
 
 
 def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme], *,

@@ -44,7 +44,9 @@ class Session(BaseModel):
 
 _ORDINALS = {"一": 0, "1": 0, "头": 0, "二": 1, "两": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4,
              "六": 5, "6": 5, "七": 6, "7": 6, "八": 7, "8": 7, "九": 8, "9": 8}  # options, and a theme's items
-_PICK = re.compile(r"第\s*([一二两三四五六七八九1-9])\s*(个|项|种|条)?|^\s*([1-9])\s*[.、)）]?\s*$")
+# "第一次办" is a first application and "第二胎" a second child, not a pick.
+_PICK = re.compile(r"第\s*([一二两三四五六七八九1-9])\s*(?![次回胎孩年月天周])(个|项|种|条)?"
+                   r"|^\s*([1-9])\s*[.、)）]?\s*$")
 
 
 def pick_option(text: str, names: list[str]) -> int | None:

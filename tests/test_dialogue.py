@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant.chain import build_chain
-from assistant.compose import compose_answer
+from assistant.compose import _spoken_duration, compose_answer
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.session import Session, pick_option
@@ -33,6 +33,8 @@ def test_pick_option() -> None:
     assert pick_option("补领的那个", names) == 1
     assert pick_option("第五个", names) is None
     assert pick_option("不知道", names) is None
+    assert pick_option("第一次办", names) is None  # a first application, not the first option
+    assert pick_option("第二胎", names) is None
 
 
 def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -53,6 +55,7 @@ def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  #
     fee = demo_assistant.ask("办护照要多少钱")
     assert "收费标准：普通护照120元/本；选择邮寄的，邮寄费用由申请人承担。" in fee.text  # a sentence ends
     assert fee.speech.endswith("邮寄费用由申请人承担。")
+    assert _spoken_duration("实体卡5(工作日)，需调档的10（工作日）") == "实体卡5个工作日，需调档的10个工作日"
     vaccination = demo_assistant.ask("预防接种证要带什么材料")  # the guide is named 预防接种证办理
     assert vaccination.speech.startswith("办理预防接种证，需要准备"), vaccination.speech
 
@@ -197,6 +200,13 @@ def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_ass
     assert demo_assistant.ask("离婚怎么办", session).citations[0].guide_id == "demo-divorce"  # 离婚证 is a material
 
 
+def test_a_refusal_says_back_what_the_citizen_named(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("开无犯罪记录证明去哪开")
+    assert answer.decision == "refuse" and "“无犯罪记录证明”" in answer.text  # with its 无
+    lost = demo_assistant.ask("搬家的时候结婚证弄没了")  # 时候 says when, not which certificate
+    assert lost.decision == "answer" and lost.citations[0].guide_id == "demo-marriage-cert-reissue"
+
+
 def test_a_licence_the_knowledge_does_not_have_is_refused_by_name(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     # 食品经营许可 shares 经营许可证 with the question; it is still not the 药品 licence.
     answer = demo_assistant.ask("想开一家药店，药品经营许可证怎么申请？")
@@ -222,6 +232,19 @@ def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # 
     assert driving.decision == "clarify"
     renew = demo_assistant.ask("居住证签注能在自助机办吗")  # 签注 names the renewal in the citizen's own words
     assert {c.guide_id for c in renew.citations} == {"demo-residence-permit-renew"}
+    first_time = demo_assistant.ask("第一次领结婚证要带啥")
+    assert first_time.decision == "answer" and first_time.citations[0].guide_id == "demo-marriage"
+
+
+@pytest.mark.parametrize(("question", "guide"), [
+    ("结婚证被老鼠啃了", "demo-marriage-cert-reissue"),  # everyday words for a damaged certificate
+    ("社保卡芯片坏了", "demo-sscard-reissue"),  # the one candidate for redoing it, among 申领 and 新生儿
+    ("驾照被人偷了", "demo-driving-license-reissue"),
+    ("身份证丢了，急着用，能办个临时的吗", "demo-idcard-temp"),  # its own words name 临时, over the act
+])
+def test_a_reissue_is_chosen_when_the_question_asks_for_one(demo_assistant, question: str, guide: str) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask(question)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == guide, answer.text[:80]
 
 
 def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -235,6 +258,11 @@ def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_
     demo_assistant.ask("身份证丢了", session)
     idcard = demo_assistant.ask("能加急吗", session)  # this guide does speak of it: its passage, no "未载明"
     assert "急需用证" in idcard.text and "未载明能否加急" not in idcard.text
+    assert idcard.speech.endswith("急需用证的可同时申请临时居民身份证。")  # the clause that answers, said
+    session = Session()
+    demo_assistant.ask("结婚登记", session)
+    instant = demo_assistant.ask("能加急吗", session)  # done on the spot: nothing to hurry
+    assert "即时办结" in instant.text and "未载明能否加急" not in instant.text
 
 
 def test_a_follow_up_naming_another_service_is_not_read_as_a_material_by_a_synonym_of_a_part(demo_assistant) -> None:  # type: ignore[no-untyped-def]
