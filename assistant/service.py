@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
 from assistant.compose import (
@@ -41,6 +41,7 @@ from assistant.intent import (
     small_talk,
     wants_human,
 )
+from assistant.named import has_thing
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import Filters, HybridSearch, Retrieval
@@ -225,6 +226,12 @@ class Assistant:
         current = self.index.record(session.record_id) if session.record_id else None
         # "药品经营许可证呢" after 食品经营许可 names another thing: not a follow-up
         follows = current is not None and not self.search.lacks_named(state.question, current.id)
+        if follows and current is not None:
+            redo = self._redo_of(state, current, filters, threshold)
+            if redo is not None:  # "到期了怎么续" after 居住证申领: 居住证签注（续期）
+                result = redo
+                state.retrieval = redo
+                follows = False
         mentioned = self._mentions_only(state, current) if follows and current is not None else None
         if current is not None and mentioned:
             # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
@@ -287,6 +294,26 @@ class Assistant:
             state.record = records[0]
         return state
 
+    def _redo_of(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
+                 threshold: float) -> Retrieval | None:
+        """A follow-up asking to redo, renew or end the thing under discussion ("丢了咋办", "到期了怎么续"),
+        which another guide of the same thing is named for: a search with the current guide's name (to keep
+        the thing), led by that guide."""
+        if not any(asked.search(state.text) for _, asked in _ACTS) or _asked_act(state.text, current):
+            return None
+        found = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1, filters=filters)
+        for hit in found.hits:
+            record = self.index.record(hit.record_id)
+            # Ranked by score, not confidence: the current guide's name in the search names its own act
+            # (期满换证), which the check of named things holds against the others.
+            if record is not None and record.id != current.id and hit.score >= CLARIFY_RATIO * found.hits[0].score \
+                    and _asked_act(state.text, record) and \
+                    _name_pairs(record, aliases=False) & _name_pairs(current, aliases=False):
+                others = [h for h in found.hits if h is not hit]
+                trusted = replace(hit, confidence=max(hit.confidence, threshold))
+                return replace(found, hits=[trusted, *others], confidence=trusted.confidence)
+        return None
+
     def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """A question about the guide under discussion: nothing left once facet words are taken away,
         or a search whose best guide is the one under discussion."""
@@ -321,7 +348,8 @@ class Assistant:
             return None
         # The standard name of the whole thing ("户口本" → 居民户口簿), not of a part ("宝宝补贴": 宝宝 → 新生儿).
         terms = [residue, *self.search.synonyms.get(residue, ())]
-        listed = any(t in f"{m.name} {m.note or ''}" for t in terms for m in current.materials)
+        # in so many words, a word or two apart at most: "出生证明" is the 出生医学证明 it lists
+        listed = any(has_thing(t, f"{m.name} {m.note or ''}", {}) for t in terms for m in current.materials)
         if listed and "materials" in state.facets and not _WHAT.search(state.text):
             # "要带身份证吗": whether to bring one of its materials, though 身份证 names services too; but
             # "离婚要带什么材料" asks what another service needs

@@ -236,6 +236,20 @@ def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # 
     assert first_time.decision == "answer" and first_time.citations[0].guide_id == "demo-marriage"
 
 
+@pytest.mark.parametrize(("first", "then", "guide"), [
+    ("居住证怎么办", "到期了怎么续", "demo-residence-permit-renew"),
+    ("驾照到期换证", "丢了呢", "demo-driving-license-reissue"),
+    ("结婚登记", "证丢了怎么办", "demo-marriage-cert-reissue"),
+    ("新生儿上户口", "出生证明要原件吗", "demo-hukou-newborn"),  # its material 出生医学证明: stays
+])
+def test_a_follow_up_asking_to_redo_the_thing_goes_to_the_guide_for_that(demo_assistant, first: str, then: str,  # type: ignore[no-untyped-def]
+                                                                          guide: str) -> None:
+    session = Session()
+    demo_assistant.ask(first, session)
+    answer = demo_assistant.ask(then, session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == guide, answer.text[:80]
+
+
 @pytest.mark.parametrize(("question", "guide"), [
     ("结婚证被老鼠啃了", "demo-marriage-cert-reissue"),  # everyday words for a damaged certificate
     ("社保卡芯片坏了", "demo-sscard-reissue"),  # the one candidate for redoing it, among 申领 and 新生儿
