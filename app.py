@@ -187,10 +187,11 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
         return RedirectResponse(f"/kiosk?hall={quote(hall)}", status_code=307)
 
     staff = build_agent_console(desk, knowledge)
+    # No footer: citizens and staff have no use for Gradio's API page, run history or settings links.
     api = gr.mount_gradio_app(api, staff, path="/agent",
                               auth=lambda user, password: check_login(settings.staff, user, password),
-                              auth_message="工作人员登录")
-    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/")
+                              auth_message="工作人员登录", footer_links=[])
+    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/", footer_links=[])
 
 
 # Signs that markdown, HTML, autolinks ("https:", "www.") or LaTeX could read as markup.
@@ -288,8 +289,8 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             box = gr.Textbox(placeholder="请输入您的问题，例如：办居住证要带什么材料", show_label=False, scale=5,
                              elem_id="question")
             send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
-        chips = gr.Dataset(components=[gr.Textbox(visible=False)], samples=[], label="您还可以问", elem_id="chips",
-                           visible=False)  # shown with the first answer that has suggestions
+        chips = gr.Dataset(components=[gr.Textbox(visible=False, label="问题")], samples=[], label="您还可以问",
+                           elem_id="chips", visible=False)  # shown with the first answer that has suggestions
         with gr.Row():
             human = gr.Button("转人工", elem_id="handoff")
             reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
