@@ -245,6 +245,11 @@ class Assistant:
             state.facets = state.facets or session.facets
             state.confidence = max(result.confidence, threshold)
             return state
+        if current is not None and follows:
+            within = self._within(state, current, filters, threshold)
+            if within is not None:  # "医保呢" after 办理退休: 退休人员医保, not any 医保
+                result = within
+                state.retrieval = within
         if result.confidence < threshold and current is None and session.last_user_question():
             # "我是个体户呢" after "开店要办什么": search the two turns together.
             combined = self.search.search(f"{session.last_user_question()} {state.question}", k=MAX_OPTIONS + 1,
@@ -293,6 +298,24 @@ class Assistant:
         elif records:
             state.record = records[0]
         return state
+
+    def _within(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
+                threshold: float) -> Retrieval | None:
+        """A short question that leaves the guide under discussion for another service ("医保呢", "公积金呢",
+        "税务呢") asks for that service in the same situation: a search with the current guide's name,
+        when it finds, confidently, another guide whose name or aliases have the service asked for."""
+        thing = _NOT_SERVICE.sub("", state.residue)
+        if not 2 <= len(thing) <= 4:
+            return None
+        asked = _pairs([thing, *normalise_query(thing, self.search.synonyms).expansions])
+        found = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1, filters=filters)
+        for hit in found.hits:  # the current guide may well come first: its name is in the search
+            record = self.index.record(hit.record_id)
+            if record is not None and record.id != current.id and hit.confidence >= threshold and \
+                    asked & _name_pairs(record):
+                rest = [h for h in found.hits if h is not hit and h.record_id != current.id]
+                return replace(found, hits=[hit, *rest], confidence=hit.confidence)
+        return None
 
     def _redo_of(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
                  threshold: float) -> Retrieval | None:
