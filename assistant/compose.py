@@ -29,7 +29,16 @@ THEME_OVERVIEW: tuple[Facet, ...] = ("materials", "how", "where", "time", "fee",
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters; a longer text ends at its last full sentence or clause that leaves
+    at least half of it ("…详情请看屏幕" is said by the screen), else is cut with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    end = max(head.rfind(mark) for mark in "。；！？")
+    if end >= limit // 2:
+        return head[: end + 1]
+    end = head.rfind("，")
+    return head[:end] + "…" if end >= limit // 2 else head + "…"
 
 
 def unstated(label: str, record: Record) -> str:

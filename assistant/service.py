@@ -311,8 +311,9 @@ class Assistant:
         found = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1, filters=filters)
         for hit in found.hits:  # the current guide may well come first: its name is in the search
             record = self.index.record(hit.record_id)
+            # not the 一件事 that bundles the current guide: "小升初呢" after 小学入学 is 初中入学 itself
             if record is not None and record.id != current.id and hit.confidence >= threshold and \
-                    asked & _name_pairs(record):
+                    asked & _name_pairs(record) and not _bundled(record, current):
                 rest = [h for h in found.hits if h is not hit and h.record_id != current.id]
                 return replace(found, hits=[hit, *rest], confidence=hit.confidence)
         return None
