@@ -237,27 +237,19 @@ def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # 
 
 
 @pytest.mark.parametrize(("first", "then", "guide"), [
+    # a short question for another service keeps the citizen's situation
     ("办退休", "医保呢", "demo-medins-retire"),
     ("新生儿上户口", "医保呢", "demo-medins-newborn"),
     ("死亡人员户口注销", "公积金呢", "demo-hpf-withdraw-death"),
     ("单位社保变更", "税务呢", "demo-tax-change"),
-])
-def test_a_short_question_for_another_service_keeps_the_situation(demo_assistant, first: str, then: str,  # type: ignore[no-untyped-def]
-                                                                   guide: str) -> None:
-    session = Session()
-    demo_assistant.ask(first, session)
-    answer = demo_assistant.ask(then, session)
-    assert answer.decision == "answer" and answer.citations[0].guide_id == guide, answer.text[:80]
-
-
-@pytest.mark.parametrize(("first", "then", "guide"), [
+    # asking to redo the thing goes to the guide of that thing named for it
     ("居住证怎么办", "到期了怎么续", "demo-residence-permit-renew"),
     ("驾照到期换证", "丢了呢", "demo-driving-license-reissue"),
     ("结婚登记", "证丢了怎么办", "demo-marriage-cert-reissue"),
     ("新生儿上户口", "出生证明要原件吗", "demo-hukou-newborn"),  # its material 出生医学证明: stays
 ])
-def test_a_follow_up_asking_to_redo_the_thing_goes_to_the_guide_for_that(demo_assistant, first: str, then: str,  # type: ignore[no-untyped-def]
-                                                                          guide: str) -> None:
+def test_a_follow_up_goes_where_the_situation_and_the_act_point(demo_assistant, first: str, then: str,  # type: ignore[no-untyped-def]
+                                                                 guide: str) -> None:
     session = Session()
     demo_assistant.ask(first, session)
     answer = demo_assistant.ask(then, session)
