@@ -26,6 +26,8 @@ from knowledge.tokenize import STOPWORDS, Tokenizer
 # Last words of what services issue or register: a term ending in one of these names a service.
 HEADS = ("许可证", "证明", "证书", "执照", "通行证", "证", "卡", "登记", "备案", "许可", "公证", "补贴", "津贴",
          "补助金", "补助", "保障金", "救助", "贷款", "签注")
+# Heads of documents one holds (a licence, a certificate, a card), as against acts (登记, 备案, 补贴).
+DOCUMENTS = ("证", "证明", "证书", "执照", "卡")
 # Heads that name the same kind of thing: a guide with one of them is judged for the others.
 _FAMILIES = (("补贴", "津贴", "补助", "补助金", "救助", "抚恤金"), ("许可证", "许可", "执照"), ("证书", "证明"))
 # Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡").
@@ -34,6 +36,7 @@ _NOT_MODIFIERS = frozenset(("听说", "请问", "申请", "想要", "准备", "�
                             # time and place: when or where, not what ("搬家的时候结婚证弄没了")
                             "时候", "以后", "以前", "之前", "之后", "时间", "现在", "今年", "明年", "去年", "上次",
                             "这次", "那边", "这边", "地方", "家里", "里面", "外面"))
+_ASKING_VERBS = "办开领考拿补换"
 _MAX_MODIFIERS = 3
 _MAX_MODIFIER_LENGTH = 4
 _MAX_GAP = 8  # characters between two of a term's characters in a guide that still reads as one term
@@ -61,8 +64,8 @@ def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
     words = tokenizer.tagged(text)
     found: list[NamedTerm] = []
     for i, (word, _) in enumerate(words):
-        if not word.endswith(HEADS) or not _CJK.fullmatch(word):
-            continue
+        if not word.endswith(HEADS) or not _CJK.fullmatch(word) or (len(word) > 3 and word[0] in _ASKING_VERBS):
+            continue  # "办居住证", an alias of the knowledge: a verb phrase, what precedes it is no modifier
         modifiers: list[str] = []
         j = i - 1
         while j >= 0 and len(modifiers) < _MAX_MODIFIERS:

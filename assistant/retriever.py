@@ -322,6 +322,11 @@ class HybridSearch:
         return any(self._speaks_of(t, record_id, query.search_text) is False
                    for t in named_terms(query.text, self.tokenizer))
 
+    def sections_having(self, record_id: str, thing: str) -> set[str]:
+        """The sections of a record whose text has ``thing`` (as ``assistant.named.has_thing`` reads it)."""
+        return {self.chunks[p].section for p in self._record_chunks.get(record_id, [])
+                if has_thing(thing, self.chunks[p].text, self.synonyms)}
+
     def passages(self, record_id: str, pattern: re.Pattern[str], *, n: int = 2,
                  skip: tuple[str, ...] = ("name", "aliases")) -> list[Chunk]:
         """The record's first ``n`` chunks whose text matches ``pattern``, sections in ``skip`` aside."""

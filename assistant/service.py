@@ -41,10 +41,10 @@ from assistant.intent import (
     small_talk,
     wants_human,
 )
-from assistant.named import has_thing
+from assistant.named import DOCUMENTS, has_thing, named_terms, named_things
 from assistant.query import normalise_query
 from assistant.redact import redact
-from assistant.retriever import Filters, HybridSearch, Retrieval
+from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch, Retrieval
 from assistant.session import Session, pick_option
 from knowledge.records import Chunk
 from knowledge.schema import Hall, ServiceGuide, Theme
@@ -257,6 +257,11 @@ class Assistant:
             if combined.confidence >= threshold:
                 result = combined
                 state.retrieval = combined
+        required = self._only_required(state, result)
+        if required:  # "建设用地规划许可证怎么办": the guides found ask for one, none issues it
+            state.retrieval = replace(result, confidence=min(result.confidence, threshold * UNMATCHED_CAP),
+                                      unmatched=(required,))
+            return state
         if result.confidence < threshold or not result.hits:
             return state
         state.confidence = result.confidence
@@ -298,6 +303,23 @@ class Assistant:
         elif records:
             state.record = records[0]
         return state
+
+    def _only_required(self, state: TurnState, result: Retrieval) -> str | None:
+        """A certificate or licence the question asks how or where to get, which the guides found speak of only
+        as something to bring or to hold (规划许可 asks for a 建设用地规划许可证; it does not issue one): no
+        guide of the knowledge issues it. Not for questions about bringing it or about who may apply."""
+        if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below:
+            return None
+        tokenizer = self.search.tokenizer
+        named = [*((t.said, t.text) for t in named_terms(state.text, tokenizer)),
+                 *((w, w) for w in named_things(state.text, tokenizer))]
+        named = [(said, thing) for said, thing in named if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
+        for said, thing in named:
+            having = [self.search.sections_having(h.record_id, thing) for h in result.hits[:MAX_OPTIONS]]
+            having = [sections for sections in having if sections]
+            if having and all(sections <= _REQUIRING for sections in having):
+                return said
+        return None
 
     def _within(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
                 threshold: float) -> Retrieval | None:
@@ -579,6 +601,9 @@ _ACTS = tuple((re.compile(name), re.compile(asked)) for name, asked in (
 
 
 _FIRST_ISSUE = re.compile("第一次|首次|头一回|初次|新办")
+# Sections where a guide speaks of a certificate it asks for, not one it issues (that is in its name,
+# aliases, overview, steps or outcomes; an FAQ may answer for it either way).
+_REQUIRING = frozenset(("materials", "eligibility"))
 
 
 def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:

@@ -207,6 +207,14 @@ def test_a_refusal_says_back_what_the_citizen_named(demo_assistant) -> None:  # 
     assert lost.decision == "answer" and lost.citations[0].guide_id == "demo-marriage-cert-reissue"
 
 
+def test_a_certificate_the_guides_only_ask_for_is_refused_by_name(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    # 建设工程规划许可 lists a 建设用地规划许可证 among its materials and conditions; no guide issues one
+    answer = demo_assistant.ask("建设用地规划许可证怎么办")
+    assert answer.decision == "refuse" and "“建设用地规划许可证”" in answer.text
+    bring = demo_assistant.ask("办建设工程规划许可要带建设用地规划许可证吗")  # bringing it: the guide answers
+    assert bring.decision == "answer" and bring.citations[0].guide_id == "demo-planning-permit"
+
+
 def test_a_licence_the_knowledge_does_not_have_is_refused_by_name(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     # 食品经营许可 shares 经营许可证 with the question; it is still not the 药品 licence.
     answer = demo_assistant.ask("想开一家药店，药品经营许可证怎么申请？")
