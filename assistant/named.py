@@ -93,6 +93,13 @@ def _in_order(term: str, text: str) -> re.Match[str] | None:
     return re.search(_GAP.join(map(re.escape, term)), text)
 
 
+def has_head(term: NamedTerm, record_text: str, names: str) -> bool:
+    """Does a guide have the term's head word, or a head of its family in its names?"""
+    head = term.head
+    return head in record_text or (len(head) > 2 and _in_order(head, record_text) is not None) or \
+        any(k in names for family in _FAMILIES if head in family for k in family)
+
+
 def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
               synonyms: dict[str, tuple[str, ...]], tokenizer: Tokenizer) -> bool | None:
     """Does a guide speak of the thing named? ``record_text`` is all its text, ``names`` its name and
@@ -106,13 +113,12 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
     nothing of its own before it ("电子居住证" against 居住证申领: the citizen says more than the name).
     """
     head = term.head
+    if not has_head(term, record_text, names):
+        return None
     if not (head in record_text or (len(head) > 2 and _in_order(head, record_text))):
         # 高龄津贴 against 育儿补贴: a head of the same family stands for it
-        kin = next((k for family in _FAMILIES if head in family for k in family if k in names), None)
-        if kin is None:
-            return None
-        head = kin
-        term = NamedTerm(term.modifiers, kin)
+        head = next(k for family in _FAMILIES if head in family for k in family if k in names)
+        term = NamedTerm(term.modifiers, head)
     if len(head) >= 4 and head in record_text:
         return True  # the head is itself a whole name of the knowledge (门头招牌备案): what precedes is context
     if _in_order(term.text, record_text):

@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.bm25 import BM25
-from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
+from assistant.named import HEADS, NamedTerm, has_head, has_thing, named_terms, named_things, speaks_of
 from assistant.query import NormalisedQuery, normalise_query
 from knowledge.index import KnowledgeIndex
 from knowledge.records import Chunk
@@ -306,6 +306,13 @@ class HybridSearch:
             return hits, ()
         judged = {h.record_id: [self._speaks_of(t, h.record_id, context) for t in terms] for h in hits}
         lacking = {r for r, verdicts in judged.items() if False in verdicts} | lacking_thing
+        for i, term in enumerate(terms):
+            # only for heads of a kind (补贴, 许可证), not a made-up "运输证" the guide calls 运输许可
+            if term.head in HEADS and any(v[i] is False for v in judged.values()):
+                # Others of the kind were ruled out; a guide without the kind at all is no better ("住房租赁
+                # 补贴": 育儿补贴 is another subsidy, 住房公积金提取（租房） is no subsidy).
+                lacking |= {r for r, v in judged.items() if v[i] is None and
+                            not has_head(term, self._record_text[r], self._record_names.get(r, ""))}
         if not lacking:
             return hits, ()
         cap = self.calibration.refuse_below * UNMATCHED_CAP

@@ -213,6 +213,10 @@ def test_a_certificate_the_guides_only_ask_for_is_refused_by_name(demo_assistant
     assert answer.decision == "refuse" and "“建设用地规划许可证”" in answer.text
     bring = demo_assistant.ask("办建设工程规划许可要带建设用地规划许可证吗")  # bringing it: the guide answers
     assert bring.decision == "answer" and bring.citations[0].guide_id == "demo-planning-permit"
+    # 育儿补贴 is another subsidy; 住房公积金提取（租房） is no subsidy at all: neither answers
+    rent = demo_assistant.ask("住房租赁补贴怎么申请")
+    assert rent.decision == "refuse" and "“住房租赁补贴”" in rent.text
+    assert demo_assistant.ask("育儿补贴怎么领").citations[0].guide_id == "demo-childcare-subsidy"
 
 
 def test_a_licence_the_knowledge_does_not_have_is_refused_by_name(demo_assistant) -> None:  # type: ignore[no-untyped-def]
