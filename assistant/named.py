@@ -61,7 +61,10 @@ class NamedTerm:
 def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
     """The modified service terms of a question: "药品经营许可证" → (药品, 经营) + 许可证. A head with no
     modifier names nothing particular ("补贴怎么领") and is left out."""
-    words = tokenizer.tagged(text)
+    return _terms(tokenizer.tagged(text))
+
+
+def _terms(words: list[tuple[str, str]]) -> list[NamedTerm]:
     found: list[NamedTerm] = []
     for i, (word, _) in enumerate(words):
         if not word.endswith(HEADS) or not _CJK.fullmatch(word) or (len(word) > 3 and word[0] in _ASKING_VERBS):
@@ -85,19 +88,22 @@ def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
     return found
 
 
-_GAP = f"[^，。；、：:;,.（）()【】|\\s]{{0,{_MAX_GAP}}}"  # within one phrase: no punctuation in between
+_PHRASE_CHAR = "[^，。；、：:;,.（）()【】|\\s]"  # within one phrase: no punctuation in between
 
 
-def _in_order(term: str, text: str) -> re.Match[str] | None:
-    """The term's characters in this order, a few apart at most, within one phrase of ``text``."""
-    return re.search(_GAP.join(map(re.escape, term)), text)
+def _in_order(term: str, text: str, gap: int = _MAX_GAP) -> re.Match[str] | None:
+    """The term's characters in this order, at most ``gap`` apart, within one phrase of ``text``."""
+    return re.search(f"{_PHRASE_CHAR}{{0,{gap}}}".join(map(re.escape, term)), text)
+
+
+def _has_word(head: str, record_text: str) -> bool:
+    return head in record_text or (len(head) > 2 and _in_order(head, record_text) is not None)
 
 
 def has_head(term: NamedTerm, record_text: str, names: str) -> bool:
     """Does a guide have the term's head word, or a head of its family in its names?"""
-    head = term.head
-    return head in record_text or (len(head) > 2 and _in_order(head, record_text) is not None) or \
-        any(k in names for family in _FAMILIES if head in family for k in family)
+    return _has_word(term.head, record_text) or \
+        any(k in names for family in _FAMILIES if term.head in family for k in family)
 
 
 def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
@@ -113,11 +119,12 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
     nothing of its own before it ("电子居住证" against 居住证申领: the citizen says more than the name).
     """
     head = term.head
-    if not has_head(term, record_text, names):
-        return None
-    if not (head in record_text or (len(head) > 2 and _in_order(head, record_text))):
+    if not _has_word(head, record_text):
         # 高龄津贴 against 育儿补贴: a head of the same family stands for it
-        head = next(k for family in _FAMILIES if head in family for k in family if k in names)
+        kin = next((k for family in _FAMILIES if head in family for k in family if k in names), None)
+        if kin is None:
+            return None
+        head = kin
         term = NamedTerm(term.modifiers, head)
     if len(head) >= 4 and head in record_text:
         return True  # the head is itself a whole name of the knowledge (门头招牌备案): what precedes is context
@@ -151,13 +158,21 @@ def named_things(text: str, tokenizer: Tokenizer) -> list[str]:
     """Single words of the question that name a particular certificate, card or registration ("无房证明",
     "医保卡"): a guide that never says it, while another found does, is not about it (随迁子女入学 against
     不动产登记资料查询 for "无房证明去哪开"). Bare heads (补贴) and heads of modified terms are left out."""
-    heads = {t.head for t in named_terms(text, tokenizer)}  # 消防检查合格证: judged as a term, not here
-    return [w for w, _ in tokenizer.tagged(text)
-            if len(w) >= 3 and w.endswith(HEADS) and w not in HEADS and w not in heads and _CJK.fullmatch(w)]
+    return names_of(text, tokenizer)[1]
+
+
+def names_of(text: str, tokenizer: Tokenizer) -> tuple[list[NamedTerm], list[str]]:
+    """``named_terms`` and ``named_things`` of a question, from one pass of the tokenizer."""
+    words = tokenizer.tagged(text)
+    terms = _terms(words)
+    heads = {t.head for t in terms}  # 消防检查合格证: judged as a term, not as a thing
+    things = [w for w, _ in words
+              if len(w) >= 3 and w.endswith(HEADS) and w not in HEADS and w not in heads and _CJK.fullmatch(w)]
+    return terms, things
 
 
 def has_thing(thing: str, record_text: str, synonyms: dict[str, tuple[str, ...]]) -> bool:
     """The thing's characters in order with at most 3 between two of them, within one phrase (出生证明 in
     出生医学证明), or a standard name a synonym rule gives it."""
-    return re.search("[^，。；、：:;,.（）()【】|\\s]{0,3}".join(map(re.escape, thing)), record_text) is not None or \
+    return _in_order(thing, record_text, gap=3) is not None or \
         any(s in record_text for s in synonyms.get(thing, ()) if len(s) >= 3)

@@ -23,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from assistant.bm25 import BM25
-from assistant.named import HEADS, NamedTerm, has_head, has_thing, named_terms, named_things, speaks_of
+from assistant.named import HEADS, NamedTerm, has_head, has_thing, named_terms, names_of, speaks_of
 from assistant.query import NormalisedQuery, normalise_query
 from knowledge.index import KnowledgeIndex
 from knowledge.records import Chunk
@@ -295,8 +295,7 @@ class HybridSearch:
         ``assistant.named``), fall below the refusal threshold and behind the other guides. Returns the hits,
         and the terms that some guide was ruled out for and none has, for the reply to say what is not in
         the knowledge."""
-        terms = named_terms(text, self.tokenizer) if hits else []
-        things = named_things(text, self.tokenizer) if hits else []
+        terms, things = names_of(text, self.tokenizer) if hits else ([], [])
         lacking_thing: set[str] = set()
         for thing in things:
             has = {h.record_id for h in hits if has_thing(thing, self._record_text[h.record_id], self.synonyms)}

@@ -41,7 +41,7 @@ from assistant.intent import (
     small_talk,
     wants_human,
 )
-from assistant.named import DOCUMENTS, has_thing, named_terms, named_things
+from assistant.named import DOCUMENTS, has_thing, names_of
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch, Retrieval
@@ -108,7 +108,7 @@ class TurnState:
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
-    quote: list[Chunk] = field(default_factory=list)  # passages the answer quotes first
+    beside: Retrieval | None = None  # the question searched with the current guide's name (Assistant._beside)
     answer: Answer | None = None
 
 
@@ -294,10 +294,9 @@ class Assistant:
             else:
                 # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
                 # pair of its name (not aliases, not synonyms added to the question) that no other one has.
-                named = [r for r in records[1:]
-                         if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
-                if len(named) == 1:
-                    state.record = named[0]
+                others_named = [r for r in named if r is not records[0]]
+                if len(others_named) == 1:
+                    state.record = others_named[0]
                 else:
                     state.options = records
         elif records:
@@ -310,9 +309,8 @@ class Assistant:
         guide of the knowledge issues it. Not for questions about bringing it or about who may apply."""
         if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below:
             return None
-        tokenizer = self.search.tokenizer
-        named = [*((t.said, t.text) for t in named_terms(state.text, tokenizer)),
-                 *((w, w) for w in named_things(state.text, tokenizer))]
+        terms, things = names_of(state.text, self.search.tokenizer)
+        named = [*((t.said, t.text) for t in terms), *((w, w) for w in things)]
         named = [(said, thing) for said, thing in named if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
         for said, thing in named:
             having = [self.search.sections_having(h.record_id, thing) for h in result.hits[:MAX_OPTIONS]]
@@ -320,6 +318,13 @@ class Assistant:
             if having and all(sections <= _REQUIRING for sections in having):
                 return said
         return None
+
+    def _beside(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters) -> Retrieval:
+        """The question searched together with the name of the guide under discussion, once a turn."""
+        if state.beside is None:
+            state.beside = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1,
+                                              filters=filters)
+        return state.beside
 
     def _within(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
                 threshold: float) -> Retrieval | None:
@@ -330,7 +335,7 @@ class Assistant:
         if not 2 <= len(thing) <= 4:
             return None
         asked = _pairs([thing, *normalise_query(thing, self.search.synonyms).expansions])
-        found = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1, filters=filters)
+        found = self._beside(state, current, filters)
         for hit in found.hits:  # the current guide may well come first: its name is in the search
             record = self.index.record(hit.record_id)
             # not the 一件事 that bundles the current guide: "小升初呢" after 小学入学 is 初中入学 itself
@@ -347,7 +352,7 @@ class Assistant:
         the thing), led by that guide."""
         if not any(asked.search(state.text) for _, asked in _ACTS) or _asked_act(state.text, current):
             return None
-        found = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1, filters=filters)
+        found = self._beside(state, current, filters)
         for hit in found.hits:
             record = self.index.record(hit.record_id)
             # Ranked by score, not confidence: the current guide's name in the search names its own act
@@ -492,17 +497,16 @@ class Assistant:
             shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
             related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
             notes = []
-            urgent = "time" in state.facets and asks_urgent(state.text)
-            if urgent:
-                # "能加急吗": the time limit, and what the guide says of hurrying, or that it says nothing
-                # (nothing to hurry when it is done on the spot)
-                state.quote = self.search.passages(state.record.id, _URGENT_TEXT)
-                related = []  # "赶时间" is no question about 办理时间
-                if not state.quote and not _AT_ONCE.search(state.record.time_limit_promised or ""):
+            said = None
+            if "time" in state.facets and asks_urgent(state.text):
+                # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
+                # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
+                # passages on 办理时间 that "赶时间" would match.
+                related = self.search.passages(state.record.id, _URGENT_TEXT)
+                if related:
+                    said = _clauses(related[:1], _URGENT_TEXT)
+                elif not _AT_ONCE.search(state.record.time_limit_promised or ""):
                     notes.append(unstated("能否加急办理", state.record))
-            if state.quote:
-                related = [*state.quote, *(c for c in related if c not in state.quote)][:2]
-            said = _clauses(state.quote[:1], _URGENT_TEXT) if urgent and state.quote else None
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
                                           unsure=state.unsure, only_related=state.to_the_point, notes=notes,
