@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -168,14 +169,16 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", **assistant.index.count(), **knowledge.status()})
 
-    @api.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
-    def kiosk(hall: str = "hall-city") -> str:
-        # The reference kiosk uses only the channel API, with the kiosk's own key.
-        from importlib.resources import files
-
-        page = files("assistant").joinpath("static/kiosk.html").read_text(encoding="utf-8")
-        return page.replace("__KIOSK_KEY__", json.dumps(settings.kiosk_key or "")[1:-1]).replace(
-            "__HALL_ID__", json.dumps(hall)[1:-1])
+    @api.get("/kiosk", response_class=HTMLResponse, include_in_schema=False, response_model=None)
+    def kiosk(hall: str = "hall-city") -> HTMLResponse:
+        # The reference kiosk uses only the channel API, with the kiosk's own key. The hall comes from the
+        # address, so anyone can craft it: it must be a plain id, and it reaches the page only as escaped
+        # script data under a policy that runs no script but the page's own.
+        if not HALL_ID.fullmatch(hall):
+            return HTMLResponse("<!doctype html><meta charset=utf-8><p>机位地址有误：hall 只能含字母、数字、"
+                                "“-”“_”“.”，最长 64 个字符。</p>", status_code=400,
+                                headers={"Content-Security-Policy": "default-src 'none'"})
+        return kiosk_page(settings.kiosk_key or "", hall)
 
     # The addresses as people type them: /agent without, /kiosk with a trailing slash.
     @api.get("/agent", include_in_schema=False, response_model=None)
@@ -192,6 +195,33 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
                               auth=lambda user, password: check_login(settings.staff, user, password),
                               auth_message="工作人员登录", footer_links=[])
     return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/", footer_links=[])
+
+
+HALL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def script_literal(value: str) -> str:
+    """``value`` as a JavaScript string literal that is safe inside an HTML ``<script>`` element: nothing in
+    it can close the element, open a comment or end a line."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def kiosk_page(kiosk_key: str, hall: str):  # type: ignore[no-untyped-def]
+    """The reference kiosk page for ``hall``, with a fresh script nonce and a content security policy."""
+    import secrets
+    from importlib.resources import files
+
+    from fastapi.responses import HTMLResponse
+
+    nonce = secrets.token_urlsafe(16)
+    page = files("assistant").joinpath("static/kiosk.html").read_text(encoding="utf-8")
+    page = (page.replace('"__KIOSK_KEY__"', script_literal(kiosk_key)).replace('"__HALL_ID__"', script_literal(hall))
+            .replace("<script>", f'<script nonce="{nonce}">'))
+    policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
+              "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
+                                       "Referrer-Policy": "no-referrer"})
 
 
 # Signs that markdown, HTML, autolinks ("https:", "www.") or LaTeX could read as markup.

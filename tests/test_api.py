@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app import create_app, main
+from app import create_app, main, script_literal
 from assistant.staff import check_login, hash_password, verify_password
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK
@@ -133,11 +134,27 @@ def test_kiosk_support_endpoints_and_page(client: TestClient) -> None:
     assert halls[0]["id"] == "hall-city" and halls[0]["kiosks"][0]["id"] == "kiosk-city-1f"
     page = client.get("/kiosk?hall=hall-city")
     assert page.status_code == 200 and 'const KEY = "", HALL = "hall-city";' in page.text
+    nonce = re.search(r"script-src 'nonce-([\w-]+)'", page.headers["content-security-policy"])
+    assert nonce and f'<script nonce="{nonce.group(1)}">' in page.text  # only the page's own script runs
     typed = client.get("/kiosk/?hall=hall-city", follow_redirects=False)  # as people type addresses
     assert typed.status_code == 307 and typed.headers["location"] == "/kiosk?hall=hall-city"
     assert client.get("/agent", follow_redirects=False).headers["location"] == "/agent/"
     schema = client.get("/openapi.json").json()
     assert {"/api/v1/ask", "/api/v1/ask/stream", "/api/v1/feedback"} <= set(schema["paths"])
+
+
+@pytest.mark.parametrize("hall", ["</script><script>alert(1)</script>", '"-alert(1)-"', "hall city", "x" * 65, ""])
+def test_the_kiosk_page_refuses_a_hall_that_is_no_plain_id(client: TestClient, hall: str) -> None:
+    page = client.get("/kiosk", params={"hall": hall})
+    assert page.status_code == 400 and "机位地址有误" in page.text and "alert" not in page.text
+    assert page.headers["content-security-policy"] == "default-src 'none'"
+
+
+@pytest.mark.parametrize("value", ["</script><script>alert(1)</script>", "<!--", "a\u2028b", 'q"\\', "中文&<>"])
+def test_script_data_cannot_leave_its_script_element(value: str) -> None:
+    literal = script_literal(value)
+    assert json.loads(literal) == value  # the page's script reads the same string back
+    assert not {"<", ">", "&", "\u2028"} & set(literal)
 
 
 def test_staff_console_needs_a_login(client: TestClient) -> None:

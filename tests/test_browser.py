@@ -202,6 +202,21 @@ def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> N
     assert kiosk.evaluate("session") is None and kiosk.locator("#answer").is_hidden()
 
 
+@pytest.mark.parametrize("hall", ["</script><script>window.pwned=1</script>", 'x";window.pwned=1;"',
+                                  "<img src=x onerror=window.pwned=1>"])
+def test_a_hostile_kiosk_link_runs_nothing(server: str, browser, hall: str) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import quote
+
+    page = browser.new_page(locale="zh-CN")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server}/kiosk?hall={quote(hall)}")
+    page.wait_for_timeout(500)
+    assert page.evaluate("typeof window.pwned") == "undefined" and dialogs == []
+    assert "机位地址有误" in page.inner_text("body")
+    page.close()
+
+
 def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
