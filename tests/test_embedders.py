@@ -55,3 +55,15 @@ def test_bge_query_instruction_is_for_queries_only() -> None:
 
     assert SentenceTransformerEmbedder("BAAI/bge-small-zh-v1.5").query_instruction == BGE_ZH_QUERY_INSTRUCTION
     assert SentenceTransformerEmbedder("/models/minilm").query_instruction == ""
+
+
+def test_e5_is_normalised_and_tells_chinese_services_apart() -> None:
+    model = make_embedder("e5", threads=1)
+    assert model._model is None  # type: ignore[attr-defined]  # nothing loaded until first use
+    docs = model.encode_documents(["居住证申领", "有限责任公司设立登记", "结婚登记"])
+    assert docs.shape == (3, 384) and docs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
+    questions = ("外地人怎么办居住证", "开公司", "我们俩想登记结婚")
+    assert [int(np.argmax(docs @ model.encode_query(q))) for q in questions] == [0, 1, 2]
+    assert model.identity == "e5:multilingual-e5-small-q4:384"
+    assert model.encode_documents([]).shape == (0, 384)
