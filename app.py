@@ -807,7 +807,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", type=Path, help="write the report (.md or .json)")
     evaluate.add_argument("--ablation", action="store_true", help="also run BM25 alone, dense alone and RRF")
     evaluate.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    evaluate.add_argument("--fusion", choices=["weighted", "rrf"], default="weighted")
+    evaluate.add_argument("--fusion", choices=["weighted", "zscore", "rrf"], help="default: the retriever's own")
+    evaluate.add_argument("--without", default="", metavar="FAMILY,...",
+                          help="switch rule families off, to measure what each earns: "
+                               "named, acts, singles-out, within, mentions, synonyms")
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answer metrics")
     common(evaluate)
     evaluate.set_defaults(func=cmd_eval)

@@ -14,6 +14,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -39,12 +40,21 @@ DEFAULT_SECTION_WEIGHTS = {
 }
 
 
+# Hand-written rule families that can be switched off one by one for an ablation:
+# named: what a question names against what a guide is about (assistant.named);
+# acts: redo/renew/end/change acts (补领, 换领, 注销, 变更) asked for or not, among candidates and in follow-ups;
+# singles-out: a candidate named by a pair of characters of its name that the others lack;
+# within: "医保呢" after a guide, searched in that guide's situation;
+# mentions: a follow-up naming only one of the current guide's materials or things it speaks of.
+RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions"))
+
+
 @dataclass(frozen=True)
 class RetrievalConfig:
     """Everything that shapes the ranking; written into eval reports."""
 
     mode: str = "hybrid"  # hybrid | bm25 | dense
-    fusion: str = "weighted"  # weighted (normalised scores) | rrf
+    fusion: str = "weighted"  # weighted (BM25 / its best, raw cosine) | zscore (both per query) | rrf
     lexical_weight: float = 0.6
     dense_weight: float = 0.4
     rrf_k: int = 60
@@ -54,17 +64,22 @@ class RetrievalConfig:
     expansion_weight: float = 0.5  # terms added by synonym rules count less than the citizen's own words
     section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
     dense_section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
+    # Rule families switched off, to measure what each earns (``banshi eval --without``); see RULE_FAMILIES.
+    without: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"mode must be hybrid, bm25 or dense. Currently, mode is {self.mode!r}")
-        if self.fusion not in ("weighted", "rrf"):
-            raise ValueError(f"fusion must be weighted or rrf. Currently, fusion is {self.fusion!r}")
+        if self.fusion not in ("weighted", "zscore", "rrf"):
+            raise ValueError(f"fusion must be weighted, zscore or rrf. Currently, fusion is {self.fusion!r}")
+        if not self.without <= RULE_FAMILIES:
+            raise ValueError(f"without must name rule families of {sorted(RULE_FAMILIES)}. "
+                             f"Currently, without is {sorted(self.without)}")
         if self.candidates < 1:
             raise ValueError(f"candidates must be greater than 0. Currently, candidates is {self.candidates}")
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "without": sorted(self.without)}
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,18 @@ class Calibration:
         d, c, lex, n = self.features(dense, coverage, lexical_per_word, length)
         z = self.bias + self.dense * d + self.coverage * c + self.lexical * lex + self.length * n
         return 1.0 / (1.0 + math.exp(-z))
+
+
+EMBEDDER_DEFAULTS = files("assistant").joinpath("data/embedders.json")
+
+
+def embedder_defaults(embedder_identity: str) -> tuple[dict[str, Any], Calibration]:
+    """The fusion settings and the confidence model fitted for this embedder's scores
+    (assistant/data/embedders.json, keyed by the model's name: the part of its identity before the first
+    ":"); for a model not listed there, the class defaults."""
+    fits = json.loads(EMBEDDER_DEFAULTS.read_text(encoding="utf-8"))
+    fit = fits.get(embedder_identity.split(":", 1)[0], {})
+    return dict(fit.get("retrieval", {})), Calibration(**fit.get("calibration", {}))
 
 
 @dataclass(frozen=True)
@@ -147,9 +174,10 @@ class HybridSearch:
                  config: RetrievalConfig | None = None, *, tokenizer: Tokenizer | None = None) -> None:
         self.index = index
         self.synonyms = synonyms
-        self.config = config or RetrievalConfig()
+        fusion, calibration = embedder_defaults(index.embedder.identity)
+        self.config = config or RetrievalConfig(**fusion)
         stored = index.meta("calibration")
-        self.calibration = Calibration(**json.loads(stored)) if stored else Calibration()
+        self.calibration = Calibration(**json.loads(stored)) if stored else calibration
         self.tokenizer = Tokenizer(json.loads(index.meta("user_words") or "[]"))
         if tokenizer is not None and tokenizer.version == self.tokenizer.version:
             self.tokenizer = tokenizer  # a reload with the same dictionary keeps the jieba already loaded
@@ -280,7 +308,9 @@ class HybridSearch:
                     h.dense, coverage if i == 0 else self._coverage(tokens, h.record_id), h.lexical / words,
                     len(query.text)))
                 for i, h in enumerate(hits)]
-        hits, unmatched = self._check_named(query.text, query.search_text, hits)
+        unmatched: tuple[str, ...] = ()
+        if "named" not in config.without:
+            hits, unmatched = self._check_named(query.text, query.search_text, hits)
         confidence = hits[0].confidence if hits else 0.0
         margin = confidence - hits[1].confidence if len(hits) > 1 else confidence
         return Retrieval(query, hits, coverage, confidence, margin, time.perf_counter() - started, words, unmatched)
@@ -324,6 +354,8 @@ class HybridSearch:
     def lacks_named(self, question: str, record_id: str) -> bool:
         """Does the question name another thing of a kind this guide is about ("药品经营许可证呢" while
         食品经营许可 is under discussion)?"""
+        if "named" in self.config.without:
+            return False
         query = normalise_query(question, self.synonyms)
         return any(self._speaks_of(t, record_id, query.search_text) is False
                    for t in named_terms(query.text, self.tokenizer))
@@ -369,6 +401,16 @@ class HybridSearch:
                 for rank, record in enumerate(ranking):
                     fused[record] = fused.get(record, 0.0) + weight / (config.rrf_k + rank + 1)
             return fused
+        if config.fusion == "zscore":
+            # Each side as standard scores over its own candidates: e5's cosines sit close together
+            # (0.84–0.95), so raw they would barely move the ranking; a guide one side did not find
+            # gets that side's lowest score.
+            lex_z = _standard({r: float(lexical[r]) for r in lex_top})
+            den_z = _standard({r: dense[r][0] for r in dense_top})
+            lex_floor = min(lex_z.values(), default=0.0)
+            den_floor = min(den_z.values(), default=0.0)
+            return {r: config.lexical_weight * lex_z.get(r, lex_floor) + config.dense_weight * den_z.get(r, den_floor)
+                    for r in set(lex_top) | set(dense_top)}
         lex_max = float(lexical[lex_top[0]]) if lex_top else 0.0
         for record in set(lex_top) | set(dense_top):
             lex = float(lexical[record]) / lex_max if lex_max > 0 else 0.0
@@ -383,6 +425,16 @@ class HybridSearch:
             return 0.0
         text = self._record_text[record_id]
         return sum(1 for t in terms if t.lstrip("#") in text) / len(terms)
+
+
+def _standard(scores: dict[int, float]) -> dict[int, float]:
+    """Standard scores (x - mean) / sd; all 0 when there is no spread."""
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    spread = float(values.std())
+    mean = float(values.mean())
+    return {r: (v - mean) / spread if spread > 1e-9 else 0.0 for r, v in scores.items()}
 
 
 def _best_per_record(chunk_scores: np.ndarray, chunk_record: np.ndarray, n_records: int) -> tuple[np.ndarray,

@@ -278,18 +278,20 @@ class Assistant:
             clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
             # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
             own = _pairs(self.search.tokenizer.words(state.text))
-            plain = [r for r in records if not _unasked_act(state.text, r) or
-                     own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
-            acted = [r for r in records if _asked_act(state.text, r)]
+            without = self.search.config.without
+            plain = records if "acts" in without else [
+                r for r in records if not _unasked_act(state.text, r) or
+                own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
+            acted = [] if "acts" in without else [r for r in records if _asked_act(state.text, r)]
             # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
-            named = [r for r in records if _singles_out(state.text, r, [o for o in records if o is not r],
-                                                        aliases=False)]
+            named = [] if "singles-out" in without else [
+                r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
             if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
                 state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
             elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
                 state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
-            elif records[0] in plain and \
-                    (clearly_ahead or _singles_out(result.query.search_text, records[0], records[1:])):
+            elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
+                                          _singles_out(result.query.search_text, records[0], records[1:])):
                 state.record = records[0]
             else:
                 # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
@@ -307,7 +309,8 @@ class Assistant:
         """A certificate or licence the question asks how or where to get, which the guides found speak of only
         as something to bring or to hold (规划许可 asks for a 建设用地规划许可证; it does not issue one): no
         guide of the knowledge issues it. Not for questions about bringing it or about who may apply."""
-        if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below:
+        if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below or \
+                "named" in self.search.config.without:
             return None
         terms, things = names_of(state.text, self.search.tokenizer)
         named = [*((t.said, t.text) for t in terms), *((w, w) for w in things)]
@@ -332,7 +335,7 @@ class Assistant:
         "税务呢") asks for that service in the same situation: a search with the current guide's name,
         when it finds, confidently, another guide whose name or aliases have the service asked for."""
         thing = _NOT_SERVICE.sub("", state.residue)
-        if not 2 <= len(thing) <= 4:
+        if not 2 <= len(thing) <= 4 or "within" in self.search.config.without:
             return None
         asked = _pairs([thing, *normalise_query(thing, self.search.synonyms).expansions])
         found = self._beside(state, current, filters)
@@ -350,7 +353,8 @@ class Assistant:
         """A follow-up asking to redo, renew or end the thing under discussion ("丢了咋办", "到期了怎么续"),
         which another guide of the same thing is named for: a search with the current guide's name (to keep
         the thing), led by that guide."""
-        if not any(asked.search(state.text) for _, asked in _ACTS) or _asked_act(state.text, current):
+        if "acts" in self.search.config.without or not any(asked.search(state.text) for _, asked in _ACTS) or \
+                _asked_act(state.text, current):
             return None
         found = self._beside(state, current, filters)
         for hit in found.hits:
@@ -392,7 +396,7 @@ class Assistant:
         """Is the question about nothing but a thing the current guide speaks of ("户口本也要吗", "照片呢")?
         "materials" when the guide lists it among its materials, "text" when it says it elsewhere (an FAQ:
         "不再需要户口簿"), else None. "身份证怎么办" asks how to get one, not whether to bring it."""
-        if set(state.facets) - {"materials"}:
+        if set(state.facets) - {"materials"} or "mentions" in self.search.config.without:
             return None
         residue = state.residue
         if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own

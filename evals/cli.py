@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.build import build_search
-from assistant.retriever import HybridSearch, RetrievalConfig
+from assistant.retriever import HybridSearch
 from assistant.service import Assistant
 from evals.cases import load_cases
 from evals.report import render_markdown, render_table
@@ -43,7 +43,12 @@ def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_pr
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args.cases)
-    base = build_search(settings, RetrievalConfig(mode=args.mode, fusion=args.fusion))
+    without = {w.strip() for w in args.without.split(",") if w.strip()}
+    base = build_search(settings)
+    base = base.with_config(replace(base.config, mode=args.mode, without=frozenset(without - {"synonyms"}),
+                                    **({"fusion": args.fusion} if args.fusion else {})))
+    if "synonyms" in without:
+        base.synonyms = {}
     assistant = None if args.retrieval_only else Assistant(base)
     report = evaluate(base, cases, settings, not args.json, assistant)
     report["cases_files"] = [str(p) for p in args.cases]

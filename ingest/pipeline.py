@@ -197,7 +197,7 @@ class Ingestor:
         total = len(new_chunks)
         for start in range(0, total, self.batch_size):
             part = new_chunks[start : start + self.batch_size]
-            vectors = self.index.embedder.encode_documents([c.text for c in part])
+            vectors = self.index.embedder.encode_documents([text for _, text in self.index.passages(part)])
             self.index.add_chunks(part, vectors, [tokenizer.tokens(c.text) for c in part])
             if self.progress:
                 self.progress(min(start + self.batch_size, total), total)

@@ -232,20 +232,29 @@ class KnowledgeIndex:
         return {"guides": rows.get("guide", 0), "themes": rows.get("theme", 0), "chunks": chunks}
 
     # -- writing ----------------------------------------------------------------------------
+    def passages(self, chunks: Sequence[Chunk]) -> list[tuple[Chunk, str]]:
+        """The chunks the embedder gives a vector, each with the text it embeds (see ``Embedder.passage_of``)."""
+        return [(c, text) for c in chunks if (text := self.embedder.passage_of(c.section, c.text))]
+
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, tokens: Sequence[list[str]]) -> None:
-        """Store chunks with their vectors and BM25 tokens (Chroma first, then SQLite)."""
+        """Store chunks with their BM25 tokens, and the vectors of those that :meth:`passages` names, in its
+        order (Chroma first, then SQLite)."""
         if not chunks:
             return
         if self.meta("embedder") is None:
             self.set_meta("embedder", self.embedder.identity)
             self.set_meta("schema_version", SCHEMA_VERSION)
-        # upsert, not add: after an interrupted run Chroma may already hold some of these ids.
-        self.collection.upsert(
-            ids=[c.id for c in chunks],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks],  # type: ignore[misc]
-        )
+        embedded = [c for c, _ in self.passages(chunks)]
+        if len(embedded) != len(vectors):
+            raise ValueError(f"{len(embedded)} chunks to embed but {len(vectors)} vectors")
+        if embedded:
+            # upsert, not add: after an interrupted run Chroma may already hold some of these ids.
+            self.collection.upsert(
+                ids=[c.id for c in embedded],
+                embeddings=np.asarray(vectors, dtype=np.float32),
+                documents=[c.text for c in embedded],
+                metadatas=[c.metadata() for c in embedded],  # type: ignore[misc]
+            )
         self._db.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?)",
             [(c.id, c.record_id, c.text, " ".join(t), json.dumps(c.metadata(), ensure_ascii=False))

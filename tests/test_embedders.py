@@ -65,5 +65,7 @@ def test_e5_is_normalised_and_tells_chinese_services_apart() -> None:
     assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
     questions = ("外地人怎么办居住证", "开公司", "我们俩想登记结婚")
     assert [int(np.argmax(docs @ model.encode_query(q))) for q in questions] == [0, 1, 2]
-    assert model.identity == "e5:multilingual-e5-small-q4:384"
+    assert model.identity == "e5:multilingual-e5-small-q4:384:names-v1"
+    assert model.passage_of("faq", "【结婚登记】问：能网上办吗？ 答：不能。") == "【结婚登记】问：能网上办吗？"
+    assert model.passage_of("materials", "【结婚登记】申请材料：1. 身份证。") is None
     assert model.encode_documents([]).shape == (0, 384)

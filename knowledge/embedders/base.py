@@ -24,6 +24,11 @@ class Embedder(Embeddings):
     def encode_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
 
+    def passage_of(self, section: str, text: str) -> str | None:
+        """What of a chunk of ``section`` this model embeds, or None for no vector (the chunk is then found
+        by BM25 alone). By default the whole chunk."""
+        return text
+
     def warm_up(self) -> None:
         """Load the model now rather than on the first request."""
         self.encode_query("预热")

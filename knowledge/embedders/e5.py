@@ -10,6 +10,12 @@ from knowledge.embedders.base import Embedder, l2_normalise
 from knowledge.errors import ConfigError
 
 DIM = 384
+# What e5 embeds, by measurement on the 广东 export and the bundled pack (docs/retrieval.md): the texts that
+# say what a guide *is* — its name, the citizens' own words for it, the questions of its FAQ, a theme's
+# items — cut short, because the cost grows with length and a long field drowns the name. Fields such as
+# materials or fees are found by BM25; the passage that answers is picked within the guide afterwards.
+PASSAGE_CHARS = {"name": 64, "aliases": 96, "faq": 64, "items": 96}
+POLICY = "names-v1"
 
 
 class E5Embedder(Embedder):
@@ -27,7 +33,15 @@ class E5Embedder(Embedder):
 
     @property
     def identity(self) -> str:
-        return "e5:multilingual-e5-small-q4:384"
+        return f"e5:multilingual-e5-small-q4:384:{POLICY}"
+
+    def passage_of(self, section: str, text: str) -> str | None:
+        limit = PASSAGE_CHARS.get(section)
+        if limit is None:
+            return None
+        if section == "faq":  # the question, not the answer: citizens' questions are paraphrases of it
+            text = text.split(" 答：", 1)[0]
+        return text[:limit]
 
     def _loaded(self) -> Any:
         if self._model is None:
