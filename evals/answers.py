@@ -2,11 +2,14 @@
 
 decision (answer/clarify/refuse/handoff as expected), facts (share of expected_facts in the text),
 citation (the first cited guide is an expected one) and unsupported (sentences with a fact that no
-cited source contains; must be 0 for the grounded composer).
+cited source contains; must be 0 for the grounded composer). For answers the assistant gives: answer-first
+(an expected fact within the first ANSWER_FIRST_CHARS characters of the text) and speech-fact (an
+expected fact in the speech, as it is said there: 7(工作日) as 7个工作日, brackets full-width or not).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,6 +19,9 @@ from assistant.service import Assistant
 from assistant.session import Session
 from evals.cases import EvalCase
 from knowledge.text import normalise_text
+
+ANSWER_FIRST_CHARS = 120
+_DURATION = re.compile(r"(\d+)\s*\(\s*(个?工作日|自然日|天|日)\s*\)")
 
 
 @dataclass
@@ -31,6 +37,22 @@ def _position(text: str, name: str) -> int:
     if found < 0:  # the list may shorten names: look for the part after the shared stem
         found = next((text.find(name[i:]) for i in range(1, len(name) - 1) if text.find(name[i:]) >= 0), -1)
     return found if found >= 0 else len(text)
+
+
+def _spoken_form(text: str) -> str:
+    """Normalised, brackets half-width and durations as they are said ("7(工作日)" → "7个工作日")."""
+    text = normalise_text(text).replace("（", "(").replace("）", ")")
+    return _DURATION.sub(lambda m: f"{m[1]}天" if m[2] in ("天", "日") else f"{m[1]}个{m[2].removeprefix('个')}", text)
+
+
+def shape_metrics(case: EvalCase, answer: Answer) -> dict[str, float]:
+    """answer-first and speech-fact, for an answer the assistant gives to a case with expected facts."""
+    if answer.decision != "answer" or not case.expected_facts:
+        return {}
+    opening = normalise_text(answer.text)[:ANSWER_FIRST_CHARS]
+    speech = _spoken_form(answer.speech)
+    return {"answer-first": 1.0 if any(normalise_text(f) in opening for f in case.expected_facts) else 0.0,
+            "speech-fact": 1.0 if any(_spoken_form(f) in speech for f in case.expected_facts) else 0.0}
 
 
 def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
@@ -53,4 +75,5 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
         metrics["facts"] = len(found) / len(case.expected_facts)
     if answer.decision == "answer" and case.expected_ids and answer.citations:
         metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0
+    metrics.update(shape_metrics(case, answer))
     return AnswerOutcome(answer, seconds, metrics, unsupported)

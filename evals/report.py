@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
-           "unsupported"]
+           "unsupported", "answer-first", "speech-fact"]
+LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "speech p50", "speech p90", "speech max"]
 
 
 def _row(name: str, metrics: dict[str, Any]) -> str:
@@ -20,8 +21,19 @@ def _table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _length_table(report: dict[str, Any]) -> list[str]:
+    """Characters of the answers given, per tag (text is the web markdown, speech the spoken line)."""
+    lines = ["| tag | " + " | ".join(LENGTH_COLUMNS) + " |", "|---" * (len(LENGTH_COLUMNS) + 1) + "|"]
+    for tag, m in report.get("lengths", {}).items():
+        cells = [m["answers"], *(m[part][q] for part in ("text", "speech") for q in ("p50", "p90", "max"))]
+        lines.append(f"| {tag} | " + " | ".join(str(c) for c in cells) + " |")
+    return lines
+
+
 def render_table(report: dict[str, Any]) -> str:
     lines = _table(report)
+    if "lengths" in report:
+        lines += ["", "answer length (characters):", *_length_table(report), ""]
     latency = report["latency_ms"]
     lines.append(f"latency (retrieval): p50 {latency['p50']} ms, p95 {latency['p95']} ms; "
                  f"peak memory {report.get('memory_mb', '?')} MB")
@@ -42,6 +54,8 @@ def render_table(report: dict[str, Any]) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     lines = ["# banshi evaluation report", "", f"Cases: {', '.join(report.get('cases_files', []))}", "",
              "## Metrics by tag", "", *_table(report), ""]
+    if "lengths" in report:
+        lines += ["## Answer length by tag (characters)", "", *_length_table(report), ""]
     latency = report["latency_ms"]
     lines += [f"Retrieval latency: p50 {latency['p50']} ms, p95 {latency['p95']} ms, max {latency['max']} ms. "
               f"Peak memory (RSS) of the eval process: {report.get('memory_mb', '?')} MB.", ""]
@@ -63,5 +77,6 @@ def render_markdown(report: dict[str, Any]) -> str:
         for failure in report["answer_failures"]:
             lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expect']} "
                          f"{failure['expected']}, got {failure['decision']} {failure['cited']}; "
-                         f"missing {failure['missing_facts']}; unsupported {failure['unsupported']}")
+                         f"missing {failure['missing_facts']}; unsupported {failure['unsupported']}; "
+                         f"led with: {' '.join(failure.get('led_with', '').split())}")
     return "\n".join(lines) + "\n"

@@ -17,6 +17,8 @@ from evals.answers import AnswerOutcome, answer_case
 from evals.cases import EvalCase
 from evals.metrics import hit_at, mean, percentile, reciprocal_rank
 
+LED_WITH_CHARS = 80  # how much of a failed answer's text the report shows
+
 
 @dataclass
 class Outcome:
@@ -103,6 +105,7 @@ def summarise(outcomes: Sequence[Outcome], config: dict[str, Any]) -> dict[str, 
     }
     answered = [o for o in outcomes if o.answer is not None]
     if answered:
+        report["lengths"] = {tag: _lengths(groups[tag]) for tag in by_tag}
         report["answer_latency_ms"] = _latency([o.answer.seconds * 1000 for o in answered if o.answer])
         report["unsupported_total"] = int(sum(o.metrics.get("unsupported", 0) for o in answered))
         report["answer_failures"] = [
@@ -111,12 +114,23 @@ def summarise(outcomes: Sequence[Outcome], config: dict[str, Any]) -> dict[str, 
              "decision": o.answer.answer.decision,
              "cited": [c.guide_id for c in o.answer.answer.citations][:1],
              "missing_facts": [f for f in o.case.expected_facts if f not in o.answer.answer.text],
-             "unsupported": o.answer.unsupported}
+             "unsupported": o.answer.unsupported, "led_with": o.answer.answer.text[:LED_WITH_CHARS]}
             for o in answered if o.answer and (
                 o.metrics.get("decision") == 0.0 or o.metrics.get("facts", 1.0) < 1.0
                 or o.metrics.get("citation") == 0.0 or o.answer.unsupported)
         ]
     return report
+
+
+def _lengths(members: Sequence[Outcome]) -> dict[str, Any]:
+    """Characters of the text and of the speech of the answers given (decision ``answer``): p50, p90, max."""
+    given = [o.answer.answer for o in members if o.answer is not None and o.answer.answer.decision == "answer"]
+    return {"answers": len(given), "text": _spread([len(a.text) for a in given]),
+            "speech": _spread([len(a.speech) for a in given])}
+
+
+def _spread(values: list[int]) -> dict[str, int]:
+    return {"p50": int(percentile(values, 50)), "p90": int(percentile(values, 90)), "max": max(values, default=0)}
 
 
 def _latency(values: list[float]) -> dict[str, float]:

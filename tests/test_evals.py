@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from app import main
+from assistant.answer import Answer
+from evals.answers import ANSWER_FIRST_CHARS, shape_metrics
 from evals.cases import EvalCase, load_cases
 from evals.metrics import hit_at, percentile, reciprocal_rank
 from knowledge.errors import KnowledgeError
@@ -34,6 +36,22 @@ def test_bad_case_file_lists_every_problem(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "duplicate case id 'a'" in message and "question: Field required" in message
     assert "expect: Input should be 'answer', 'clarify', 'refuse' or 'handoff'" in message
+
+
+def test_answer_first_and_speech_fact() -> None:
+    case = EvalCase(id="t", question="居住证要多久", expected_facts=["10(工作日)", "0000-1110001"])
+    early = Answer(text="关于**居住证申领**：\n承诺办结时限：10(工作日)",
+                   speech="居住证申领的承诺办结时限是10个工作日。", decision="answer")
+    assert shape_metrics(case, early) == {"answer-first": 1.0, "speech-fact": 1.0}
+    late = Answer(text="关于**居住证申领**：" + "说明" * ANSWER_FIRST_CHARS + "咨询电话：0000-1110001",
+                  speech="为您找到居住证申领的办事指南，详细内容请看屏幕。", decision="answer")
+    assert shape_metrics(case, late) == {"answer-first": 0.0, "speech-fact": 0.0}
+    bracketed = Answer(text="咨询电话：(0000)1110001", speech="咨询电话是（0000）1110001。", decision="answer")
+    assert shape_metrics(EvalCase(id="b", question="电话", expected_facts=["(0000)1110001"]), bracketed) == {
+        "answer-first": 1.0, "speech-fact": 1.0}
+    asked_back = Answer(text="您想办理的是哪一项？", speech="您想办理的是哪一项？", decision="clarify")
+    assert shape_metrics(case, asked_back) == {}
+    assert shape_metrics(EvalCase(id="n", question="居住证"), early) == {}
 
 
 def _ingest_fixture(pack: Path, data: Path) -> None:
@@ -67,6 +85,41 @@ def test_eval_command_reports_metrics_latency_failures_and_ablation(
     assert report["latency_ms"]["p95"] >= report["latency_ms"]["p50"] > 0
     text = report_file.read_text(encoding="utf-8")
     assert "## Metrics by tag" in text and "## Ablation" in text and "`c3` 居住证" in text
+
+
+def test_eval_reports_answer_shape_and_length_per_tag(
+        tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    _ingest_fixture(pack_copy, data)
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {"id": "s1", "question": "办居住证要多久", "expected_ids": ["t-residence-permit"],
+         "expected_facts": ["10(工作日)"], "tags": ["time"]},
+        {"id": "s2", "question": "办居住证要带啥", "expected_ids": ["t-residence-permit"],
+         "expected_facts": ["居民身份证"], "tags": ["materials"]},
+        {"id": "s3", "question": "帮我写首诗", "expect": "refuse", "tags": ["out-of-scope"]},
+    ]
+    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    report_file = tmp_path / "report.md"
+    assert main(["eval", str(cases), "--data-dir", str(data), "--json", "--report", str(report_file)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for tag in ("all", "time", "materials"):
+        assert 0.0 <= report["metrics"][tag]["answer-first"] <= 1.0
+        assert 0.0 <= report["metrics"][tag]["speech-fact"] <= 1.0
+    assert "answer-first" not in report["metrics"]["out-of-scope"]  # refused: no answer to measure
+    lengths = report["lengths"]
+    assert lengths["all"]["answers"] == 2 and lengths["time"]["answers"] == 1
+    assert lengths["out-of-scope"] == {"answers": 0, "text": {"p50": 0, "p90": 0, "max": 0},
+                                       "speech": {"p50": 0, "p90": 0, "max": 0}}
+    for part in ("text", "speech"):
+        spread = lengths["all"][part]
+        assert 0 < spread["p50"] <= spread["p90"] <= spread["max"]
+    assert lengths["all"]["text"]["max"] > lengths["all"]["speech"]["max"]
+    assert "## Answer length by tag (characters)" in report_file.read_text(encoding="utf-8")
+    assert main(["eval", str(cases), "--data-dir", str(data)]) == 0
+    table = capsys.readouterr().out
+    assert "answer-first | speech-fact |" in table and "answer length (characters):" in table
 
 
 def test_search_command_prints_ranked_guides(tmp_path: Path, pack_copy: Path,
