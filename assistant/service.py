@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
+from assistant.complaints import ComplaintDetector
 from assistant.compose import (
     FACET_SECTIONS,
     compose_answer,
@@ -36,6 +37,7 @@ from assistant.intent import (
     asks_for_bundle,
     asks_progress,
     asks_urgent,
+    called_hotline,
     detect_facets,
     has_words,
     small_talk,
@@ -113,10 +115,14 @@ class TurnState:
 
 
 class Assistant:
-    """Holds the search and the knowledge it answers from; one per process, shared by sessions."""
+    """Holds the search and the knowledge it answers from; one per process, shared by sessions.
 
-    def __init__(self, search: HybridSearch) -> None:
+    ``complaints`` recognises complaints, appeals and reports told as a story (none: only the cue words do).
+    """
+
+    def __init__(self, search: HybridSearch, complaints: ComplaintDetector | None = None) -> None:
         self.search = search
+        self.complaints = complaints
         self.index = search.index
         self.halls = {h.id: h for h in self.index.halls()}
         records = self.index.records()
@@ -140,7 +146,7 @@ class Assistant:
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
-        self.__dict__.update(Assistant(search).__dict__)  # one update: no turn sees half of each
+        self.__dict__.update(Assistant(search, self.complaints).__dict__)  # one update: no turn sees half of each
 
     # -- the stages -----------------------------------------------------------------------------
     def understand(self, state: TurnState) -> TurnState:
@@ -159,7 +165,10 @@ class Assistant:
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
         if wants_human(text):
-            state.handoff_reason = "complaint" if any(w in text for w in ("投诉", "态度", "不满意")) else "requested"
+            complains = any(w in text for w in ("投诉", "态度", "不满意")) or self._is_complaint(state)
+            state.handoff_reason = "complaint" if complains else "requested"
+        elif self._is_complaint(state):
+            state.handoff_reason = "complaint"  # a neighbour's noise, unpaid wages: for a person, never a guide
         for name, region in self.region_names.items():
             if name in text:
                 state.session.region = region
@@ -167,6 +176,10 @@ class Assistant:
         if state.session.region is None and state.hall is not None:
             state.session.region = state.hall.region  # a kiosk knows where it stands
         return state
+
+    def _is_complaint(self, state: TurnState) -> bool:
+        """Does the message tell of a wrong done and ask for it to be dealt with, without the cue words?"""
+        return self.complaints is not None and self.complaints.is_complaint(state.question)
 
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide: a picked option, the guide under discussion, or a new search."""
@@ -456,7 +469,7 @@ class Assistant:
         if state.small_talk:
             state.answer = compose_small_talk(state.small_talk)
         elif state.handoff_reason:
-            state.answer = compose_handoff(state.handoff_reason)
+            state.answer = compose_handoff(state.handoff_reason, hotline=self._hotline_useful(state))
         elif state.ask_topic:
             state.answer = compose_topic_question(state.facets)
         elif state.options:
@@ -468,19 +481,27 @@ class Assistant:
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:
-            state.answer = compose_refusal()  # a slip of the keyboard does not send anyone to staff
+            # a slip of the keyboard does not send anyone to staff
+            state.answer = compose_refusal(hotline=self._hotline_useful(state))
         elif state.progress:
             state.answer = compose_progress(None)  # no failed turn: the question was clear
         else:
             session.failures += 1
             if session.failures >= FAILURES_BEFORE_HANDOFF:
-                state.answer = compose_handoff("repeated_failure")
+                state.answer = compose_handoff("repeated_failure", hotline=self._hotline_useful(state))
             else:
                 # No guide names as chips: below the threshold they were what the citizen meant in 4 of
                 # 73 development questions, and a weather question was offered 燃气过户.
                 unmatched = state.retrieval.unmatched if state.retrieval is not None else ()
-                state.answer = compose_refusal(unmatched[0] if unmatched else None)
+                state.answer = compose_refusal(unmatched[0] if unmatched else None,
+                                               hotline=self._hotline_useful(state))
         return state
+
+    @staticmethod
+    def _hotline_useful(state: TurnState) -> bool:
+        """Not when the citizen has already called 12345 (this turn or earlier): no reply sends them back."""
+        said = [t.content for t in state.session.turns if t.role == "user"]
+        return not called_hotline([*said, state.question])
 
     def compose(self, state: TurnState) -> TurnState:
         if state.answer is None and state.record is not None and state.progress:
