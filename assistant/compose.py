@@ -403,6 +403,19 @@ _SMALL_TALK_REPLIES: dict[SmallTalk, str] = {
 }
 
 
+def note_elsewhere(answer: Answer, place: str, areas: list[str]) -> Answer:
+    """The question names a place (北京市) outside the areas the knowledge covers: say so in one line, and show a
+    guide only as a labelled reference."""
+    area = "、".join(areas)
+    line = f"您提到的{place}不在本知识库的范围内，这里收录的是{area}的办事指南。"
+    if answer.decision == "answer":
+        text = f"{line}\n\n以下为{area}的办事指南，仅供参考；请向当地政务服务部门咨询。\n\n{answer.text}"
+        speech = f"{line}以下指南仅供参考，请向当地政务服务部门咨询。"
+    else:
+        text, speech = f"{line}\n\n{answer.text}", f"{line}{answer.speech}"
+    return answer.model_copy(update={"text": text, "speech": _clip(speech, MAX_SPEECH)})
+
+
 def compose_small_talk(kind: SmallTalk) -> Answer:
     """A greeting, thanks, goodbye or "你是谁": a short polite reply that cites nothing and changes nothing."""
     text = _SMALL_TALK_REPLIES[kind]

@@ -25,6 +25,7 @@ from assistant.compose import (
     compose_small_talk,
     compose_topic_question,
     district_choices,
+    note_elsewhere,
     unstated,
 )
 from assistant.intent import (
@@ -44,6 +45,7 @@ from assistant.intent import (
     wants_human,
 )
 from assistant.named import DOCUMENTS, has_thing, names_of
+from assistant.places import Place, load_places, place_elsewhere
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch, Retrieval
@@ -111,6 +113,7 @@ class TurnState:
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
     beside: Retrieval | None = None  # the question searched with the current guide's name (Assistant._beside)
+    elsewhere: Place | None = None  # a province or city the question names outside the knowledge's area
     answer: Answer | None = None
 
 
@@ -125,6 +128,9 @@ class Assistant:
         self.complaints = complaints
         self.index = search.index
         self.halls = {h.id: h for h in self.index.halls()}
+        # The areas the packs and imports declare they cover (广东省, 示例市); none declared: no place is outside.
+        self.areas = [p.region for p in self.index.packs() if p.region]
+        self.places = load_places()
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
@@ -175,6 +181,7 @@ class Assistant:
                 break
         if state.session.region is None and state.hall is not None:
             state.session.region = state.hall.region  # a kiosk knows where it stands
+        state.elsewhere = place_elsewhere(state.question, self.areas, self.places)
         return state
 
     def _is_complaint(self, state: TurnState) -> bool:
@@ -533,6 +540,8 @@ class Assistant:
                                           unsure=state.unsure, only_related=state.to_the_point, notes=notes,
                                           spoken_notes=said)
         assert state.answer is not None
+        if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
+            state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
         self._update_session(state)
         return state
 

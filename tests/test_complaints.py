@@ -1,4 +1,4 @@
-"""Complaints told as a story go to a person; refusals offer a next step."""
+"""Complaints told as a story go to a person; questions naming another place say so; refusals offer a next step."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from assistant.complaints import CENTROIDS, EXAMPLES, ComplaintDetector, asks_procedure, load_examples
 from assistant.desk import NOBODY_NOW, Desk
+from assistant.places import load_places, place_elsewhere
 from assistant.session import Session
+from ingest.importers import MAPPINGS, import_export
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = [json.loads(line) for line in (ROOT / "evals" / "complaints" / "heldout.jsonl").open(encoding="utf-8")]
@@ -103,3 +105,32 @@ def test_a_refusal_offers_a_person_the_hotline_and_with_nobody_online_a_ticket(d
     assert answer is not None and answer.text == refusal.text + NOBODY_NOW
     ticket, status, _ = desk.ask(conversation, "转人工")  # what the line promised
     assert status.state == "callback" and ticket is not None and "已为您登记，编号 HB" in ticket.text
+
+
+def test_a_question_about_another_place_says_so_and_labels_the_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("在北京办护照要多少钱")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-passport"
+    assert answer.text.startswith("您提到的北京市不在本知识库的范围内，这里收录的是示例市的办事指南。\n\n"
+                                  "以下为示例市的办事指南，仅供参考；请向当地政务服务部门咨询。\n\n关于**普通护照签发**")
+    assert answer.speech == ("您提到的北京市不在本知识库的范围内，这里收录的是示例市的办事指南。"
+                             "以下指南仅供参考，请向当地政务服务部门咨询。")
+    here = demo_assistant.ask("我老家河南的，在这边打工，办居住证要带什么")  # where one comes from is not the question
+    assert here.text.startswith("关于**居住证申领**")
+
+
+@pytest.mark.parametrize(("question", "place"), [
+    ("在北京怎么申请公租房", "北京市"), ("杭州的社保卡丢了怎么补", "杭州市"), ("广州市的公租房怎么申请", None),
+    ("广东省内的居住证能通用吗", None), ("我是湖南人，在深圳打工，居住证怎么办", None),
+    ("去上海出差要带什么证件", None), ("北京路那个政务中心几点开门", None)])
+def test_a_place_is_outside_the_area_only_when_the_question_is_about_it(question: str, place: str | None) -> None:
+    found = place_elsewhere(question, ["广东省"], load_places())
+    assert (found.name if found else None) == place
+    assert place_elsewhere(question, [], load_places()) is None  # no area declared: nothing is outside
+
+
+def test_an_import_declares_the_area_it_covers(tmp_path: Path) -> None:
+    path = tmp_path / "gd.jsonl"
+    path.write_text(json.dumps({"id": "g1", "事项名称": "测试事项", "受理条件(首段)": "无"}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    pack = import_export(path, MAPPINGS["gd2021"]).pack
+    assert pack is not None and (pack.name, pack.region) == ("gd2021", "广东省")
