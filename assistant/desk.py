@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 HOTLINE = "12345"
 # Added to a refusal while nobody can take a conversation: what 转人工 does then.
 NOBODY_NOW = "\n\n现在暂无工作人员在线，点“转人工”可为您登记留言，工作人员上班后会在本对话中回复您。"
+NOBODY_AT_KIOSK = "\n\n现在暂无工作人员在线，您可以到大厅咨询台咨询。"  # the citizen will walk away from the screen
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # service hours, ticket dates and reports are in 北京时间
 WITH_PERSON = ("waiting", "agent")  # conversation states in which a person, not the bot, answers next
 REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
@@ -183,8 +184,8 @@ class Desk:
                 session.region = region
         answer = self.ask_bot(question, session, hall_id)
         hotline = not called_hotline([t.content for t in session.turns if t.role == "user"] + [question])
-        if answer.decision == "refuse" and not self.available():
-            answer = answer.model_copy(update={"text": answer.text + NOBODY_NOW})  # 转人工 then leaves a ticket
+        if answer.decision == "refuse" and not self.available():  # 转人工 then leaves a ticket; at a kiosk, the 咨询台
+            answer = answer.model_copy(update={"text": answer.text + (NOBODY_AT_KIOSK if hall_id else NOBODY_NOW)})
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             conversation.dialogue = _stored_session(session)

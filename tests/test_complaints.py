@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.complaints import CENTROIDS, EXAMPLES, ComplaintDetector, asks_procedure, load_examples
-from assistant.desk import NOBODY_NOW, Desk
+from assistant.desk import NOBODY_AT_KIOSK, NOBODY_NOW, Desk
 from assistant.places import load_places, place_elsewhere
 from assistant.session import Session
 from ingest.importers import MAPPINGS, import_export
@@ -105,6 +105,8 @@ def test_a_refusal_offers_a_person_the_hotline_and_with_nobody_online_a_ticket(d
     assert answer is not None and answer.text == refusal.text + NOBODY_NOW
     ticket, status, _ = desk.ask(conversation, "转人工")  # what the line promised
     assert status.state == "callback" and ticket is not None and "已为您登记，编号 HB" in ticket.text
+    at_kiosk, _, _ = desk.ask(desk.start("kiosk"), "帮我写首诗", hall_id="hall-city")
+    assert at_kiosk is not None and at_kiosk.text.endswith(NOBODY_AT_KIOSK)
 
 
 def test_a_question_about_another_place_says_so_and_labels_the_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
