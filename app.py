@@ -135,15 +135,14 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
     from assistant.api import build_router
-    from assistant.build import build_search
+    from assistant.build import build_assistant, build_search
     from assistant.chain import build_chain
     from assistant.desk import Desk
     from assistant.ratelimit import RateLimiter
     from assistant.reload import KnowledgeWatcher
-    from assistant.service import Assistant
     from assistant.staff import check_login
 
-    assistant = Assistant(build_search(settings))
+    assistant = build_assistant(settings, build_search(settings))
     knowledge = KnowledgeWatcher(settings, assistant)  # `serve` calls its check() every BANSHI_RELOAD_SECONDS
     chain = build_chain(assistant, build_rephraser(settings, assistant))
     desk = Desk(settings.database(), lambda q, session, hall: chain.invoke(
@@ -693,13 +692,12 @@ def build_rephraser(settings: Settings, assistant: Any):  # type: ignore[no-unty
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.build import build_search
+    from assistant.build import build_assistant, build_search
     from assistant.chain import build_chain
-    from assistant.service import Assistant
     from assistant.session import Session
 
     settings = _settings(args)
-    assistant = Assistant(build_search(settings))
+    assistant = build_assistant(settings, build_search(settings))
     chain = build_chain(assistant, build_rephraser(settings, assistant))
     session = Session(channel="cli", region=args.region)
     questions = [args.question] if args.question else _read_questions()

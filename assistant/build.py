@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from assistant.complaints import ComplaintDetector
 from assistant.query import load_synonyms
 from assistant.retriever import HybridSearch, RetrievalConfig
+from assistant.service import Assistant
 from knowledge.embedders import make_embedder
 from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
@@ -34,3 +36,14 @@ def load_search(settings: Settings, embedder: Embedder, config: RetrievalConfig 
     search = HybridSearch(index, load_synonyms(settings.synonyms), config, tokenizer=tokenizer)
     search.warm_up()
     return search
+
+
+def build_assistant(settings: Settings, search: HybridSearch) -> Assistant:
+    """The assistant over ``search``, with the complaint detector (multilingual-e5-small, one thread: one short
+    query a turn) loaded now rather than on the first long message."""
+    # The search's own model when it is e5: one copy of the weights in memory.
+    shared = search.index.embedder
+    complaints = ComplaintDetector(shared if shared.identity.startswith("e5:") else make_embedder("e5", threads=1))
+    complaints.warm_up()
+    complaints.embedder.warm_up()
+    return Assistant(search, complaints)

@@ -16,6 +16,8 @@ from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
 HOTLINE = "12345"
+HOTLINE_CHIP = "12345热线"  # the chip a refusal offers; sent back as a message, it is answered with the hotline
+HANDOFF_CHIP = "转人工"
 MAX_SPEECH = 120
 Record = ServiceGuide | Theme
 
@@ -57,7 +59,13 @@ def compose_progress(record: Record | None) -> Answer:
         citations = []
     text = f"我根据办事指南解答问题，无法查询个人的办件进度。{where}"
     return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="answer" if citations else "refuse",
-                  citations=citations, suggestions=["转人工"], confidence=1.0 if citations else 0.0)
+                  citations=citations, suggestions=next_steps(hotline=not citations),
+                  confidence=1.0 if citations else 0.0)
+
+
+def next_steps(*, hotline: bool = True) -> list[str]:
+    """The chips of a reply that cannot help: a person, and the 12345 hotline unless the citizen has called it."""
+    return [HANDOFF_CHIP, *([HOTLINE_CHIP] if hotline else [])]
 
 
 def citation(record: Record, section: str) -> Citation:
@@ -388,29 +396,47 @@ _SMALL_TALK_REPLIES: dict[SmallTalk, str] = {
     "thanks": "不客气！还有其他问题，请随时问我。",
     "bye": "感谢您的咨询，再见！",
     "ack": "好的。还有其他问题，请随时问我。",
+    "hotline": (f"{HOTLINE} 政务服务便民热线受理政务服务的咨询、求助、投诉和建议，请直接拨打 {HOTLINE}"
+                "（外地号码请加拨当地区号）。您也可以在这里转人工服务。"),
     "personal": ("为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。我根据办事指南解答问题，"
                  "无法查询个人的办件情况。请问您要办理什么业务？"),
 }
 
 
+def note_elsewhere(answer: Answer, place: str, areas: list[str]) -> Answer:
+    """The question names a place (北京市) outside the areas the knowledge covers: say so in one line, and show a
+    guide only as a labelled reference."""
+    area = "、".join(areas)
+    line = f"您提到的{place}不在本知识库的范围内，这里收录的是{area}的办事指南。"
+    if answer.decision == "answer":
+        text = f"{line}\n\n以下为{area}的办事指南，仅供参考；请向当地政务服务部门咨询。\n\n{answer.text}"
+        speech = f"{line}以下指南仅供参考，请向当地政务服务部门咨询。"
+    else:
+        text, speech = f"{line}\n\n{answer.text}", f"{line}{answer.speech}"
+    return answer.model_copy(update={"text": text, "speech": _clip(speech, MAX_SPEECH)})
+
+
 def compose_small_talk(kind: SmallTalk) -> Answer:
     """A greeting, thanks, goodbye or "你是谁": a short polite reply that cites nothing and changes nothing."""
     text = _SMALL_TALK_REPLIES[kind]
-    return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="chat", confidence=1.0)
+    return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="chat", confidence=1.0,
+                  suggestions=[HANDOFF_CHIP] if kind == "hotline" else [])
 
 
-def compose_refusal(named: str | None = None) -> Answer:
+def compose_refusal(named: str | None = None, *, hotline: bool = True) -> Answer:
     """No guide fits. ``named``: the thing the question names that no guide found speaks of ("药品经营许可证"),
-    said back so the citizen knows it was understood and is simply not in the knowledge."""
+    said back so the citizen knows it was understood and is simply not in the knowledge. ``hotline``: offer
+    the 12345 hotline (not to a citizen who has already called it)."""
+    call = f"拨打 {HOTLINE} 政务服务便民热线咨询，" if hotline else ""
+    said = f"拨打{HOTLINE}，" if hotline else ""
     if named:
-        text = (f"抱歉，我这里暂未收录“{named}”的办事指南，无法为您解答。您可以拨打 {HOTLINE} 政务服务便民热线"
-                "咨询，也可以转人工服务。")
-        speech = f"抱歉，我这里暂未收录{named}的办事指南，您可以拨打{HOTLINE}，或转人工服务。"
-        return Answer(text=text, speech=speech, decision="refuse", suggestions=["转人工"])
+        text = f"抱歉，我这里暂未收录“{named}”的办事指南，无法为您解答。您可以{call}也可以转人工服务。"
+        speech = f"抱歉，我这里暂未收录{named}的办事指南，您可以{said}或转人工服务。"
+        return Answer(text=text, speech=speech, decision="refuse", suggestions=next_steps(hotline=hotline))
     text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项谁能办、在哪办、如何办，"
-            f"您可以换个说法再问，或拨打 {HOTLINE} 政务服务便民热线，也可以转人工服务。")
+            f"您可以换个说法再问，或{call}也可以转人工服务。")
     return Answer(text=text, speech="抱歉，我没有找到相关的办事指南，您可以换个说法，或转人工服务。",
-                  decision="refuse", suggestions=["转人工"])
+                  decision="refuse", suggestions=next_steps(hotline=hotline))
 
 
 _HANDOFF_LEADS = {"requested": "好的。", "complaint": "很抱歉给您带来不便。",
@@ -430,8 +456,15 @@ def handoff_reply(answer: Answer, status_line: str) -> Answer:
     return answer.model_copy(update={"text": text, "speech": _clip(text, MAX_SPEECH)})
 
 
-def compose_handoff(reason: str) -> Answer:
-    text = ("好的，为您转人工服务。" if reason != "repeated_failure"
-            else "抱歉，我没能理解您的问题，为您转人工服务。")
-    text += f"如暂时无人接待，您也可以拨打 {HOTLINE} 政务服务便民热线。"
+def compose_handoff(reason: str, *, hotline: bool = True) -> Answer:
+    """The turn goes to a person. A complaint says that a person will deal with it; ``hotline`` mentions 12345
+    as the fallback (not to a citizen who has already called it)."""
+    if reason == "complaint":
+        text = "很抱歉给您带来不便。您反映的情况需要工作人员处理，已为您转人工服务。"
+    elif reason == "repeated_failure":
+        text = "抱歉，我没能理解您的问题，为您转人工服务。"
+    else:
+        text = "好的，为您转人工服务。"
+    text += f"如暂时无人接待，您也可以拨打 {HOTLINE} 政务服务便民热线。" if hotline else \
+        "如暂时无人接待，将为您登记，工作人员会在本对话中回复您。"
     return Answer(text=text, speech=_clip(text, MAX_SPEECH), decision="handoff", handoff_reason=reason)

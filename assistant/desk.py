@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
 from assistant.compose import agent_label, handoff_reply
+from assistant.intent import called_hotline
 from assistant.redact import redact
 from assistant.session import Session
 from assistant.store import AgentPresence, CitizenPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
@@ -34,6 +35,9 @@ from knowledge.errors import BanshiError
 logger = logging.getLogger(__name__)
 
 HOTLINE = "12345"
+# Added to a refusal while nobody can take a conversation: what 转人工 does then.
+NOBODY_NOW = "\n\n现在暂无工作人员在线，点“转人工”可为您登记留言，工作人员上班后会在本对话中回复您。"
+NOBODY_AT_KIOSK = "\n\n现在暂无工作人员在线，您可以到大厅咨询台咨询。"  # the citizen will walk away from the screen
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # service hours, ticket dates and reports are in 北京时间
 WITH_PERSON = ("waiting", "agent")  # conversation states in which a person, not the bot, answers next
 REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure": "连续两次未能解答"}
@@ -179,6 +183,9 @@ class Desk:
             if region:
                 session.region = region
         answer = self.ask_bot(question, session, hall_id)
+        hotline = not called_hotline([t.content for t in session.turns if t.role == "user"] + [question])
+        if answer.decision == "refuse" and not self.available():  # 转人工 then leaves a ticket; at a kiosk, the 咨询台
+            answer = answer.model_copy(update={"text": answer.text + (NOBODY_AT_KIOSK if hall_id else NOBODY_NOW)})
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
             conversation.dialogue = _stored_session(session)
@@ -190,7 +197,8 @@ class Desk:
             message_id = message.id
         if answer.decision == "handoff":
             status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
-            answer = handoff_reply(answer, self.status_text(status, at_kiosk=hall_id is not None))  # kiosks: in a hall
+            answer = handoff_reply(answer, self.status_text(status, at_kiosk=hall_id is not None,  # kiosks: in a hall
+                                                            hotline=hotline))
             with self.sessions.begin() as db:  # the transcript keeps what the citizen was told
                 db.execute(update(Message).where(Message.id == message_id).values(content=redact(answer.text)))
         else:
@@ -235,8 +243,15 @@ class Desk:
                 self._lapse_absent(db, now)  # the place in line counts only those still there
             return self._status(db, conversation)
 
-    def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False) -> str:
-        """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen."""
+    def available(self) -> bool:
+        """Can a person take a conversation now (an agent online, within service hours)?"""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            return self._agents_online(db, now) and self._in_hours(now)
+
+    def status_text(self, status: HandoffStatus, *, at_kiosk: bool = False, hotline: bool = True) -> str:
+        """What the citizen reads about the handoff; ``at_kiosk``: they will walk away from the screen;
+        ``hotline``: mention 12345 (not to a citizen who has already called it)."""
         if status.state == "waiting":
             ahead = max((status.position or 1) - 1, 0)
             place = f"您前面还有 {ahead} 位" if ahead else "您是下一位"
@@ -244,9 +259,14 @@ class Desk:
         if status.state == "agent":
             return f"{agent_label(status.agent)}已接入，请直接输入您的问题。"
         if status.state == "callback":
-            then = (f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。" if at_kiosk else
-                    f"工作人员上班后会在本对话中回复您；急事请拨打 {HOTLINE} 政务服务便民热线。")
-            return f"现在暂无工作人员在线（或已过服务时间），已为您登记，编号 {status.ticket}。{then}"
+            if at_kiosk:
+                then = (f"急事请拨打 {HOTLINE} 政务服务便民热线，或到大厅咨询台咨询。" if hotline
+                        else "您也可以到大厅咨询台反映。")
+            else:
+                then = "工作人员上班后会在本对话中回复您" + (
+                    f"；急事请拨打 {HOTLINE} 政务服务便民热线。" if hotline else "。")
+            what = "投诉" if status.reason == "complaint" else ""
+            return f"现在暂无工作人员在线（或已过服务时间），已为您登记{what}，编号 {status.ticket}。{then}"
         return ""
 
     def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False) -> list[dict[str, Any]]:

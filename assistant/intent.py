@@ -83,6 +83,12 @@ def wants_human(text: str) -> bool:
     return any(cue in text for cue in HANDOFF_CUES) or _ASKS_FOR_PERSON.search(text) is not None
 
 
+def called_hotline(said: list[str]) -> bool:
+    """Has the citizen spoken of the 12345 hotline ("打了三次12345都说转给街道了")? Then no reply sends them back."""
+    return any(HOTLINE in text for text in said)
+
+
+HOTLINE = "12345"
 BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", "一次性", "一件事", "顺便", "一并", "联办", "一站式",
                "哪些手续", "哪些证", "都要办", "都要整", "要跑哪些", "跑哪些", "好几个地方", "一个个跑", "分别去",
                "要办哪些", "办哪些")
@@ -101,7 +107,8 @@ def asks_for_bundle(text: str) -> bool:
 
 
 # "personal": the message only gives personal numbers (身份证号, 手机号), no question (see Assistant.understand).
-SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack", "personal"]
+# "hotline": the 12345 chip of a refusal, clicked (or "12345" typed alone).
+SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack", "personal", "hotline"]
 # Whole messages made only of these words are small talk, not questions about a service. The kind
 # answered is the first of SmallTalk present: "你好，你是谁" is about the assistant, "好的谢谢" thanks.
 _SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
@@ -113,6 +120,7 @@ _SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
     "bye": ("再见", "拜拜", "拜", "bye", "byebye", "没有了", "没事了", "没问题了", "没别的了", "就这些", "先这样"),
     "greeting": ("你好", "您好", "你们好", "大家好", "嗨", "哈喽", "哈啰", "hello", "hi", "早上好", "上午好", "中午好",
                  "下午好", "晚上好", "早安", "在吗", "在不在", "在么", "有人吗"),
+    "hotline": ("12345热线", "12345", "热线"),
     "ack": ("好的", "好滴", "好嘞", "好", "嗯嗯", "嗯", "哦哦", "哦", "噢", "知道了", "明白了", "懂了", "了解了",
             "清楚了", "收到", "可以", "行", "ok", "okay"),
 }

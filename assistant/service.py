@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
+from assistant.complaints import ComplaintDetector
 from assistant.compose import (
     FACET_SECTIONS,
     compose_answer,
@@ -24,6 +25,7 @@ from assistant.compose import (
     compose_small_talk,
     compose_topic_question,
     district_choices,
+    note_elsewhere,
     unstated,
 )
 from assistant.intent import (
@@ -36,12 +38,14 @@ from assistant.intent import (
     asks_for_bundle,
     asks_progress,
     asks_urgent,
+    called_hotline,
     detect_facets,
     has_words,
     small_talk,
     wants_human,
 )
 from assistant.named import DOCUMENTS, has_thing, names_of
+from assistant.places import Place, load_places, place_elsewhere
 from assistant.query import normalise_query
 from assistant.redact import redact
 from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch, Retrieval
@@ -109,16 +113,24 @@ class TurnState:
     to_the_point: bool = False  # a follow-up about one thing the guide speaks of: only the passages on it
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
     beside: Retrieval | None = None  # the question searched with the current guide's name (Assistant._beside)
+    elsewhere: Place | None = None  # a province or city the question names outside the knowledge's area
     answer: Answer | None = None
 
 
 class Assistant:
-    """Holds the search and the knowledge it answers from; one per process, shared by sessions."""
+    """Holds the search and the knowledge it answers from; one per process, shared by sessions.
 
-    def __init__(self, search: HybridSearch) -> None:
+    ``complaints`` recognises complaints, appeals and reports told as a story (none: only the cue words do).
+    """
+
+    def __init__(self, search: HybridSearch, complaints: ComplaintDetector | None = None) -> None:
         self.search = search
+        self.complaints = complaints
         self.index = search.index
         self.halls = {h.id: h for h in self.index.halls()}
+        # The areas the packs and imports declare they cover (广东省, 示例市); none declared: no place is outside.
+        self.areas = [p.region for p in self.index.packs() if p.region]
+        self.places = load_places()
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
@@ -140,7 +152,7 @@ class Assistant:
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
-        self.__dict__.update(Assistant(search).__dict__)  # one update: no turn sees half of each
+        self.__dict__.update(Assistant(search, self.complaints).__dict__)  # one update: no turn sees half of each
 
     # -- the stages -----------------------------------------------------------------------------
     def understand(self, state: TurnState) -> TurnState:
@@ -159,14 +171,22 @@ class Assistant:
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
         if wants_human(text):
-            state.handoff_reason = "complaint" if any(w in text for w in ("投诉", "态度", "不满意")) else "requested"
+            complains = any(w in text for w in ("投诉", "态度", "不满意")) or self._is_complaint(state)
+            state.handoff_reason = "complaint" if complains else "requested"
+        elif self._is_complaint(state):
+            state.handoff_reason = "complaint"  # a neighbour's noise, unpaid wages: for a person, never a guide
         for name, region in self.region_names.items():
             if name in text:
                 state.session.region = region
                 break
         if state.session.region is None and state.hall is not None:
             state.session.region = state.hall.region  # a kiosk knows where it stands
+        state.elsewhere = place_elsewhere(state.question, self.areas, self.places)
         return state
+
+    def _is_complaint(self, state: TurnState) -> bool:
+        """Does the message tell of a wrong done and ask for it to be dealt with, without the cue words?"""
+        return self.complaints is not None and self.complaints.is_complaint(state.question)
 
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide: a picked option, the guide under discussion, or a new search."""
@@ -460,7 +480,7 @@ class Assistant:
         if state.small_talk:
             state.answer = compose_small_talk(state.small_talk)
         elif state.handoff_reason:
-            state.answer = compose_handoff(state.handoff_reason)
+            state.answer = compose_handoff(state.handoff_reason, hotline=self._hotline_useful(state))
         elif state.ask_topic:
             state.answer = compose_topic_question(state.facets)
         elif state.options:
@@ -472,19 +492,27 @@ class Assistant:
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:
-            state.answer = compose_refusal()  # a slip of the keyboard does not send anyone to staff
+            # a slip of the keyboard does not send anyone to staff
+            state.answer = compose_refusal(hotline=self._hotline_useful(state))
         elif state.progress:
             state.answer = compose_progress(None)  # no failed turn: the question was clear
         else:
             session.failures += 1
             if session.failures >= FAILURES_BEFORE_HANDOFF:
-                state.answer = compose_handoff("repeated_failure")
+                state.answer = compose_handoff("repeated_failure", hotline=self._hotline_useful(state))
             else:
                 # No guide names as chips: below the threshold they were what the citizen meant in 4 of
                 # 73 development questions, and a weather question was offered 燃气过户.
                 unmatched = state.retrieval.unmatched if state.retrieval is not None else ()
-                state.answer = compose_refusal(unmatched[0] if unmatched else None)
+                state.answer = compose_refusal(unmatched[0] if unmatched else None,
+                                               hotline=self._hotline_useful(state))
         return state
+
+    @staticmethod
+    def _hotline_useful(state: TurnState) -> bool:
+        """Not when the citizen has already called 12345 (this turn or earlier): no reply sends them back."""
+        said = [t.content for t in state.session.turns if t.role == "user"]
+        return not called_hotline([*said, state.question])
 
     def compose(self, state: TurnState) -> TurnState:
         if state.answer is None and state.record is not None and state.progress:
@@ -516,6 +544,8 @@ class Assistant:
                                           unsure=state.unsure, only_related=state.to_the_point, notes=notes,
                                           spoken_notes=said)
         assert state.answer is not None
+        if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
+            state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
         self._update_session(state)
         return state
 

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from assistant.build import build_search
+from assistant.build import build_assistant, build_search
 from assistant.retriever import HybridSearch
 from assistant.service import Assistant
 from evals.cases import load_cases
@@ -49,7 +49,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                                     **({"fusion": args.fusion} if args.fusion else {})))
     if "synonyms" in without:
         base.synonyms = {}
-    assistant = None if args.retrieval_only else Assistant(base)
+    assistant = None if args.retrieval_only else build_assistant(settings, base)
     report = evaluate(base, cases, settings, not args.json, assistant)
     report["cases_files"] = [str(p) for p in args.cases]
     if args.ablation:

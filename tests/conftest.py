@@ -102,16 +102,19 @@ def search(fixture_index):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def demo_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    """The bundled demo pack, ingested once per test session, behind a real Assistant."""
+    """The bundled demo pack, ingested once per test session, behind a real Assistant with the complaint
+    detector (multilingual-e5-small, its centroids from the bundled examples)."""
+    from assistant.complaints import ComplaintDetector
     from assistant.query import load_synonyms
     from assistant.retriever import HybridSearch
     from assistant.service import Assistant
     from ingest.pipeline import Ingestor, load_source
+    from knowledge.embedders import make_embedder
     from knowledge.index import KnowledgeIndex
 
     index = KnowledgeIndex(tmp_path_factory.mktemp("demo-data"), embedder)
     Ingestor(index).run([load_source(DEMO_PACK)])
-    return Assistant(HybridSearch(index, load_synonyms()))
+    return Assistant(HybridSearch(index, load_synonyms()), ComplaintDetector(make_embedder("e5", threads=1)))
 
 
 @contextlib.contextmanager

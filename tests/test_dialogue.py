@@ -486,7 +486,7 @@ def test_kiosk_names_its_own_hall(demo_assistant) -> None:  # type: ignore[no-un
 def test_out_of_scope_twice_offers_a_human(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     first = demo_assistant.ask("帮我写首诗", session)
-    assert first.decision == "refuse" and first.suggestions == ["转人工"]  # no unrelated guide offered
+    assert first.decision == "refuse" and first.suggestions == ["转人工", "12345热线"]  # no unrelated guide offered
     second = demo_assistant.ask("今天天气怎么样", session)
     assert second.decision == "handoff" and second.handoff_reason == "repeated_failure"
 

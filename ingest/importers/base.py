@@ -9,7 +9,7 @@ from typing import Any
 
 from knowledge.errors import KnowledgeError
 from knowledge.loader import Loaded, Reject, read_records, validate
-from knowledge.schema import ServiceGuide
+from knowledge.schema import Pack, ServiceGuide
 
 
 class MappingError(ValueError):
@@ -22,6 +22,8 @@ class ExportMapping:
     description: str
     looks_like: Callable[[dict[str, Any]], bool]  # does a raw record come from this export?
     to_guide: Callable[[dict[str, Any]], dict[str, Any]]  # raises MappingError
+    area: str | None = None  # the region the export covers (广东省): a question about another place is told so
+    title: str | None = None  # what the chat says it answers from
 
 
 def detect_mapping(path: Path, mappings: Iterable[ExportMapping]) -> ExportMapping | None:
@@ -39,7 +41,9 @@ def detect_mapping(path: Path, mappings: Iterable[ExportMapping]) -> ExportMappi
 
 def import_export(path: Path, mapping: ExportMapping) -> Loaded:
     """Map every record of an export; each one that fails becomes a Reject with its reason."""
-    loaded = Loaded(origin=f"import:{mapping.name}:{path.name}")
+    pack = Pack(name=mapping.name, title=mapping.title, region=mapping.area) \
+        if mapping.area or mapping.title else None
+    loaded = Loaded(origin=f"import:{mapping.name}:{path.name}", pack=pack)
     for position, raw in loaded.records(path, path.name):
         loaded.raw_count += 1
         label = f"#{position}" + (f" (id {raw['id']})" if isinstance(raw, dict) and raw.get("id") else "")

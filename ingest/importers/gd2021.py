@@ -119,4 +119,6 @@ GD2021 = ExportMapping(
     description="广东政务服务网 guides, 2021 snapshot (Chinese keys, one JSON object a line)",
     looks_like=looks_like,
     to_guide=to_guide,
+    area="广东省",
+    title="广东政务服务网办事指南（2021年采集）",
 )

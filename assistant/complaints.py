@@ -1,0 +1,143 @@
+"""Is a message a complaint, an appeal or a report (投诉、求助、举报) rather than a question about a service?
+
+Citizens seldom say 投诉: they tell what a neighbour, an employer, a property manager or a window did
+and ask someone to deal with it. A nearest-centroid rule over e5 sentence vectors of the message's
+opening decides: the centroids of the complaint and the question examples of ``data/complaints.jsonl``
+(computed from that file, or read from ``data/complaint-centroids.json`` while it matches the file).
+Short messages are left to the cue words of :mod:`assistant.intent`, and a message whose last sentence
+asks how, where or with what to get something done, or asks for a verdict on a dispute, is a question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from knowledge.embedders.base import Embedder
+from knowledge.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = DATA / "complaints.jsonl"
+CENTROIDS = DATA / "complaint-centroids.json"
+OPENING = 160  # characters embedded: the story and the request are at the start, and cost grows with length
+MIN_CHINESE = 20  # shorter messages are questions or plain requests for a person (the cue words catch those)
+
+Label = Literal["complaint", "question"]
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]+")
+# The last sentence asks how, where, with what or at what cost to get something done ("…要找哪个部门审批？",
+# "收费吗"), or asks for a judgement on a dispute or a lawsuit ("你评评理", "法院会怎么判"), which no person
+# at the desk gives either: a question, answered or refused, not a complaint.
+_ASKS_PROCEDURE = re.compile(
+    r"申请|审批|报批|办理|手续|报名|怎么办|咋办|如何办|办证|登记|备案|查询|查一下|鉴定|检定|上哪|去哪|在哪|"
+    r"多少钱|收费吗|收不收|要钱|费用|材料|带什么|带啥|多久|评评理|谁的责任|怎么判|能赢吗")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: Label
+
+
+def load_examples(path: Path = EXAMPLES) -> list[Example]:
+    """The labelled messages of a JSONL file (``{"text": …, "label": "complaint" | "question"}``).
+
+    Raises ConfigError naming the line of a bad record.
+    """
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            label, text = raw["label"], raw["text"].strip()
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise ConfigError(f"{path} line {number}: expected {{'text': …, 'label': …}}: {err}") from err
+        if label not in ("complaint", "question") or not text:
+            raise ConfigError(f"{path} line {number}: label must be complaint or question, got {label!r}")
+        examples.append(Example(text, label))
+    return examples
+
+
+def asks_procedure(text: str) -> bool:
+    """Does the message's last sentence ask how to get something done (or for a verdict on a dispute)?"""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    return bool(sentences) and _ASKS_PROCEDURE.search(sentences[-1]) is not None
+
+
+def long_enough(text: str) -> bool:
+    return len(_CHINESE.findall(text)) >= MIN_CHINESE
+
+
+class ComplaintDetector:
+    """Holds the sentence model and the two centroids; one per process, shared by sessions."""
+
+    def __init__(self, embedder: Embedder, examples: Path = EXAMPLES, centroids: Path | None = CENTROIDS) -> None:
+        self.embedder = embedder
+        self.examples = examples
+        self.centroids_file = centroids
+        self._centroids: tuple[np.ndarray, np.ndarray] | None = None
+
+    def digest(self) -> str:
+        """What the centroids depend on: the examples, the model and how much of each message is read."""
+        content = hashlib.sha256(self.examples.read_bytes()).hexdigest()
+        return f"{content}:{self.embedder.identity}:{OPENING}"
+
+    def warm_up(self) -> None:
+        """Load the centroids now (from the cache file when it matches the examples, else computed)."""
+        if self._centroids is not None:
+            return
+        digest = self.digest()
+        if self.centroids_file is not None and self.centroids_file.is_file():
+            cached = json.loads(self.centroids_file.read_text(encoding="utf-8"))
+            if cached.get("digest") == digest:
+                self._centroids = (np.asarray(cached["complaint"], dtype=np.float32),
+                                   np.asarray(cached["question"], dtype=np.float32))
+                return
+            logger.warning("%s is out of date for %s: computing the centroids", self.centroids_file, self.examples)
+        self._centroids = self.compute()
+
+    def compute(self) -> tuple[np.ndarray, np.ndarray]:
+        """The normalised mean vector of each class's examples."""
+        examples = load_examples(self.examples)
+        vectors = np.stack([self.embedder.encode_query(e.text[:OPENING]) for e in examples])
+        labels = np.array([e.label == "complaint" for e in examples])
+        if labels.all() or not labels.any():
+            raise ConfigError(f"{self.examples} needs examples of both complaint and question")
+
+        def centroid(rows: np.ndarray) -> np.ndarray:
+            mean = rows.mean(axis=0)
+            return (mean / np.linalg.norm(mean)).astype(np.float32)  # type: ignore[no-any-return]
+
+        return centroid(vectors[labels]), centroid(vectors[~labels])
+
+    def save(self, path: Path) -> None:
+        """Write the centroids with the digest they were computed for (see :meth:`warm_up`)."""
+        self.warm_up()
+        assert self._centroids is not None
+        complaint, question = self._centroids
+        path.write_text(json.dumps({"digest": self.digest(), "complaint": [round(float(v), 6) for v in complaint],
+                                    "question": [round(float(v), 6) for v in question]}) + "\n", encoding="utf-8")
+
+    def margin(self, text: str) -> float:
+        """Cosine to the complaint centroid minus cosine to the question centroid (positive: a complaint)."""
+        self.warm_up()
+        assert self._centroids is not None
+        vector = self.embedder.encode_query(text[:OPENING])
+        complaint, question = self._centroids
+        return float(vector @ complaint - vector @ question)
+
+    def is_complaint(self, text: str) -> bool:
+        """A complaint, appeal or report: long enough to tell, not a procedure question, nearer the complaints."""
+        if not long_enough(text) or asks_procedure(text):
+            return False
+        return self.margin(text) > 0.0
