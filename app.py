@@ -805,7 +805,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", type=Path, help="write the report (.md or .json)")
     evaluate.add_argument("--ablation", action="store_true", help="also run BM25 alone, dense alone and RRF")
     evaluate.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    evaluate.add_argument("--fusion", choices=["weighted", "zscore", "rrf"], help="default: the retriever's own")
+    evaluate.add_argument("--fusion", choices=["weighted", "minmax", "zscore", "rrf"],
+                          help="default: the one the embedder's scores are fused with")
     evaluate.add_argument("--without", default="", metavar="FAMILY,...",
                           help="switch rule families off, to measure what each earns: "
                                "named, acts, singles-out, within, mentions, synonyms")

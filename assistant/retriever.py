@@ -54,7 +54,9 @@ class RetrievalConfig:
     """Everything that shapes the ranking; written into eval reports."""
 
     mode: str = "hybrid"  # hybrid | bm25 | dense
-    fusion: str = "weighted"  # weighted (BM25 / its best, raw cosine) | zscore (both per query) | rrf
+    # weighted (BM25 / its best, raw cosine) | minmax (BM25 / its best, cosine spread over 0..1 per query)
+    # | zscore (both sides as standard scores per query) | rrf
+    fusion: str = "weighted"
     lexical_weight: float = 0.6
     dense_weight: float = 0.4
     rrf_k: int = 60
@@ -70,8 +72,8 @@ class RetrievalConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"mode must be hybrid, bm25 or dense. Currently, mode is {self.mode!r}")
-        if self.fusion not in ("weighted", "zscore", "rrf"):
-            raise ValueError(f"fusion must be weighted, zscore or rrf. Currently, fusion is {self.fusion!r}")
+        if self.fusion not in ("weighted", "minmax", "zscore", "rrf"):
+            raise ValueError(f"fusion must be weighted, minmax, zscore or rrf. Currently, fusion is {self.fusion!r}")
         if not self.without <= RULE_FAMILIES:
             raise ValueError(f"without must name rule families of {sorted(RULE_FAMILIES)}. "
                              f"Currently, without is {sorted(self.without)}")
@@ -412,9 +414,14 @@ class HybridSearch:
             return {r: config.lexical_weight * lex_z.get(r, lex_floor) + config.dense_weight * den_z.get(r, den_floor)
                     for r in set(lex_top) | set(dense_top)}
         lex_max = float(lexical[lex_top[0]]) if lex_top else 0.0
+        dense_low, dense_span = 0.0, 1.0
+        if config.fusion == "minmax" and dense_top:
+            # the dense side spread over 0..1 among its candidates, as the lexical side is by its best
+            dense_low = dense[dense_top[-1]][0]
+            dense_span = max(dense[dense_top[0]][0] - dense_low, 1e-9)
         for record in set(lex_top) | set(dense_top):
             lex = float(lexical[record]) / lex_max if lex_max > 0 else 0.0
-            den = dense[record][0] if record in dense else 0.0
+            den = (dense[record][0] - dense_low) / dense_span if record in dense else 0.0
             fused[record] = config.lexical_weight * lex + config.dense_weight * den
         return fused
 
