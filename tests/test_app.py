@@ -78,7 +78,8 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
 def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
     from gradio_client import Client
 
-    with live_server(create_app(Settings(data_dir=data_dir, rate_limit=4))) as url:
+    app = create_app(Settings(data_dir=data_dir, rate_limit=4))
+    with live_server(app) as url:
         client = Client(f"{url}/", verbose=False)
 
         def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
@@ -106,6 +107,11 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
         stored = client.predict(conversation, api_name="/restore")[1]  # what a reload shows
         assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
+        # The page acts only on conversations it started: an id it was not given here is as good as none.
+        bare, _, signature = conversation.rpartition(".")
+        kiosk = app.state.desk.start("kiosk")
+        for forged in (bare, kiosk, f"{kiosk}.{signature}", f"{bare}.{'0' * 64}"):
+            assert client.predict(forged, api_name="/restore")[:2] == (None, []), forged
 
 
 def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,69 @@
+"""What every request meets before the pages and the API: the caller's address made known to the staff login,
+login cookies kept to this site, no file uploads, and failures logged without what the citizen wrote.
+
+A plain ASGI middleware, so it sees the Gradio pages mounted in the app as well as the API.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import traceback
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# The address of the request being handled (Gradio's login callback is given only a name and a password).
+client_address: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="unknown")
+
+Scope = dict[str, Any]
+UPLOADS = ("/gradio_api/upload", "/gradio_api/process_recording")  # no page of ours takes a file
+
+
+class Edge:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client_address.set(scope["client"][0] if scope.get("client") else "unknown")
+        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith(UPLOADS):
+            await _json(send, 413, {"detail": "uploads are not accepted"})
+            return
+        started = False
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [_same_site(name, value) for name, value in message.get("headers", [])]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as err:  # noqa: BLE001 - the caller gets a plain 500; the log gets where, not what was said
+            # An exception's message may quote its input (a question); its type and frames say where it failed.
+            logger.error("%s %s failed: %s\n%s", scope["method"], scope["path"], type(err).__name__,
+                         "".join(traceback.format_tb(err.__traceback__)))
+            if started:
+                raise RuntimeError("the response failed after it began") from None
+            await _json(send, 500, {"detail": "internal error"})
+
+
+def _same_site(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """Gradio's login cookie says SameSite=None (sent along with requests from other sites); Lax keeps it here."""
+    if name.lower() == b"set-cookie" and b"samesite=none" in value.lower():
+        head, _, tail = value.partition(b";")
+        attributes = [a for a in tail.split(b";") if not a.strip().lower().startswith(b"samesite")]
+        value = b";".join([head, *attributes, b" SameSite=Lax"])
+    return name, value
+
+
+async def _json(send: Any, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
