@@ -321,6 +321,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
     import gradio as gr
 
     from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
+    from assistant.edge import log_failure
     from assistant.ratelimit import RateLimiter
     from assistant.tokens import ConversationTokens
 
@@ -385,8 +386,8 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             full = next((f for f, s in short_names.items() if s == region_name), None)
             try:
                 answer, handoff, _ = desk.ask(conversation_id, question, region=full)
-            except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
-                logger.exception("answering failed")
+            except Exception as err:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets where it failed
+                log_failure(logger, "answering", err)
                 sorry = "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
                 yield ("", token, [*pending, {"role": "assistant", "content": sorry}],
                        gr.skip(), gr.skip(), gr.skip(), gr.skip())

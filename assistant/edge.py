@@ -45,12 +45,16 @@ class Edge:
         try:
             await self.app(scope, receive, guarded_send)
         except Exception as err:  # noqa: BLE001 - the caller gets a plain 500; the log gets where, not what was said
-            # An exception's message may quote its input (a question); its type and frames say where it failed.
-            logger.error("%s %s failed: %s\n%s", scope["method"], scope["path"], type(err).__name__,
-                         "".join(traceback.format_tb(err.__traceback__)))
+            log_failure(logger, f"{scope['method']} {scope['path']}", err)
             if started:
                 raise RuntimeError("the response failed after it began") from None
             await _json(send, 500, {"detail": "internal error"})
+
+
+def log_failure(log: logging.Logger, what: str, err: BaseException) -> None:
+    """Log that ``what`` failed with ``err``: its type and where it was raised, not its message, which may quote
+    its input (a citizen's question)."""
+    log.error("%s failed: %s\n%s", what, type(err).__name__, "".join(traceback.format_tb(err.__traceback__)))
 
 
 def _same_site(name: bytes, value: bytes) -> tuple[bytes, bytes]:
