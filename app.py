@@ -321,12 +321,18 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
     import gradio as gr
 
     from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
-    from assistant.edge import log_failure
+    from assistant.edge import BROWSER_COOKIE, log_failure
     from assistant.ratelimit import RateLimiter
     from assistant.tokens import ConversationTokens
 
     limiter = limiter or RateLimiter(0)
     tokens = tokens or ConversationTokens(secrets.token_bytes(32))
+
+    def browser(request) -> str:  # type: ignore[no-untyped-def]
+        """The browser's cookie that its conversation tokens are bound to ("" for a client that keeps none)."""
+        cookies = getattr(request, "cookies", None) if request is not None else None
+        value = cookies.get(BROWSER_COOKIE, "") if cookies is not None else ""
+        return value if isinstance(value, str) else ""
 
     def too_fast(request) -> str | None:  # type: ignore[no-untyped-def]
         """The polite refusal when this browser's address asks faster than the limit, else None."""
@@ -364,7 +370,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
 
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
-            conversation_id = tokens.opened(token)
+            conversation_id = tokens.opened(token, browser(request))
             question = question.strip() if isinstance(question, str) else ""
             if not question:
                 yield (gr.skip(),) * 7
@@ -379,7 +385,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             except DeskError:  # an id kept by the browser from an older database
                 conversation_id, history, ids = None, [], []
             conversation_id = conversation_id or desk.start("web")
-            token = tokens.issue(conversation_id)
+            token = tokens.issue(conversation_id, browser(request))
             pending = [*history, {"role": "user", "content": literal(question)}]
             yield ("", token, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
                    gr.skip(), gr.skip(), gr.skip(), gr.skip())
@@ -405,16 +411,17 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
 
         ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
-        def keep_polling(token):  # type: ignore[no-untyped-def]
+        def keep_polling(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """Poll for new messages only while waiting for or talking with an agent: otherwise nothing
             arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
-            conversation_id = tokens.opened(token)
+            conversation_id = tokens.opened(token, browser(request))
             try:
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
                 state = "bot"
             return gr.Timer(active=state in WITH_PERSON)
 
+        keep_polling.__annotations__["request"] = gr.Request
         send.click(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
         box.submit(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
         def ask_chip(sample, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
@@ -424,7 +431,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         chips.click(ask_chip, [chips, conversation, region], outputs).then(keep_polling, [conversation], [timer])
 
         def request_human(token, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token)
+            conversation_id = tokens.opened(token, browser(request))
             sorry = too_fast(request)
             if sorry:
                 return gr.skip(), gr.skip(), gr.skip(), sorry
@@ -436,14 +443,14 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
                 conversation_id = desk.start("web")
                 handoff = desk.request_handoff(conversation_id, "requested")
             history, ids = _chat_history(desk, conversation_id)
-            return tokens.issue(conversation_id), history, ids, desk.status_text(handoff)
+            return tokens.issue(conversation_id, browser(request)), history, ids, desk.status_text(handoff)
 
         request_human.__annotations__["request"] = gr.Request
         human.click(request_human, [conversation], [conversation, chatbot, message_ids, status]).then(
             keep_polling, [conversation], [timer])
 
-        def poll(token, shown_ids):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token)
+        def poll(token, shown_ids, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
@@ -455,10 +462,11 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
+        poll.__annotations__["request"] = gr.Request
         timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status, timer])
 
-        def restore(token):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token)
+        def restore(token, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
             if not conversation_id:
                 return None, [], [], ""
             try:
@@ -467,13 +475,14 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             except DeskError:  # an id from an older database: start afresh
                 return None, [], [], ""
 
+        restore.__annotations__["request"] = gr.Request
         chat.load(restore, [conversation], [conversation, chatbot, message_ids, status]).then(
             keep_polling, [conversation], [timer])
 
-        def clear(token):  # type: ignore[no-untyped-def]
+        def clear(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """The chat's clear button: the next question starts a new conversation (a reload shows it empty);
             a handoff still waiting is withdrawn."""
-            conversation_id = tokens.opened(token)
+            conversation_id = tokens.opened(token, browser(request))
             if conversation_id:
                 with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
                     desk.leave(conversation_id)
@@ -481,10 +490,11 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             # id, so every handler starts afresh from it, as from an id of an older database.
             return CLEARED, [], "", gr.Dataset(samples=[], visible=False), "", gr.Timer(active=False)
 
+        clear.__annotations__["request"] = gr.Request
         chatbot.clear(clear, [conversation], [conversation, message_ids, status, chips, cards, timer])
 
         def rate(data: gr.LikeData, token, ids, why, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token)
+            conversation_id = tokens.opened(token, browser(request))
             if not (conversation_id and isinstance(data.index, int) and isinstance(ids, list) and
                     0 <= data.index < len(ids) and isinstance(ids[data.index], int)):
                 return

@@ -234,6 +234,15 @@ def test_the_staff_login_cookies_stay_on_this_site(client: TestClient) -> None:
     assert all("samesite=lax" in c.lower() and "samesite=none" not in c.lower() for c in cookies), cookies
 
 
+def test_the_chat_gives_a_browser_a_cookie_of_its_own(client: TestClient) -> None:
+    fresh = TestClient(client.app)
+    page = fresh.get("/")
+    cookie = page.headers["set-cookie"]
+    assert re.fullmatch(r"banshi-browser=[0-9a-f]{32}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax", cookie)
+    assert "set-cookie" not in fresh.get("/").headers  # kept: not given again
+    assert "set-cookie" not in TestClient(client.app).get("/api/v1/themes", headers=KEY).headers
+
+
 def test_failed_logins_are_throttled_per_address_and_per_login(strict) -> None:  # type: ignore[no-untyped-def]
     one, other = caller(strict, "10.0.1.1"), caller(strict, "10.0.1.2")
 

@@ -112,6 +112,9 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         kiosk = app.state.desk.start("kiosk")
         for forged in (bare, kiosk, f"{kiosk}.{signature}", f"{bare}.{'0' * 64}"):
             assert client.predict(forged, api_name="/restore")[:2] == (None, []), forged
+        # Nor in another browser (another cookie), were the id copied out of this one's storage.
+        assert Client(f"{url}/", verbose=False).predict(conversation, api_name="/restore")[:2] == (None, [])
+        assert client.predict(conversation, api_name="/restore")[0] == conversation
 
 
 def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_path: Path) -> None:
