@@ -217,7 +217,10 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
 
     staff = build_agent_console(desk, knowledge)
     # No footer: citizens and staff have no use for Gradio's API page, run history or settings links.
-    api = gr.mount_gradio_app(api, staff, path="/agent", auth=staff_login, auth_message="工作人员登录",
+    # Gradio's login page shows nothing for a 429, so it says the rule beforehand.
+    lockout = (f"工作人员登录<br>密码连续输错 {settings.login_attempts} 次后，"
+               f"需等待 {math.ceil(settings.login_window_seconds / 60)} 分钟再试。")
+    api = gr.mount_gradio_app(api, staff, path="/agent", auth=staff_login, auth_message=lockout,
                               footer_links=[], max_file_size=0)
     tokens = ConversationTokens(settings.secret_key())
     return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter, tokens), path="/", footer_links=[],

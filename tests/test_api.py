@@ -249,6 +249,7 @@ def test_failed_logins_are_throttled_per_address_and_per_login(strict) -> None: 
     def login(web: TestClient, username: str, password: str) -> int:
         return web.post("/agent/login", data={"username": username, "password": password}).status_code
 
+    assert "密码连续输错 3 次后，需等待 1 分钟再试。" in one.get("/agent/config").text  # the login page says so
     assert [login(one, "alice", "wrong-password") for _ in range(3)] == [400, 400, 400]
     refused = one.post("/agent/login", data={"username": "alice", "password": "alice-password"})
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60  # even the right one
