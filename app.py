@@ -323,6 +323,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
 
     import gradio as gr
 
+    from assistant.clean import clean_text
     from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
     from assistant.edge import BROWSER_COOKIE, log_failure
     from assistant.ratelimit import RateLimiter
@@ -374,7 +375,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
             conversation_id = tokens.opened(token, browser(request))
-            question = question.strip() if isinstance(question, str) else ""
+            question = clean_text(question).strip() if isinstance(question, str) else ""  # as the API's
             if not question:
                 yield (gr.skip(),) * 7
                 return

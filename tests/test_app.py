@@ -94,7 +94,7 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         third = "转人工" if "请换个说法再问，也可以转人工服务" in reply else "收费吗"
         assert first[4]["samples"] == [["在哪里办"], ["要多久"], [third]]
         assert "<summary>办事卡片：居住证申领</summary>" in first[5]
-        follow_up = client.predict("要多久", conversation, "不限", api_name="/ask")  # the dialogue state is kept
+        follow_up = client.predict("要多久\x00", conversation, "不限", api_name="/ask")  # the dialogue state is kept
         assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
         too_long = client.predict("居住证" * 700, conversation, "不限", api_name="/ask")  # as the API: 2,000 at most
         assert too_long[3] == "您的问题有 2100 字，请精简到 2000 字以内再发送。"
@@ -107,6 +107,7 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
         stored = client.predict(conversation, api_name="/restore")[1]  # what a reload shows
         assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
+        assert "要多久" in str(stored) and "\\x00" not in str(stored)  # NUL dropped before it was shown or stored
         # The page acts only on conversations it started: an id it was not given here is as good as none.
         bare, _, signature = conversation.rpartition(".")
         kiosk = app.state.desk.start("kiosk")
