@@ -130,17 +130,22 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     ``clock``: the monotonic clock of the rate limits (by default the system's)."""
     from urllib.parse import quote
 
+    import anyio.to_thread
     import gradio as gr
-    from fastapi import FastAPI
+    from fastapi import FastAPI, HTTPException
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-    from assistant.api import build_router
+    from assistant.api import build_router, short_validation_errors
     from assistant.build import build_assistant, build_search
     from assistant.chain import build_chain
     from assistant.desk import Desk
+    from assistant.edge import Edge, client_address
     from assistant.ratelimit import RateLimiter
     from assistant.reload import KnowledgeWatcher
-    from assistant.staff import check_login
+    from assistant.staff import LoginThrottle, check_login
+    from assistant.tokens import ConversationTokens
 
     assistant = build_assistant(settings, build_search(settings))
     knowledge = KnowledgeWatcher(settings, assistant)  # `serve` calls its check() every BANSHI_RELOAD_SECONDS
@@ -154,8 +159,29 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     keys = dict(settings.api_keys)
     if settings.kiosk_key:
         keys.setdefault("kiosk", settings.kiosk_key)
-    limiter = RateLimiter(settings.rate_limit, **({"clock": clock} if clock else {}))
-    api.include_router(build_router(desk, assistant, keys, limiter))
+    timing = {"clock": clock} if clock else {}
+    limiter = RateLimiter(settings.rate_limit, **timing)
+    api.include_router(build_router(desk, assistant, keys, limiter, RateLimiter(settings.address_rate_limit, **timing)))
+    api.add_exception_handler(RequestValidationError, short_validation_errors)
+    # Only the origins configured may call from a browser, without cookies; Gradio, seeing this, adds no CORS
+    # headers of its own (it would answer any origin, with credentials, when not served on localhost).
+    api.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
+                       allow_methods=["GET", "POST"], allow_headers=["X-API-Key", "Content-Type"])
+    api.add_middleware(Edge)
+    logins = LoginThrottle(settings.login_attempts, settings.login_window_seconds, **timing)
+
+    async def staff_login(username: str, password: str) -> bool:
+        """Gradio's login check: throttled per address and per login, the hash worked out off the event loop."""
+        address, login = client_address.get(), username[:64]
+        wait = logins.wait_for(address, login)
+        if wait:
+            raise HTTPException(status_code=429, headers={"Retry-After": str(math.ceil(wait))},
+                                detail="登录失败次数过多，请稍后再试。")
+        if await anyio.to_thread.run_sync(check_login, settings.staff, username, password):
+            logins.succeeded(login)
+            return True
+        logins.failed(address, login)
+        return False
 
     @api.get("/healthz", response_model=None)  # the annotation is postponed: FastAPI cannot resolve it
     def healthz() -> JSONResponse:
@@ -190,10 +216,14 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
 
     staff = build_agent_console(desk, knowledge)
     # No footer: citizens and staff have no use for Gradio's API page, run history or settings links.
-    api = gr.mount_gradio_app(api, staff, path="/agent",
-                              auth=lambda user, password: check_login(settings.staff, user, password),
-                              auth_message="工作人员登录", footer_links=[])
-    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter), path="/", footer_links=[])
+    # Gradio's login page shows nothing for a 429, so it says the rule beforehand.
+    lockout = (f"工作人员登录<br>密码连续输错 {settings.login_attempts} 次后，"
+               f"需等待 {math.ceil(settings.login_window_seconds / 60)} 分钟再试。")
+    api = gr.mount_gradio_app(api, staff, path="/agent", auth=staff_login, auth_message=lockout,
+                              footer_links=[], max_file_size=0)
+    tokens = ConversationTokens(settings.secret_key())
+    return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter, tokens), path="/", footer_links=[],
+                               max_file_size=0)
 
 
 HALL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -284,13 +314,28 @@ def knowledge_notice(packs: list[Any]) -> str:
     return f"当前知识库：{'、'.join(titled)}。" if titled else ""
 
 
-def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untyped-def]
+def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ignore[no-untyped-def]
+    """The citizen chat. The browser keeps its conversation as a token signed with ``tokens`` (a
+    ConversationTokens; by default a random secret of this process), so it acts only on conversations it
+    started: a token it did not get from here is as good as none."""
+    import secrets
+
     import gradio as gr
 
+    from assistant.clean import clean_text
     from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
+    from assistant.edge import BROWSER_COOKIE, log_failure
     from assistant.ratelimit import RateLimiter
+    from assistant.tokens import ConversationTokens
 
     limiter = limiter or RateLimiter(0)
+    tokens = tokens or ConversationTokens(secrets.token_bytes(32))
+
+    def browser(request) -> str:  # type: ignore[no-untyped-def]
+        """The browser's cookie that its conversation tokens are bound to ("" for a client that keeps none)."""
+        cookies = getattr(request, "cookies", None) if request is not None else None
+        value = cookies.get(BROWSER_COOKIE, "") if cookies is not None else ""
+        return value if isinstance(value, str) else ""
 
     def too_fast(request) -> str | None:  # type: ignore[no-untyped-def]
         """The polite refusal when this browser's address asks faster than the limit, else None."""
@@ -326,9 +371,10 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
         cards = gr.Markdown(elem_id="cards")
         timer = gr.Timer(2.0, active=False)  # runs only while a person may write (see keep_polling)
 
-        def ask(question, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
+        def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
-            question = (question or "").strip()
+            conversation_id = tokens.opened(token, browser(request))
+            question = clean_text(question).strip() if isinstance(question, str) else ""  # as the API's
             if not question:
                 yield (gr.skip(),) * 7
                 return
@@ -342,16 +388,17 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             except DeskError:  # an id kept by the browser from an older database
                 conversation_id, history, ids = None, [], []
             conversation_id = conversation_id or desk.start("web")
+            token = tokens.issue(conversation_id, browser(request))
             pending = [*history, {"role": "user", "content": literal(question)}]
-            yield ("", conversation_id, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
+            yield ("", token, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
                    gr.skip(), gr.skip(), gr.skip(), gr.skip())
             full = next((f for f, s in short_names.items() if s == region_name), None)
             try:
                 answer, handoff, _ = desk.ask(conversation_id, question, region=full)
-            except Exception:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets it
-                logger.exception("answering failed")
+            except Exception as err:  # noqa: BLE001 - a citizen never sees a stack trace; the log gets where it failed
+                log_failure(logger, "answering", err)
                 sorry = "抱歉，系统暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
-                yield ("", conversation_id, [*pending, {"role": "assistant", "content": sorry}],
+                yield ("", token, [*pending, {"role": "assistant", "content": sorry}],
                        gr.skip(), gr.skip(), gr.skip(), gr.skip())
                 return
             history, ids = _chat_history(desk, conversation_id)
@@ -362,29 +409,32 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
                     yield (gr.skip(), gr.skip(), [*history[:-1], partial], gr.skip(), gr.skip(), gr.skip(), gr.skip())
             samples = [[s] for s in (answer.suggestions if answer else [])]
             said = desk.status_text(handoff) if answer is not None else "您的消息已发送给工作人员，请稍候回复。"
-            yield ("", conversation_id, history, ids, said, gr.Dataset(samples=samples, visible=bool(samples)),
+            yield ("", token, history, ids, said, gr.Dataset(samples=samples, visible=bool(samples)),
                    _cards_markdown(answer))
 
         ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
-        def keep_polling(conversation_id):  # type: ignore[no-untyped-def]
+        def keep_polling(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """Poll for new messages only while waiting for or talking with an agent: otherwise nothing
             arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
+            conversation_id = tokens.opened(token, browser(request))
             try:
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
                 state = "bot"
             return gr.Timer(active=state in WITH_PERSON)
 
+        keep_polling.__annotations__["request"] = gr.Request
         send.click(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
         box.submit(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
-        def ask_chip(sample, conversation_id, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
-            yield from ask(sample[0], conversation_id, region_name, request)
+        def ask_chip(sample, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
+            yield from ask(sample[0] if isinstance(sample, list) and sample else "", token, region_name, request)
 
         ask_chip.__annotations__["request"] = gr.Request
         chips.click(ask_chip, [chips, conversation, region], outputs).then(keep_polling, [conversation], [timer])
 
-        def request_human(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
+        def request_human(token, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
             sorry = too_fast(request)
             if sorry:
                 return gr.skip(), gr.skip(), gr.skip(), sorry
@@ -396,13 +446,14 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
                 conversation_id = desk.start("web")
                 handoff = desk.request_handoff(conversation_id, "requested")
             history, ids = _chat_history(desk, conversation_id)
-            return conversation_id, history, ids, desk.status_text(handoff)
+            return tokens.issue(conversation_id, browser(request)), history, ids, desk.status_text(handoff)
 
         request_human.__annotations__["request"] = gr.Request
         human.click(request_human, [conversation], [conversation, chatbot, message_ids, status]).then(
             keep_polling, [conversation], [timer])
 
-        def poll(conversation_id, shown_ids):  # type: ignore[no-untyped-def]
+        def poll(token, shown_ids, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
@@ -414,23 +465,27 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
                 return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
+        poll.__annotations__["request"] = gr.Request
         timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status, timer])
 
-        def restore(conversation_id):  # type: ignore[no-untyped-def]
+        def restore(token, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
             if not conversation_id:
                 return None, [], [], ""
             try:
                 history, ids = _chat_history(desk, conversation_id)
-                return conversation_id, history, ids, desk.status_text(desk.status(conversation_id))
+                return token, history, ids, desk.status_text(desk.status(conversation_id))
             except DeskError:  # an id from an older database: start afresh
                 return None, [], [], ""
 
+        restore.__annotations__["request"] = gr.Request
         chat.load(restore, [conversation], [conversation, chatbot, message_ids, status]).then(
             keep_polling, [conversation], [timer])
 
-        def clear(conversation_id):  # type: ignore[no-untyped-def]
+        def clear(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """The chat's clear button: the next question starts a new conversation (a reload shows it empty);
             a handoff still waiting is withdrawn."""
+            conversation_id = tokens.opened(token, browser(request))
             if conversation_id:
                 with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
                     desk.leave(conversation_id)
@@ -438,15 +493,24 @@ def build_citizen_chat(desk, assistant, limiter=None):  # type: ignore[no-untype
             # id, so every handler starts afresh from it, as from an id of an older database.
             return CLEARED, [], "", gr.Dataset(samples=[], visible=False), "", gr.Timer(active=False)
 
+        clear.__annotations__["request"] = gr.Request
         chatbot.clear(clear, [conversation], [conversation, message_ids, status, chips, cards, timer])
 
-        def rate(data: gr.LikeData, conversation_id, ids, why):  # type: ignore[no-untyped-def]
-            if conversation_id and isinstance(data.index, int) and data.index < len(ids):
+        def rate(data: gr.LikeData, token, ids, why, request: gr.Request):  # type: ignore[no-untyped-def]
+            conversation_id = tokens.opened(token, browser(request))
+            if not (conversation_id and isinstance(data.index, int) and isinstance(ids, list) and
+                    0 <= data.index < len(ids) and isinstance(ids[data.index], int)):
+                return
+            sorry = too_fast(request)
+            if sorry:
+                gr.Warning(sorry)
+                return
+            with contextlib.suppress(DeskError):  # deleted meanwhile (retention), or not this conversation's
                 desk.feedback(conversation_id, "up" if data.liked else "down", message_id=ids[data.index],
-                              reason=None if data.liked else why)
+                              reason=None if data.liked or not isinstance(why, str) else why)
                 gr.Info("感谢您的评价！")
 
-        rate.__annotations__["data"] = gr.LikeData  # found by type; postponed annotations hide it
+        rate.__annotations__.update(data=gr.LikeData, request=gr.Request)  # found by type, as above
         chatbot.like(rate, [conversation, message_ids, reason], None)
     # Gradio runs one event of a kind at a time unless told otherwise: one citizen's answer (seconds,
     # with an LLM endpoint) would hold up every other citizen's.

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
+from assistant.clean import clean_text
 from assistant.compose import agent_label, handoff_reply
 from assistant.intent import called_hotline
 from assistant.redact import redact
@@ -141,6 +142,11 @@ class Desk:
                                 created_at=now, updated_at=now))
         return conversation_id
 
+    def channel(self, conversation_id: str) -> str:
+        """The channel that started the conversation; raises DeskError for an unknown one."""
+        with self.sessions() as db:
+            return self._conversation(db, conversation_id).channel
+
     def ask(self, conversation_id: str, question: str, *, hall_id: str | None = None,
             region: str | None = None) -> tuple[Answer | None, HandoffStatus, int]:
         """A citizen's message. Returns the bot's answer (None while a person handles the
@@ -149,7 +155,7 @@ class Desk:
         Two messages of one conversation sent at once (a double click, a kiosk retrying) are answered
         one after the other, so neither answer is built on a dialogue state the other overwrites.
         """
-        question = question.strip()
+        question = clean_text(question).strip()
         if not question:
             raise DeskError("the question is empty")
         with self._one_turn(conversation_id):
@@ -269,8 +275,10 @@ class Desk:
             return f"现在暂无工作人员在线（或已过服务时间），已为您登记{what}，编号 {status.ticket}。{then}"
         return ""
 
-    def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False) -> list[dict[str, Any]]:
-        """The transcript (redacted), oldest first, only messages with an id above ``after``; ``citizen``:
+    def messages(self, conversation_id: str, after: int = 0, *, citizen: bool = False,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """The transcript (redacted), oldest first, only messages with an id above ``after`` and at most
+        ``limit`` of them (None: all); ``citizen``:
         without the notes for staff (why it was handed off, a ticket the citizen was already told), and
         with agents by the name citizens read (``staff_names``), not by login. A citizen's page asking
         for them while a person may write is there (see ``CITIZEN_GONE_SECONDS``)."""
@@ -278,13 +286,19 @@ class Desk:
             conversation = self._conversation(db, conversation_id)
             if citizen and conversation.status in WITH_PERSON:
                 self._present(db, conversation_id)
-            rows = db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
-                              .order_by(Message.id))
-            return [{"id": m.id, "role": m.role,
-                     "author": self.shown_name(m.author) if citizen and m.role == "agent" else m.author,
-                     "content": m.content, "decision": m.decision, "detail": m.detail,
-                     "created_at": m.created_at.isoformat()} for m in rows
-                    if not (citizen and (m.detail or {}).get("staff"))]
+            shown: list[dict[str, Any]] = []
+            while limit is None or len(shown) < limit:  # notes for staff are left out after the query: ask again
+                query = select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
+                rows = db.scalars(query.order_by(Message.id).limit(limit)).all()
+                shown += [{"id": m.id, "role": m.role,
+                           "author": self.shown_name(m.author) if citizen and m.role == "agent" else m.author,
+                           "content": m.content, "decision": m.decision, "detail": m.detail,
+                           "created_at": m.created_at.isoformat()} for m in rows
+                          if not (citizen and (m.detail or {}).get("staff"))]
+                if limit is None or len(rows) < limit:
+                    break
+                after = rows[-1].id
+            return shown[:limit]
 
     def feedback(self, conversation_id: str, rating: str, *, message_id: int | None = None,
                  reason: str | None = None) -> int:
@@ -296,6 +310,7 @@ class Desk:
                 message = db.get(Message, message_id)
                 if message is None or message.conversation_id != conversation_id:
                     raise DeskError(f"message {message_id} is not in conversation {conversation_id}")
+            reason = clean_text(reason or "").strip()
             row = Feedback(conversation_id=conversation_id, message_id=message_id, rating=rating,
                            reason=redact(reason) if reason else None, created_at=self.clock())
             db.add(row)
@@ -376,7 +391,7 @@ class Desk:
             return conversation.id
 
     def reply(self, conversation_id: str, agent: str, text: str) -> int:
-        text = text.strip()
+        text = clean_text(text).strip()
         if not text:
             raise DeskError("the reply is empty")
         with self.sessions.begin() as db:
@@ -521,8 +536,9 @@ class Desk:
     def _add(self, db: Any, conversation_id: str, role: str, content: str, *, author: str | None = None,
              decision: str | None = None, detail: dict[str, Any] | None = None, staff: bool = False) -> Message:
         detail = {**(detail or {}), **({"staff": True} if staff else {})}  # staff: a note citizens are not shown
-        message = Message(conversation_id=conversation_id, role=role, author=author, content=redact(content),
-                          decision=decision, detail=detail, created_at=self.clock())
+        message = Message(conversation_id=conversation_id, role=role, author=author,
+                          content=redact(clean_text(content)), decision=decision, detail=detail,
+                          created_at=self.clock())
         db.add(message)
         return message
 

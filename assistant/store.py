@@ -79,10 +79,11 @@ class Feedback(Base):
 
 def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     """Create the tables if needed and return a session factory for ``url``."""
+    # A failed statement's parameters (a citizen's words) stay out of its error message, and so out of the log.
     if url.startswith("sqlite"):
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     else:  # a turn in flight holds a connection for its advisory lock (see Desk._one_turn) besides its queries
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)

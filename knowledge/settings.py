@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import secrets
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -35,6 +37,15 @@ class Settings(BaseSettings):
     kiosk_key: str | None = None  # the channel key the reference kiosk page uses
     # Questions a minute per browser address (web chat) or API session; 0 = no limit.
     rate_limit: int = Field(default=30, ge=0)
+    # API requests (questions, ratings, requests for a person) a minute per calling address, all sessions; 0 = no limit.
+    address_rate_limit: int = Field(default=120, ge=0)
+    # Failed staff logins from one address, or for one login, before further tries wait out the window (seconds).
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_seconds: float = Field(default=900.0, gt=0)
+    # Other sites whose pages may call the API from a browser (CORS), e.g. ["https://kiosk.example.gov.cn"].
+    allowed_origins: list[str] = []
+    # Signs the web chat's conversation ids; unset: a random one kept in the data dir (file `secret`).
+    secret: str | None = None
     # Conversations untouched this long are deleted by `serve` daily; 0 keeps all.
     retention_days: int = Field(default=180, ge=0)
     # `serve` looks this often (seconds) for a finished ingest or edited synonyms, and reloads; 0 = never.
@@ -56,6 +67,24 @@ class Settings(BaseSettings):
             if not name.strip() or len(name.strip()) > 32:
                 raise ValueError(f"the name shown for {login!r} must be 1 to 32 characters, got {name!r}")
         return {login: name.strip() for login, name in value.items()}
+
+    def secret_key(self) -> bytes:
+        """``secret``, or the one kept in the data dir (made on first use, readable by its owner only)."""
+        if self.secret:
+            return self.secret.encode()
+        path = self.data_dir / "secret"
+        if not path.exists():  # written whole, then linked in: another process never reads half of it
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".secret-{secrets.token_hex(4)}")
+            with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_hex(32))
+            try:
+                os.link(draft, path)
+            except FileExistsError:  # another process made it a moment ago
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip().encode()
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.sqlite').resolve()}"

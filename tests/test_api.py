@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app import create_app, main, script_literal
 from assistant.staff import check_login, hash_password, verify_password
@@ -15,6 +20,7 @@ from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK
 
 KEY = {"X-API-Key": "kiosk-secret"}
+PARTNER = {"X-API-Key": "partner-secret"}  # another channel
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +32,38 @@ def api_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(api_data: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"},
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret", "partner": "partner-secret"},
                         staff={"alice": hash_password("alice-password")}, rate_limit=0)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def strict(api_data: Path):  # type: ignore[no-untyped-def]
+    """An app with one allowed origin, 3 failed logins in 60 s, and 2 requests a minute a session and 5 an
+    address; ``strict.clock`` drives its limits. Tests call it from addresses of their own."""
+    clock = Clock()
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=2,
+                        address_rate_limit=5, login_attempts=3, login_window_seconds=60,
+                        allowed_origins=["https://kiosk.example.gov.cn"],
+                        staff={"alice": hash_password("alice-password"),
+                               "slow": hash_password("slow-password", iterations=3_000_000)})
+    app = create_app(settings, clock=clock)
+    with TestClient(app) as shared:
+        app.state.clock, app.state.shared = clock, shared
+        yield app
+
+
+def caller(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app, client=(address, 50000))
 
 
 def test_too_many_questions_get_429_with_retry_after(api_data: Path) -> None:
@@ -175,3 +209,184 @@ def test_hash_password_command(capsys: pytest.CaptureFixture[str], monkeypatch: 
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-long-password")
     assert main(["hash-password"]) == 0
     assert verify_password("a-long-password", capsys.readouterr().out.strip())
+
+
+def test_other_sites_get_no_cors_grant_and_the_configured_one_no_credentials(strict) -> None:  # type: ignore[no-untyped-def]
+    web = caller(strict, "10.0.0.1")
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key,content-type"}
+    allowed = web.options("/api/v1/ask", headers={"Origin": "https://kiosk.example.gov.cn", **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://kiosk.example.gov.cn"
+    assert "access-control-allow-credentials" not in allowed.headers
+    for path in ("/api/v1/ask", "/gradio_api/queue/join", "/agent/login"):
+        refused = web.options(path, headers={"Origin": "https://evil.example", **preflight})
+        assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers, path
+    for path in ("/config", "/agent/config", "/api/v1/themes"):  # Gradio would echo any origin, with credentials
+        simple = web.get(path, headers={"Origin": "https://evil.example", **KEY})
+        assert "access-control-allow-origin" not in simple.headers, path
+        assert "access-control-allow-credentials" not in simple.headers, path
+
+
+def test_the_staff_login_cookies_stay_on_this_site(client: TestClient) -> None:
+    login = client.post("/agent/login", data={"username": "alice", "password": "alice-password"})
+    cookies = login.headers.get_list("set-cookie")
+    assert login.status_code == 200 and len(cookies) == 2
+    assert all("samesite=lax" in c.lower() and "samesite=none" not in c.lower() for c in cookies), cookies
+
+
+def test_the_chat_gives_a_browser_a_cookie_of_its_own(client: TestClient) -> None:
+    fresh = TestClient(client.app)
+    page = fresh.get("/")
+    cookie = page.headers["set-cookie"]
+    assert re.fullmatch(r"banshi-browser=[0-9a-f]{32}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax", cookie)
+    assert "set-cookie" not in fresh.get("/").headers  # kept: not given again
+    assert "set-cookie" not in TestClient(client.app).get("/api/v1/themes", headers=KEY).headers
+
+
+def test_failed_logins_are_throttled_per_address_and_per_login(strict) -> None:  # type: ignore[no-untyped-def]
+    one, other = caller(strict, "10.0.1.1"), caller(strict, "10.0.1.2")
+
+    def login(web: TestClient, username: str, password: str) -> int:
+        return web.post("/agent/login", data={"username": username, "password": password}).status_code
+
+    assert "密码连续输错 3 次后，需等待 1 分钟再试。" in one.get("/agent/config").text  # the login page says so
+    assert [login(one, "alice", "wrong-password") for _ in range(3)] == [400, 400, 400]
+    refused = one.post("/agent/login", data={"username": "alice", "password": "alice-password"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60  # even the right one
+    assert login(one, "nobody", "whatever-1") == 429  # this address, whatever the login
+    assert login(other, "alice", "alice-password") == 429  # this login, from wherever
+    strict.state.clock.now += 61  # the failures leave the window
+    assert login(other, "alice", "alice-password") == 200
+    assert login(one, "alice", "alice-password") == 200
+
+
+def test_an_unknown_login_costs_one_hash_like_a_known_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    real, rounds = hashlib.pbkdf2_hmac, []
+
+    def counted(name: str, password: bytes, salt: bytes, iterations: int) -> bytes:
+        rounds.append(iterations)
+        return real(name, password, salt, iterations)
+
+    accounts = {"alice": hash_password("alice-password", iterations=1500)}
+    check_login(accounts, "carol", "wrong-password")  # the stand-in hash is made once, at the first unknown login
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", counted)
+    assert not check_login(accounts, "alice", "wrong-password") and rounds == [1500]
+    assert not check_login(accounts, "bob", "wrong-password") and rounds == [1500, 1500]
+
+
+def test_the_login_hash_does_not_hold_up_other_requests(strict) -> None:  # type: ignore[no-untyped-def]
+    shared = strict.state.shared  # one event loop for both requests
+    done: list[int] = []
+    slow = threading.Thread(target=lambda: done.append(shared.post(
+        "/agent/login", data={"username": "slow", "password": "slow-password"}).status_code))
+    started = time.monotonic()
+    slow.start()
+    time.sleep(0.3)
+    assert shared.get("/api/v1/themes", headers=KEY).status_code == 200
+    answered = time.monotonic() - started
+    slow.join()
+    hashed = time.monotonic() - started
+    assert done == [200] and answered < hashed / 2, (answered, hashed)
+
+
+def test_no_page_takes_an_upload(client: TestClient) -> None:
+    big = {"files": ("big.bin", b"x" * 2_000_000, "application/octet-stream")}
+    for path in ("/gradio_api/upload", "/agent/gradio_api/upload", "/gradio_api/upload/"):
+        refused = client.post(path, files=big)
+        assert refused.status_code == 413 and refused.json() == {"detail": "uploads are not accepted"}, path
+
+
+def test_a_session_belongs_to_the_channel_that_started_it(client: TestClient) -> None:
+    body = client.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()
+    session = body["session_id"]
+    base = f"/api/v1/sessions/{session}"
+    tries = [client.get(f"{base}/messages", headers=PARTNER), client.get(f"{base}/handoff", headers=PARTNER),
+             client.post("/api/v1/ask", json={"question": "要多久", "session_id": session}, headers=PARTNER),
+             client.post(f"{base}/handoff", json={"reason": "requested"}, headers=PARTNER),
+             client.post(f"{base}/end", headers=PARTNER),
+             client.post("/api/v1/feedback", json={"session_id": session, "message_id": body["message_id"],
+                                                   "rating": "down"}, headers=PARTNER)]
+    assert [(t.status_code, t.json()) for t in tries] == [(404, {"detail": "unknown session_id"})] * 6
+    history = client.get(f"{base}/messages", headers=KEY).json()  # untouched, and still the owner's
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert client.get(f"{base}/handoff", headers=KEY).json()["state"] == "bot"
+
+
+def test_unstorable_characters_and_huge_numbers_are_the_callers_problem(client: TestClient) -> None:
+    def escaped(body: dict[str, str]) -> dict[str, object]:  # a lone surrogate travels only as a JSON escape
+        return {"content": json.dumps(body), "headers": {**KEY, "Content-Type": "application/json"}}
+
+    asked = client.post("/api/v1/ask", **escaped({"question": "办护照\x00要多少钱\ud800"}))  # type: ignore[arg-type]
+    assert asked.status_code == 200
+    session = asked.json()["session_id"]
+    stored = client.get(f"/api/v1/sessions/{session}/messages", headers=KEY).json()
+    assert stored[0]["content"] == "办护照要多少钱"
+    assert client.post("/api/v1/ask", **escaped({"question": "\x00\ud800"})).status_code == 422  # type: ignore[arg-type]
+    assert client.get("/api/v1/sessions/%00/messages", headers=KEY).status_code == 404
+    assert client.get(f"/api/v1/sessions/{session}/messages?after={2**63}", headers=KEY).status_code == 422
+    too_big = client.post("/api/v1/feedback", json={"session_id": session, "message_id": 2**63, "rating": "up"},
+                          headers=KEY)
+    assert too_big.status_code == 422 and too_big.json()["detail"][0]["loc"] == ["body", "message_id"]
+    assert client.post("/api/v1/feedback", json={"session_id": session, "message_id": 2**63 - 1, "rating": "up"},
+                       headers=KEY).status_code == 404
+    for shape in ({"$gt": ""}, ["x"], 7):
+        odd = client.post("/api/v1/feedback", json={"session_id": shape, "rating": "up"}, headers=KEY)
+        assert odd.status_code == 422 and "sqlalchemy" not in odd.text.lower() and "Traceback" not in odd.text
+    huge = client.post("/api/v1/ask", json={"question": "居" * 10_000_000}, headers=KEY)
+    assert huge.status_code == 422 and len(huge.content) < 1000
+    assert huge.json()["detail"][0]["loc"] == ["body", "question"]
+
+
+def test_a_failure_is_logged_without_what_the_citizen_wrote(api_data: Path, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=0,
+                        database_url=f"sqlite:///{tmp_path / 'own.sqlite'}")
+    with TestClient(create_app(settings)) as own:
+        session = own.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()["session_id"]
+        with own.app.state.desk.sessions.begin() as db:  # type: ignore[attr-defined]
+            db.execute(text("DROP TABLE feedback"))
+            db.execute(text("DROP TABLE messages"))  # the next question cannot be stored
+        with caplog.at_level(logging.DEBUG):
+            failed = own.post("/api/v1/ask", json={"question": "我叫王小明，住在明湖路8号", "session_id": session},
+                              headers=KEY)
+    assert failed.status_code == 500 and failed.json() == {"detail": "internal error"}
+    assert "OperationalError" in caplog.text and "/api/v1/ask" in caplog.text
+    assert "王小明" not in caplog.text and "明湖路" not in caplog.text
+
+
+def test_requests_are_limited_per_address_and_per_session(strict) -> None:  # type: ignore[no-untyped-def]
+    web = caller(strict, "10.0.3.1")
+    first = web.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()  # 1 of 5 for the address
+    session = {"session_id": first["session_id"]}
+    rate = {**session, "message_id": first["message_id"], "rating": "up"}
+    assert web.post("/api/v1/feedback", json=rate, headers=KEY).status_code == 200  # 1 of 2 for the session
+    assert web.post(f"/api/v1/sessions/{first['session_id']}/handoff", json={}, headers=KEY).status_code == 200
+    refused = web.post("/api/v1/feedback", json=rate, headers=KEY)  # ratings count like questions
+    assert refused.status_code == 429 and "2 a minute" in refused.json()["detail"]
+    assert [web.post("/api/v1/ask", json={"question": "结婚登记在哪办"}, headers=KEY).status_code
+            for _ in range(2)] == [200, 429]  # new sessions, but the address has had its 5
+    assert "5 a minute" in web.post("/api/v1/ask", json={"question": "结婚登记在哪办"}, headers=KEY).json()["detail"]
+    assert caller(strict, "10.0.3.2").post("/api/v1/ask", json={"question": "结婚登记在哪办"},
+                                           headers=KEY).status_code == 200  # another address has its own
+
+
+def test_history_comes_in_pages(client: TestClient) -> None:
+    session = client.post("/api/v1/ask", json={"question": "办护照要多少钱"}, headers=KEY).json()["session_id"]
+    for question in ("要多久", "在哪办"):
+        client.post("/api/v1/ask", json={"question": question, "session_id": session}, headers=KEY)
+    whole = client.get(f"/api/v1/sessions/{session}/messages", headers=KEY).json()
+    assert len(whole) == 6
+    pages, after = [], 0
+    while page := client.get(f"/api/v1/sessions/{session}/messages?after={after}&limit=4", headers=KEY).json():
+        pages.append([m["id"] for m in page])
+        after = page[-1]["id"]
+    assert pages == [[m["id"] for m in whole[:4]], [m["id"] for m in whole[4:]]]
+    for limit in (0, 501):
+        assert client.get(f"/api/v1/sessions/{session}/messages?limit={limit}", headers=KEY).status_code == 422
+
+
+def test_the_secret_is_made_once_and_kept_in_the_data_dir(tmp_path: Path) -> None:
+    made = Settings(data_dir=tmp_path / "data").secret_key()
+    assert len(made) == 64 and Settings(data_dir=tmp_path / "data").secret_key() == made
+    assert (tmp_path / "data" / "secret").stat().st_mode & 0o777 == 0o600
+    assert Settings(data_dir=tmp_path / "data", secret="s" * 32).secret_key() == b"s" * 32

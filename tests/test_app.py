@@ -78,7 +78,8 @@ def test_server_health_and_chat_page(data_dir: Path) -> None:
 def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
     from gradio_client import Client
 
-    with live_server(create_app(Settings(data_dir=data_dir, rate_limit=4))) as url:
+    app = create_app(Settings(data_dir=data_dir, rate_limit=4))
+    with live_server(app) as url:
         client = Client(f"{url}/", verbose=False)
 
         def last_reply(outputs: tuple) -> str:  # type: ignore[type-arg]
@@ -93,7 +94,7 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         third = "转人工" if "请换个说法再问，也可以转人工服务" in reply else "收费吗"
         assert first[4]["samples"] == [["在哪里办"], ["要多久"], [third]]
         assert "<summary>办事卡片：居住证申领</summary>" in first[5]
-        follow_up = client.predict("要多久", conversation, "不限", api_name="/ask")  # the dialogue state is kept
+        follow_up = client.predict("要多久\x00", conversation, "不限", api_name="/ask")  # the dialogue state is kept
         assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
         too_long = client.predict("居住证" * 700, conversation, "不限", api_name="/ask")  # as the API: 2,000 at most
         assert too_long[3] == "您的问题有 2100 字，请精简到 2000 字以内再发送。"
@@ -106,6 +107,15 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
         stored = client.predict(conversation, api_name="/restore")[1]  # what a reload shows
         assert "办护照要多少钱" not in str(stored) and len(stored) == len(history)
+        assert "要多久" in str(stored) and "\\x00" not in str(stored)  # NUL dropped before it was shown or stored
+        # The page acts only on conversations it started: an id it was not given here is as good as none.
+        bare, _, signature = conversation.rpartition(".")
+        kiosk = app.state.desk.start("kiosk")
+        for forged in (bare, kiosk, f"{kiosk}.{signature}", f"{bare}.{'0' * 64}"):
+            assert client.predict(forged, api_name="/restore")[:2] == (None, []), forged
+        # Nor in another browser (another cookie), were the id copied out of this one's storage.
+        assert Client(f"{url}/", verbose=False).predict(conversation, api_name="/restore")[:2] == (None, [])
+        assert client.predict(conversation, api_name="/restore")[0] == conversation
 
 
 def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_path: Path) -> None:

@@ -57,6 +57,38 @@ def test_redaction() -> None:
     assert redact("咨询电话0000-6600110，12345 热线") == "咨询电话0000-6600110，12345 热线"
 
 
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("手机138.1234.5678", "手机[手机号已隐藏]"),
+    ("手机138-1234-5678", "手机[手机号已隐藏]"),
+    ("手机 138 1234 5678 谢谢", "手机 [手机号已隐藏] 谢谢"),
+    ("手机１３８１２３４５６７８", "手机[手机号已隐藏]"),
+    ("手机一三八一二三四五六七八", "手机[手机号已隐藏]"),
+    ("手机幺三八 幺二三四 五六七八", "手机[手机号已隐藏]"),
+    ("+86 138 1234 5678", "+[手机号已隐藏]"),
+    ("老身份证110101900307457", "老身份证[身份证号已隐藏]"),
+    ("身份证 110101 19900307 457X", "身份证 [身份证号已隐藏]"),
+    ("身份证110101199003074578 13812345678", "身份证[身份证号已隐藏] [手机号已隐藏]"),
+    ("电话13812345678 2次", "电话[手机号已隐藏] 2次"),
+    ("卡 6222 0212 3456 7890 123", "卡 [银行卡号已隐藏]"),
+    *[(kept, kept) for kept in ("2023-10-01 到 2023.12.31", "第1-3项，一二三", "咨询电话 0000-6600110")],
+])
+def test_redaction_finds_numbers_however_they_are_typed(typed: str, shown: str) -> None:
+    assert redact(typed) == shown
+
+
+def test_numbers_typed_in_other_ways_are_redacted_wherever_stored(desk: Desk) -> None:
+    conversation = desk.start("web")
+    _, _, message_id = desk.ask(conversation, "我手机一三八一二三四五六七八，办居住证要带什么")
+    desk.feedback(conversation, "down", message_id=message_id, 
+                  reason="请打１３８.１２３４.５６７８，旧证110101900307457")
+    with desk.sessions() as db:
+        stored = [m.content for m in db.scalars(select(Message).where(Message.conversation_id == conversation))]
+        assert stored[0] == "我手机[手机号已隐藏]，办居住证要带什么"
+        assert db.scalars(select(Feedback.reason)).all() == ["请打[手机号已隐藏]，旧证[身份证号已隐藏]"]
+        dialogue = json.dumps(db.get(Conversation, conversation).dialogue, ensure_ascii=False)
+        assert "办居住证要带什么" in dialogue and "一三八" not in dialogue and "五六七八" not in dialogue
+
+
 def test_bot_answers_and_the_transcript_is_stored_redacted(desk: Desk) -> None:
     conversation = desk.start("web")
     answer, status, message_id = desk.ask(conversation, "我身份证号110101199003074578，办居住证要带什么")
