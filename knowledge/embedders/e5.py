@@ -33,7 +33,11 @@ class E5Embedder(Embedder):
 
     @property
     def identity(self) -> str:
-        return f"e5:multilingual-e5-small-q4:384:{POLICY}"
+        return f"{self.query_identity}:{POLICY}"
+
+    @property
+    def query_identity(self) -> str:
+        return "e5:multilingual-e5-small-q4:384"
 
     def passage_of(self, section: str, text: str) -> str | None:
         limit = PASSAGE_CHARS.get(section)
