@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = DATA / "complaints.jsonl"
 CENTROIDS = DATA / "complaint-centroids.json"
-OPENING = 160  # characters embedded: the story and the request are at the start, and cost grows with length
+OPENING = 80  # characters embedded: the story and the request are at the start, and cost grows with length
 MIN_CHINESE = 20  # shorter messages are questions or plain requests for a person (the cue words catch those)
 
 Label = Literal["complaint", "question"]
