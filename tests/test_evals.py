@@ -54,6 +54,12 @@ def test_answer_first_and_speech_fact() -> None:
     assert shape_metrics(EvalCase(id="n", question="居住证"), early) == {}
 
 
+def _cases_file(folder: Path, rows: list[dict[str, object]]) -> Path:
+    path = folder / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
 def _ingest_fixture(pack: Path, data: Path) -> None:
     assert main(["ingest", str(pack), "--data-dir", str(data), "-q", "--json"]) == 0
 
@@ -62,14 +68,12 @@ def test_eval_command_reports_metrics_latency_failures_and_ablation(
         tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     _ingest_fixture(pack_copy, data)
-    cases = tmp_path / "cases.jsonl"
-    rows = [
+    cases = _cases_file(tmp_path, [
         {"id": "c1", "question": "办居住证要带啥", "expected_ids": ["t-residence-permit"], "tags": ["colloquial"]},
         {"id": "c2", "question": "食品经营许可", "expected_ids": ["t-food-license"]},
         {"id": "c3", "question": "居住证", "expected_ids": ["t-food-license"], "tags": ["wrong-on-purpose"]},
         {"id": "c4", "question": "帮我写首诗", "expect": "refuse", "tags": ["out-of-scope"]},
-    ]
-    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    ])
     capsys.readouterr()
     report_file = tmp_path / "report.md"
     assert main(["eval", str(cases), "--data-dir", str(data), "--json", "--ablation",
@@ -91,15 +95,13 @@ def test_eval_reports_answer_shape_and_length_per_tag(
         tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     _ingest_fixture(pack_copy, data)
-    cases = tmp_path / "cases.jsonl"
-    rows = [
+    cases = _cases_file(tmp_path, [
         {"id": "s1", "question": "办居住证要多久", "expected_ids": ["t-residence-permit"],
          "expected_facts": ["10(工作日)"], "tags": ["time"]},
         {"id": "s2", "question": "办居住证要带啥", "expected_ids": ["t-residence-permit"],
          "expected_facts": ["居民身份证"], "tags": ["materials"]},
         {"id": "s3", "question": "帮我写首诗", "expect": "refuse", "tags": ["out-of-scope"]},
-    ]
-    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    ])
     capsys.readouterr()
     report_file = tmp_path / "report.md"
     assert main(["eval", str(cases), "--data-dir", str(data), "--json", "--report", str(report_file)]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -49,3 +50,13 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+class LocalModelEmbedder(Embedder):
+    """A model that runs in this process on ``threads`` threads, loaded on first use."""
+
+    def __init__(self, threads: int = 2) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1. Currently, threads is {threads}")
+        self.threads = threads
+        self._model: Any = None

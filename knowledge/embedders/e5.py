@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embedders.base import Embedder, l2_normalise
+from knowledge.embedders.base import LocalModelEmbedder, l2_normalise
 from knowledge.errors import ConfigError
 
 DIM = 384
@@ -18,18 +18,12 @@ PASSAGE_CHARS = {"name": 64, "aliases": 96, "faq": 64, "items": 96}
 POLICY = "names-v1"
 
 
-class E5Embedder(Embedder):
+class E5Embedder(LocalModelEmbedder):
     """Queries and passages get e5's own prefixes ("query: ", "passage: "), which the package adds.
 
     Its cosines sit high and close together (0.84–0.95 among candidates): rank with them, and calibrate
     any threshold on them rather than reuse another model's.
     """
-
-    def __init__(self, threads: int = 2) -> None:
-        if threads < 1:
-            raise ValueError(f"threads must be at least 1. Currently, threads is {threads}")
-        self.threads = threads
-        self._model: Any = None
 
     @property
     def identity(self) -> str:

