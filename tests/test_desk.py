@@ -591,3 +591,16 @@ def test_many_turns_at_once_from_two_processes_all_stored(desk: Desk) -> None:
             future.result()  # none failed
     assert [len(desk.messages(c)) for c in conversations] == [6] * 12
 
+
+def test_new_messages_are_counted_once_committed(desk: Desk) -> None:
+    """What a long poll waits on: a message counts for its conversation when its transaction commits."""
+    conversation, other = desk.start("web"), desk.start("web")
+    desk.ask(conversation, "办护照要多少钱")  # the question and the answer
+    assert (desk.changes.count(conversation), desk.changes.count(other)) == (2, 0)
+    with pytest.raises(RuntimeError), desk.sessions.begin() as db:
+        desk._add(db, conversation, "agent", "未发出")
+        assert desk.changes.count(conversation) == 2  # not before the commit
+        raise RuntimeError("rolled back")
+    assert desk.changes.count(conversation) == 2
+    desk.leave(other)  # nothing to end: no message
+    assert desk.changes.count(other) == 0
