@@ -45,7 +45,7 @@ REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure
 MAX_QUESTION_CHARS = 2000  # one question, on every channel
 T = TypeVar("T")  # what a write under a ticket number returns (see Desk._numbered)
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
-# A citizen whose page has not asked about a waiting request for this long has left (pages poll every 2 s;
+# A citizen whose page has not asked about a waiting request for this long has left (pages ask every few seconds;
 # a browser tab in the background is slowed to about once a minute): the request becomes one left with a
 # ticket, answered later in the conversation, and stops counting in the place in line of those behind.
 CITIZEN_GONE_SECONDS = 300
@@ -268,7 +268,7 @@ class Desk:
             return self._status(db, conversation)
 
     def status(self, conversation_id: str) -> HandoffStatus:
-        """The handoff state; asking is being there (pages ask every 2 s while a person may write)."""
+        """The handoff state; asking is being there (pages ask every few seconds while a person may write)."""
         now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
