@@ -35,7 +35,7 @@ MAX_WAIT = 30  # seconds a long poll of /messages may wait for a message
 # While a long poll waits, it looks at this process's count of new messages every WAIT_STEP seconds (a reply sent
 # from a console of this process arrives at once) and at the database every RECHECK seconds (one from another
 # process sharing the database).
-WAIT_STEP, RECHECK = 0.1, 1.0
+WAIT_STEP, RECHECK = 0.1, 0.5
 SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what Desk.start hands out
 # NUL and lone surrogates are dropped at the door (before pydantic, which refuses a surrogate in a string).
 Text = Annotated[str, BeforeValidator(lambda value: clean_text(value) if isinstance(value, str) else value)]
