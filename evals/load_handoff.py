@@ -115,7 +115,8 @@ def _call(client: httpx.Client, record: Record, method: str, url: str, **kwargs:
             time.sleep(0.5)
 
 
-def _citizen(base: str, number: int, record: Record, think: float, poll: float) -> None:
+def _citizen(base: str, number: int, record: Record, think: float, poll: float, arrive: float) -> None:
+    time.sleep(arrive)
     with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
         session: str | None = None
         for turn in range(3):
@@ -197,14 +198,15 @@ class Server:
 
 
 def _run(server: Server, database_url: str, citizens: int, agents: int, think: float, poll: float,
-         kill_after: float | None = None) -> Record:
+         spread: float = 0.0, kill_after: float | None = None) -> Record:
     record, stop = Record(), threading.Event()
     agent_threads = [threading.Thread(target=_agent, args=(f"agent{i + 1}", database_url, stop, record))
                      for i in range(agents)]
     for thread in agent_threads:
         thread.start()
     time.sleep(1.0)  # presence first, or the first handoffs would get callback tickets
-    citizen_threads = [threading.Thread(target=_citizen, args=(server.base, n, record, think, poll))
+    citizen_threads = [threading.Thread(target=_citizen, args=(server.base, n, record, think, poll,
+                                                                    spread * n / citizens))
                        for n in range(citizens)]
     for thread in citizen_threads:
         thread.start()
@@ -246,6 +248,8 @@ def main() -> int:
     parser.add_argument("--citizens", type=int, default=50)
     parser.add_argument("--agents", type=int, default=3)
     parser.add_argument("--think", type=float, default=0.0, help="seconds a citizen reads an answer before the next")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="seconds over which the citizens arrive, evenly (0: all at once)")
     parser.add_argument("--poll", type=float, default=0.0,
                         help="seconds between a citizen's polls for the agent's reply (0: a long poll, ?wait=)")
     parser.add_argument("--no-kill", action="store_true", help="skip the run that kills the server")
@@ -263,11 +267,12 @@ def main() -> int:
         server = Server(env, Path(tmp) / "server.log")
         server.start()
         try:
-            load = _run(server, database_url, args.citizens, args.agents, args.think, args.poll)
+            load = _run(server, database_url, args.citizens, args.agents, args.think, args.poll,
+                        args.spread)
             runs = [load]
             if not args.no_kill:
                 runs.append(_run(server, database_url, args.citizens, args.agents, args.think,
-                                 args.poll, kill_after=1.5))
+                                 args.poll, args.spread, kill_after=1.5))
         finally:
             server.stop()
         log = server.log.read_text(encoding="utf-8", errors="replace")
@@ -288,7 +293,8 @@ def main() -> int:
     else:
         for problem in result["problems"]:
             print(f"  {problem}")
-        print(f"{args.citizens} citizens, {args.agents} agents, {args.think} s to read an answer; "
+        print(f"{args.citizens} citizens arriving over {args.spread} s, {args.agents} agents, {args.think} s to read "
+              f"an answer; "
               f"{result['seconds']} s in all, {len(result['problems'])} problems")
         print(f"answers:          p50 {result['answer_p50_ms']} ms, p95 {result['answer_p95_ms']} ms "
               f"over {result['answers']} answers")
