@@ -369,7 +369,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             human = gr.Button("转人工", elem_id="handoff")
             reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
         cards = gr.Markdown(elem_id="cards")
-        timer = gr.Timer(2.0, active=False)  # runs only while a person may write (see keep_polling)
+        timer = gr.Timer(1.0, active=False)  # runs only while a person may write (see keep_polling)
 
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""

@@ -6,15 +6,18 @@ one every channel shares; its ``speech`` is what a digital human says aloud.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
 import math
 import re
+import time
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
@@ -28,6 +31,11 @@ from assistant.service import Assistant
 MAX_ID = 2**63 - 1  # the largest id a database column holds; a larger one is a 422, not a database error
 PAGE = 100  # messages in one page of a session's history, unless the caller asks for fewer or more
 MAX_PAGE = 500
+MAX_WAIT = 30  # seconds a long poll of /messages may wait for a message
+# While a long poll waits, it looks at this process's count of new messages every WAIT_STEP seconds (a reply sent
+# from a console of this process arrives at once) and at the database every RECHECK seconds (one from another
+# process sharing the database).
+WAIT_STEP, RECHECK = 0.1, 0.5
 SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what Desk.start hands out
 # NUL and lone surrogates are dropped at the door (before pydantic, which refuses a surrogate in a string).
 Text = Annotated[str, BeforeValidator(lambda value: clean_text(value) if isinstance(value, str) else value)]
@@ -150,12 +158,25 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
 
     @router.get("/sessions/{session_id}/messages", summary="The conversation so far (personal data redacted)",
                 description="Oldest first, at most `limit` messages with an id above `after`: for the next page, "
-                            "pass the last id as `after`; an empty list is the end.")
-    def history(session_id: str, after: int = Query(0, ge=0, le=MAX_ID),
-                limit: int = Query(PAGE, ge=1, le=MAX_PAGE), channel_name: str = Depends(channel)
-                ) -> list[dict[str, Any]]:
-        with _as_404():
-            return desk.messages(owned(session_id, channel_name), after, citizen=True, limit=limit)
+                            "pass the last id as `after`; an empty list is the end. With `wait` (seconds), a "
+                            "call that would return an empty list waits up to that long for a message instead "
+                            "(a long poll: an agent's reply arrives as soon as it is sent).")
+    async def history(session_id: str, after: int = Query(0, ge=0, le=MAX_ID),
+                      limit: int = Query(PAGE, ge=1, le=MAX_PAGE), wait: float = Query(0, ge=0, le=MAX_WAIT),
+                      channel_name: str = Depends(channel)) -> list[dict[str, Any]]:
+        def page() -> list[dict[str, Any]]:
+            with _as_404():
+                return desk.messages(owned(session_id, channel_name), after, citizen=True, limit=limit)
+
+        deadline = time.monotonic() + wait
+        while True:
+            seen = desk.changes.count(session_id)  # before the query: a message added meanwhile is not missed
+            shown = await run_in_threadpool(page)
+            if shown or time.monotonic() >= deadline:
+                return shown
+            recheck = min(deadline, time.monotonic() + RECHECK)
+            while time.monotonic() < recheck and desk.changes.count(session_id) == seen:
+                await asyncio.sleep(WAIT_STEP)
 
     @router.post("/sessions/{session_id}/handoff", response_model=HandoffView, summary="Ask for a person",
                  responses=limited)

@@ -15,13 +15,13 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.answer import Answer
@@ -45,7 +45,7 @@ REASONS = {"requested": "群众要求", "complaint": "投诉", "repeated_failure
 MAX_QUESTION_CHARS = 2000  # one question, on every channel
 T = TypeVar("T")  # what a write under a ticket number returns (see Desk._numbered)
 AGENT_ONLINE_SECONDS = 90  # an agent whose console has not polled for this long is offline
-# A citizen whose page has not asked about a waiting request for this long has left (pages poll every 2 s;
+# A citizen whose page has not asked about a waiting request for this long has left (pages ask every few seconds;
 # a browser tab in the background is slowed to about once a minute): the request becomes one left with a
 # ticket, answered later in the conversation, and stops counting in the place in line of those behind.
 CITIZEN_GONE_SECONDS = 300
@@ -118,6 +118,28 @@ class TurnLocks:
             return len(self._locks)
 
 
+class Changes:
+    """How many messages each conversation got from this process, counted once they are committed: a long poll
+    waits for the count to move instead of asking the database again and again. Only the most recent
+    ``keep`` conversations are counted; a forgotten one reads 0, which a waiter takes as a change and looks."""
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self._guard = threading.Lock()
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self.keep = keep
+
+    def count(self, conversation_id: str) -> int:
+        with self._guard:
+            return self._counts.get(conversation_id, 0)
+
+    def bump(self, conversation_ids: set[str]) -> None:
+        with self._guard:
+            for conversation_id in conversation_ids:
+                self._counts[conversation_id] = self._counts.pop(conversation_id, 0) + 1
+            while len(self._counts) > self.keep:
+                self._counts.popitem(last=False)
+
+
 class Desk:
     """Owns the database; ``ask`` is the assistant's turn function, ``clock`` returns aware UTC now."""
 
@@ -131,6 +153,14 @@ class Desk:
         self.tz = tz or BEIJING
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.turns = TurnLocks()  # one turn at a time per conversation (in this process; see _one_turn)
+        self.changes = Changes()  # messages added by this process, for long polls (see the API's /messages)
+        event.listen(self.sessions, "after_commit", self._committed)
+        event.listen(self.sessions, "after_rollback", lambda db: db.info.pop("written", None))
+
+    def _committed(self, db: Any) -> None:
+        written = db.info.pop("written", None)
+        if written:
+            self.changes.bump(written)
 
     # -- citizens -----------------------------------------------------------------------------------
     def start(self, channel: str) -> str:
@@ -238,7 +268,7 @@ class Desk:
             return self._status(db, conversation)
 
     def status(self, conversation_id: str) -> HandoffStatus:
-        """The handoff state; asking is being there (pages ask every 2 s while a person may write)."""
+        """The handoff state; asking is being there (pages ask every few seconds while a person may write)."""
         now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
@@ -540,6 +570,7 @@ class Desk:
                           content=redact(clean_text(content)), decision=decision, detail=detail,
                           created_at=self.clock())
         db.add(message)
+        db.info.setdefault("written", set()).add(conversation_id)  # counted in self.changes once committed
         return message
 
     def _status(self, db: Any, conversation: Conversation) -> HandoffStatus:

@@ -66,7 +66,9 @@ class Edge:
 def log_failure(log: logging.Logger, what: str, err: BaseException) -> None:
     """Log that ``what`` failed with ``err``: its type and where it was raised, not its message, which may quote
     its input (a citizen's question)."""
-    log.error("%s failed: %s\n%s", what, type(err).__name__, "".join(traceback.format_tb(err.__traceback__)))
+    code = getattr(getattr(err, "orig", None), "sqlite_errorname", None)  # SQLITE_BUSY: "database is locked"
+    log.error("%s failed: %s%s\n%s", what, type(err).__name__, f" ({code})" if code else "",
+              "".join(traceback.format_tb(err.__traceback__)))
 
 
 def _has_browser_cookie(scope: Scope) -> bool:

@@ -80,23 +80,42 @@ class Feedback(Base):
 def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     """Create the tables if needed and return a session factory for ``url``."""
     # A failed statement's parameters (a citizen's words) stay out of its error message, and so out of the log.
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite") and not _in_memory(url):
+        # SQLite writes one transaction at a time whatever the pool: the threads of this process take turns for
+        # one connection in the pool's queue (woken as soon as it is free) rather than in SQLite's busy handler,
+        # which sleeps up to 100 ms between tries and, under load, gives up with "database is locked".
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=1, max_overflow=0,
+                               pool_timeout=60)
+    elif url.startswith("sqlite"):
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     else:  # a turn in flight holds a connection for its advisory lock (see Desk._one_turn) besides its queries
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _in_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+
+
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL lets the console read while a chat writes; busy_timeout waits instead of failing at once.
+    # WAL lets other processes (the console's, `banshi purge`) read while this one writes; busy_timeout makes
+    # them wait for each other instead of failing at once.
+    connection.isolation_level = None  # transactions are begun by _sqlite_begin, not by the driver
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    # IMMEDIATE takes the write lock at the start. A transaction begun by a read and writing later cannot wait
+    # for another process's write: SQLite fails it at once with "database is locked", busy_timeout or not.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 __all__ = ["AgentPresence", "Base", "CitizenPresence", "Conversation", "Feedback", "Handoff", "Message",

@@ -1,16 +1,21 @@
 """Load script (not a test): many citizens and a few agents on one live server; nothing may be lost.
 
-``python -m evals.load_handoff [--citizens 20] [--agents 2] [--json]`` ingests the bundled pack into
-a temporary data dir, starts ``banshi serve`` on a free loopback port, and runs:
+``python -m evals.load_handoff [--citizens 50] [--agents 3] [--think 0] [--json]`` ingests the bundled
+pack into a temporary data dir, starts ``banshi serve`` on a free loopback port (rate limits off: every
+simulated citizen calls from the same address), and runs:
 
 - each citizen (a thread, over the HTTP API): asks three questions, asks for a person, waits for an
-  agent's reply, then asks one more question after being handed back to the bot;
+  agent's reply (``GET /messages?wait=…``, as the kiosk does), then asks one more question after being
+  handed back to the bot;
 - each agent (a thread, on the same database the console uses): keeps its presence up, claims the
   oldest waiting conversation, replies once, hands it back.
 
-It checks that every citizen saw its agent reply, that every handoff was claimed exactly once, and
-that every message sent is stored; and reports answer latency percentiles under that load.
-Bounded: every wait has a deadline, and the server is stopped at the end.
+Then it runs the same again and kills the server with SIGKILL in the middle, starts it again on the
+same database, lets the citizens finish (retrying what the dead server did not answer), and checks the
+database: every question the server acknowledged and every agent reply is stored (lost), and no
+conversation was claimed by two agents (double claims). It reports answer latency, the time from an
+agent's send to the citizen's poll seeing it, and how many "database is locked" errors the server
+logged. Bounded: every wait has a deadline, and the server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,27 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "load-test-key"
 QUESTIONS = ["办居住证要带什么材料", "公积金租房提取怎么办", "开餐厅要办哪些证", "结婚登记在哪办", "办护照要多少钱",
              "社保卡丢了怎么补", "二手房过户要多久", "残疾人证怎么办", "新生儿上户口要带什么", "退休要办什么手续"]
+WAIT_SECONDS = 20  # a citizen's long poll for an agent's reply
+LOCKED = ("(SQLITE_BUSY)", "(SQLITE_LOCKED)", "database is locked")  # how the server log names it
+
+
+@dataclass
+class Record:
+    """What the citizens and agents of one run saw, shared between their threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: list[float] = field(default_factory=list)  # ms per answered question
+    reply_delays: list[float] = field(default_factory=list)  # ms from an agent's send to the citizen seeing it
+    sent: dict[str, float] = field(default_factory=dict)  # conversation -> when its agent sent the reply
+    questions: list[tuple[str, str]] = field(default_factory=list)  # (conversation, question) acknowledged
+    replies: list[int] = field(default_factory=list)  # agent reply message ids
+    claims: list[tuple[str, str]] = field(default_factory=list)  # (conversation, agent)
+    problems: list[str] = field(default_factory=list)
+    retries: int = 0  # requests sent again because the server was down
+
+    def note(self, problem: str) -> None:
+        with self.lock:
+            self.problems.append(problem)
 
 
 def _free_port() -> int:
@@ -43,140 +71,240 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _agent(name: str, database_url: str, stop: threading.Event, claims: list[tuple[str, str]],
-           lock: threading.Lock) -> None:
+def _agent(name: str, database_url: str, stop: threading.Event, record: Record) -> None:
+    from sqlalchemy.exc import OperationalError
+
     from assistant.desk import ClaimConflictError, Desk
 
     desk = Desk(database_url, lambda *args: None)  # type: ignore[arg-type,return-value]  # agents never ask the bot
     while not stop.is_set():
-        desk.heartbeat(name)
-        waiting = desk.queue()
-        if not waiting:
-            time.sleep(0.2)
-            continue
         try:
-            conversation = desk.claim(waiting[0].handoff_id, name)
-        except ClaimConflictError:
-            continue  # the other agent was faster: expected, and exactly what must not double-claim
-        with lock:
-            claims.append((conversation, name))
-        desk.reply(conversation, name, f"您好，我是工作人员{name}，已收到您的问题。")
-        desk.hand_back(conversation, name)
+            desk.heartbeat(name)
+            waiting = desk.queue()
+            if not waiting:
+                time.sleep(0.2)
+                continue
+            try:
+                conversation = desk.claim(waiting[0].handoff_id, name)
+            except ClaimConflictError:
+                continue  # another agent was faster: expected, and exactly what must not double-claim
+            with record.lock:
+                record.claims.append((conversation, name))
+            sent = time.monotonic()
+            message = desk.reply(conversation, name, f"您好，我是工作人员{name}，已收到您的问题。")
+            with record.lock:
+                record.sent[conversation] = sent
+                record.replies.append(message)
+            desk.hand_back(conversation, name)
+        except OperationalError as err:  # the console would show an error and the agent click again
+            record.note(f"{name}: {type(err.orig).__name__}: {err.orig}")
+            time.sleep(0.5)
 
 
-def _citizen(base: str, number: int, latencies: list[float], problems: list[str], lock: threading.Lock) -> None:
-    headers = {"X-API-Key": KEY}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        session = None
+def _call(client: httpx.Client, record: Record, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; while the server is down (killed and starting again), the same request again."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return client.request(method, url, **kwargs)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            with record.lock:
+                record.retries += 1
+            time.sleep(0.5)
+
+
+def _citizen(base: str, number: int, record: Record, think: float, poll: float, arrive: float) -> None:
+    time.sleep(arrive)
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
+        session: str | None = None
         for turn in range(3):
             question = QUESTIONS[(number + turn) % len(QUESTIONS)]
             started = time.perf_counter()
-            response = client.post("/api/v1/ask", json={"question": question, "session_id": session})
+            response = _call(client, record, "POST", "/api/v1/ask", json={"question": question, "session_id": session})
             elapsed = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
-                with lock:
-                    problems.append(f"citizen {number}: ask returned {response.status_code}")
-                return
-            session = response.json()["session_id"]
-            with lock:
-                latencies.append(elapsed)
-        status = client.post(f"/api/v1/sessions/{session}/handoff", json={"reason": "requested"}).json()
-        if status["state"] != "waiting":
-            with lock:
-                problems.append(f"citizen {number}: handoff state {status['state']}")
-            return
-        deadline = time.monotonic() + 120
+                return record.note(f"citizen {number}: ask returned {response.status_code}")
+            session = str(response.json()["session_id"])
+            with record.lock:
+                record.latencies.append(elapsed)
+                record.questions.append((session, question))
+            time.sleep(think)
+        assert session is not None
+        status = _call(client, record, "POST", f"/api/v1/sessions/{session}/handoff",
+                       json={"reason": "requested"}).json()
+        if status["state"] not in ("waiting", "agent"):
+            return record.note(f"citizen {number}: handoff state {status['state']}")
+        after, deadline = 0, time.monotonic() + 120
         while time.monotonic() < deadline:
-            messages = client.get(f"/api/v1/sessions/{session}/messages").json()
-            if any(m["role"] == "agent" for m in messages) and client.get(
-                    f"/api/v1/sessions/{session}/handoff").json()["state"] == "bot":
+            if poll:  # a page asking every `poll` seconds instead of waiting on the server
+                time.sleep(poll)
+            query = {"after": after, **({} if poll else {"wait": WAIT_SECONDS})}
+            messages = _call(client, record, "GET", f"/api/v1/sessions/{session}/messages", params=query,
+                             timeout=WAIT_SECONDS + 30).json()
+            seen = time.monotonic()
+            after = max([after, *(m["id"] for m in messages)])
+            if any(m["role"] == "agent" for m in messages):
+                with record.lock:
+                    if session in record.sent:
+                        record.reply_delays.append((seen - record.sent[session]) * 1000)
                 break
-            time.sleep(0.5)
         else:
-            with lock:
-                problems.append(f"citizen {number}: no agent reply within 120 s")
-            return
-        final = client.post("/api/v1/ask", json={"question": "要多久", "session_id": session}).json()
-        if not final["answer"]:
-            with lock:
-                problems.append(f"citizen {number}: the bot did not answer after the hand-back")
-        messages = client.get(f"/api/v1/sessions/{session}/messages").json()
-        users = sum(1 for m in messages if m["role"] == "user")
-        if users != 4:
-            with lock:
-                problems.append(f"citizen {number}: {users} stored questions, sent 4")
+            return record.note(f"citizen {number}: no agent reply within 120 s")
+        deadline = time.monotonic() + 30
+        while _call(client, record, "GET", f"/api/v1/sessions/{session}/handoff").json()["state"] != "bot":
+            if time.monotonic() > deadline:
+                return record.note(f"citizen {number}: not handed back within 30 s")
+            time.sleep(0.2)
+        final = _call(client, record, "POST", "/api/v1/ask", json={"question": "要多久", "session_id": session})
+        if final.status_code != 200 or not final.json()["answer"]:
+            return record.note(f"citizen {number}: the bot did not answer after the hand-back")
+        with record.lock:
+            record.questions.append((session, "要多久"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--citizens", type=int, default=20)
-    parser.add_argument("--agents", type=int, default=2)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        env = {**os.environ, "BANSHI_DATA_DIR": str(data), "BANSHI_API_KEYS": json.dumps({"load": KEY}),
-               "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT),
-               "BANSHI_RATE_LIMIT": "0"}  # every simulated citizen calls from loopback: one address
-        subprocess.run([sys.executable, "app.py", "ingest", "knowledge/demo", "-q"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            result = _run(base, f"sqlite:///{data / 'banshi.sqlite'}", args.citizens, args.agents)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print(f"{args.citizens} citizens, {args.agents} agents: {result['handoffs_claimed']} handoffs claimed "
-              f"({result['double_claims']} twice), {len(result['problems'])} problems")
-        print(f"answer latency under load: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms "
-              f"over {result['answers']} answers; {result['seconds']} s in all")
-        for problem in result["problems"]:
-            print(f"  {problem}")
-    return 0 if not result["problems"] and not result["double_claims"] else 1
+class Server:
+    """``app.py serve`` on loopback, its log in a file; started, killed and started again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log, self.port = env, log, _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(self.port)], cwd=ROOT,
+                                            env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not start within 90 s; see {self.log}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
-def _run(base: str, database_url: str, citizens: int, agents: int) -> dict[str, Any]:
-    lock = threading.Lock()
-    latencies: list[float] = []
-    problems: list[str] = []
-    claims: list[tuple[str, str]] = []
-    stop = threading.Event()
-    started = time.perf_counter()
-    agent_threads = [threading.Thread(target=_agent, args=(f"agent{i + 1}", database_url, stop, claims, lock))
+def _run(server: Server, database_url: str, citizens: int, agents: int, think: float, poll: float,
+         spread: float = 0.0, kill_after: float | None = None) -> Record:
+    record, stop = Record(), threading.Event()
+    agent_threads = [threading.Thread(target=_agent, args=(f"agent{i + 1}", database_url, stop, record))
                      for i in range(agents)]
     for thread in agent_threads:
         thread.start()
     time.sleep(1.0)  # presence first, or the first handoffs would get callback tickets
-    citizen_threads = [threading.Thread(target=_citizen, args=(base, n, latencies, problems, lock))
+    citizen_threads = [threading.Thread(target=_citizen, args=(server.base, n, record, think, poll,
+                                                                    spread * n / citizens))
                        for n in range(citizens)]
     for thread in citizen_threads:
         thread.start()
+    if kill_after is not None:
+        time.sleep(kill_after)
+        server.kill()
+        server.start()
     for thread in citizen_threads:
         thread.join(timeout=300)
     stop.set()
     for thread in agent_threads:
         thread.join(timeout=30)
-    conversations = [c for c, _ in claims]
-    return {
-        "citizens": citizens, "agents": agents, "answers": len(latencies),
-        "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
-        "handoffs_claimed": len(claims), "double_claims": len(conversations) - len(set(conversations)),
-        "claims_per_agent": {a: sum(1 for _, name in claims if name == a) for a in {n for _, n in claims}},
-        "problems": problems, "seconds": round(time.perf_counter() - started, 1),
+    return record
+
+
+def _check(database_url: str, records: list[Record]) -> dict[str, int]:
+    """What the database holds against what the server acknowledged: lost messages and double claims."""
+    from sqlalchemy import select
+
+    from assistant.store import Handoff, Message, make_sessionmaker
+
+    with make_sessionmaker(database_url)() as db:
+        stored = set(db.execute(select(Message.conversation_id, Message.content).where(Message.role == "user")).all())
+        agent_ids = set(db.scalars(select(Message.id).where(Message.role == "agent")))
+        claimed = db.execute(select(Handoff.conversation_id, Handoff.agent)
+                             .where(Handoff.agent.is_not(None))).all()
+    lost = sum(1 for r in records for q in r.questions if q not in stored)
+    lost += sum(1 for r in records for m in r.replies if m not in agent_ids)
+    conversations = [c for r in records for c, _ in r.claims]
+    by_agent: dict[str, set[str]] = {}
+    for conversation, agent in claimed:
+        by_agent.setdefault(conversation, set()).add(agent)
+    double = max(len(conversations) - len(set(conversations)), sum(len(a) > 1 for a in by_agent.values()))
+    return {"lost": lost, "double_claims": double}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--citizens", type=int, default=50)
+    parser.add_argument("--agents", type=int, default=3)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds a citizen reads an answer before the next")
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="seconds over which the citizens arrive, evenly (0: all at once)")
+    parser.add_argument("--poll", type=float, default=0.0,
+                        help="seconds between a citizen's polls for the agent's reply (0: a long poll, ?wait=)")
+    parser.add_argument("--no-kill", action="store_true", help="skip the run that kills the server")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        env = {**os.environ, "BANSHI_DATA_DIR": str(data), "BANSHI_API_KEYS": json.dumps({"load": KEY}),
+               "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT),
+               "BANSHI_RATE_LIMIT": "0", "BANSHI_ADDRESS_RATE_LIMIT": "0"}
+        subprocess.run([sys.executable, "app.py", "ingest", "knowledge/demo", "-q"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        database_url = f"sqlite:///{data / 'banshi.sqlite'}"
+        server = Server(env, Path(tmp) / "server.log")
+        server.start()
+        try:
+            load = _run(server, database_url, args.citizens, args.agents, args.think, args.poll,
+                        args.spread)
+            runs = [load]
+            if not args.no_kill:
+                runs.append(_run(server, database_url, args.citizens, args.agents, args.think,
+                                 args.poll, args.spread, kill_after=1.5))
+        finally:
+            server.stop()
+        log = server.log.read_text(encoding="utf-8", errors="replace")
+        checked = _check(database_url, runs)
+    result = {
+        "citizens": args.citizens, "agents": args.agents, "think_s": args.think, "answers": len(load.latencies),
+        "answer_p50_ms": round(percentile(load.latencies, 50), 1),
+        "answer_p95_ms": round(percentile(load.latencies, 95), 1),
+        "reply_p50_ms": round(percentile(load.reply_delays, 50), 1),
+        "reply_p95_ms": round(percentile(load.reply_delays, 95), 1),
+        "handoffs_claimed": sum(len(r.claims) for r in runs), **checked,
+        "database_locked": sum(log.count(name) for name in LOCKED)
+        + sum(LOCKED[-1] in p for r in runs for p in r.problems), "retries_after_kill": sum(r.retries for r in runs),
+        "problems": [p for r in runs for p in r.problems], "seconds": round(time.perf_counter() - started, 1),
     }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for problem in result["problems"]:
+            print(f"  {problem}")
+        print(f"{args.citizens} citizens arriving over {args.spread} s, {args.agents} agents, {args.think} s to read "
+              f"an answer; "
+              f"{result['seconds']} s in all, {len(result['problems'])} problems")
+        print(f"answers:          p50 {result['answer_p50_ms']} ms, p95 {result['answer_p95_ms']} ms "
+              f"over {result['answers']} answers")
+        print(f"handoff-to-reply: p50 {result['reply_p50_ms']} ms, p95 {result['reply_p95_ms']} ms "
+              f"(agent's send to the citizen seeing it)")
+        print(f"lost messages:    {result['lost']} (after kill -9 and restart: "
+              f"{'skipped' if args.no_kill else str(result['retries_after_kill']) + ' requests retried'})")
+        print(f"double claims:    {result['double_claims']} of {result['handoffs_claimed']} handoffs claimed")
+        print(f"database locked:  {result['database_locked']} in the server log and the agents' calls")
+    return 1 if result["lost"] or result["double_claims"] else 0
 
 
 if __name__ == "__main__":

@@ -137,6 +137,46 @@ def test_a_kiosk_ends_a_session_when_the_citizen_leaves(api_data: Path, tmp_path
         assert desk.queue() == []  # nobody claims it for nothing
 
 
+def test_a_long_poll_returns_as_soon_as_an_agent_writes(api_data: Path, tmp_path: Path) -> None:
+    """With ``wait``, /messages waits for the next message: one written by this process's console arrives at
+    once, one written by another process sharing the database within a second or so."""
+    from assistant.desk import Desk
+
+    url = f"sqlite:///{tmp_path / 'own.sqlite'}"
+    settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=0, database_url=url)
+    with TestClient(create_app(settings)) as own:
+        desk = own.app.state.desk  # type: ignore[attr-defined]
+        desk.heartbeat("alice")
+        asked = own.post("/api/v1/ask", json={"question": "转人工"}, headers=KEY).json()
+        session, after = asked["session_id"], own.get(f"/api/v1/sessions/{asked['session_id']}/messages",
+                                                      headers=KEY).json()[-1]["id"]
+        messages = f"/api/v1/sessions/{session}/messages"
+
+        def waited(write, wait: float = 10) -> tuple[float, list[dict]]:  # type: ignore[no-untyped-def,type-arg]
+            threading.Timer(0.3, write).start()
+            started = time.monotonic()
+            shown = own.get(messages, params={"after": after, "wait": wait}, headers=KEY).json()
+            return time.monotonic() - started, shown
+
+        elapsed, shown = waited(lambda: desk.claim(desk.queue()[0].handoff_id, "alice"))
+        assert 0.3 <= elapsed < 1.0 and [m["content"] for m in shown] == ["工作人员已接入。"]
+        after = shown[-1]["id"]
+        elapsed, shown = waited(lambda: desk.reply(session, "alice", "您好，请讲。"))
+        assert 0.3 <= elapsed < 1.0 and [(m["role"], m["content"]) for m in shown] == [("agent", "您好，请讲。")]
+        after = shown[-1]["id"]
+        other = Desk(url, lambda *args: None)  # type: ignore[arg-type,return-value]  # another process's console
+        elapsed, shown = waited(lambda: other.reply(session, "alice", "材料带齐了吗？"))
+        assert 0.3 <= elapsed < 2.5 and [m["content"] for m in shown] == ["材料带齐了吗？"]
+        after = shown[-1]["id"]
+        started = time.monotonic()
+        assert own.get(messages, params={"after": after, "wait": 0.5}, headers=KEY).json() == []  # nothing came
+        assert 0.5 <= time.monotonic() - started < 2.0
+        assert own.get(messages, params={"after": after}, headers=KEY).json() == []  # no wait: at once
+        assert own.get(messages, params={"wait": 31}, headers=KEY).status_code == 422
+        assert own.get("/api/v1/sessions/0123456789abcdef0123456789abcdef/messages", params={"wait": 5},
+                       headers=KEY).status_code == 404
+
+
 def test_streaming_sends_deltas_then_the_answer(client: TestClient) -> None:
     with client.stream("POST", "/api/v1/ask/stream", json={"question": "办护照要多少钱"}, headers=KEY) as response:
         assert response.headers["content-type"].startswith("text/event-stream")

@@ -124,7 +124,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     citizen.locator("#handoff").click()
     expect(citizen.locator("#handoff-status")).to_contain_text("已为您转接人工服务", timeout=30_000)
     _shot(citizen, "2-citizen-waiting")
-    assert _events_sent(citizen, 5) >= 2  # waiting for a person: the page polls every 2 s
+    assert _events_sent(citizen, 5) >= 2  # waiting for a person: the page polls every second
 
     queue = agent.locator("#queue")
     expect(queue).to_contain_text("群众要求", timeout=30_000)

@@ -547,3 +547,60 @@ def test_settings_reject_negative_limits_and_zero_threads() -> None:
         with pytest.raises(ValidationError, match="the name shown for 'alice' must be 1 to 32 characters"):
             Settings(staff_names={"alice": name})
     assert Settings(staff_names={"alice": " 李敏 "}).staff_names == {"alice": "李敏"}
+
+
+def test_what_a_transaction_read_still_holds_when_it_writes(desk: Desk, clock: Clock) -> None:
+    """The server reads (are agents online?), then writes on what it read; the console's process writes
+    meanwhile. On SQLite every transaction takes the write lock as it begins, so the console waits for it
+    (the driver alone would begin only at the first write, and a second read would see the console's row)."""
+    url = desk.sessions.kw["bind"].url.render_as_string(hide_password=False)
+    console = Desk(url, lambda *args: None, clock=clock)  # type: ignore[arg-type,return-value]
+    wrote = threading.Event()
+    writer = threading.Thread(target=lambda: (console.heartbeat("alice"), wrote.set()))
+    with desk.sessions.begin() as db:
+        before = list(db.scalars(select(AgentPresence.agent)))
+        writer.start()
+        wrote.wait(1.0)  # SQLite: waiting for this transaction; PostgreSQL: written at once
+        again = list(db.scalars(select(AgentPresence.agent)))
+        db.add(AgentPresence(agent="bob", last_seen=clock()))
+    writer.join(20)
+    assert wrote.is_set()
+    if desk.sessions.kw["bind"].dialect.name == "sqlite":
+        assert before == again == []
+    with desk.sessions() as db:
+        assert sorted(db.scalars(select(AgentPresence.agent))) == ["alice", "bob"]
+
+
+def test_many_turns_at_once_from_two_processes_all_stored(desk: Desk) -> None:
+    url = desk.sessions.kw["bind"].url.render_as_string(hide_password=False)
+    console = Desk(url, lambda *args: None)  # type: ignore[arg-type,return-value]
+    conversations = [desk.start("web") for _ in range(12)]
+
+    def citizen(conversation: str) -> None:
+        for question in ("办护照要多少钱", "要多久", "在哪办"):
+            desk.ask(conversation, question)
+
+    def agent(name: str) -> None:
+        for _ in range(20):
+            console.heartbeat(name)
+            console.queue()
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        done = [pool.submit(citizen, c) for c in conversations] + [pool.submit(agent, f"a{i}") for i in range(4)]
+        for future in done:
+            future.result()  # none failed
+    assert [len(desk.messages(c)) for c in conversations] == [6] * 12
+
+
+def test_new_messages_are_counted_once_committed(desk: Desk) -> None:
+    """What a long poll waits on: a message counts for its conversation when its transaction commits."""
+    conversation, other = desk.start("web"), desk.start("web")
+    desk.ask(conversation, "办护照要多少钱")  # the question and the answer
+    assert (desk.changes.count(conversation), desk.changes.count(other)) == (2, 0)
+    with pytest.raises(RuntimeError), desk.sessions.begin() as db:
+        desk._add(db, conversation, "agent", "未发出")
+        assert desk.changes.count(conversation) == 2  # not before the commit
+        raise RuntimeError("rolled back")
+    assert desk.changes.count(conversation) == 2
+    desk.leave(other)  # nothing to end: no message
+    assert desk.changes.count(other) == 0
