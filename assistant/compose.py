@@ -327,8 +327,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
         sections.append("items")
     builders = {"who": _who, "materials": _materials, "how": _how, "time": _time, "fee": _fee,
                 "phone": _phone, "result": _result}
-    shown = asked if facets else list(FACET_ORDER)
-    for facet in shown:
+    for facet in FACET_ORDER:  # every field, whatever was asked: this is the full guide
         lines = _where(record, region, hall) if facet == "where" else builders[facet](record)
         blocks.append(f"**{FACET_LABELS[facet]}**")
         blocks += lines

@@ -58,6 +58,7 @@ def test_a_shortened_list_says_so_and_the_full_guide_has_everything() -> None:
            "等6项，详见完整指南。" in answer.text
     assert "6. 学籍证明（原件，1份）" in answer.guide and "6. 学籍证明" not in answer.text
     assert "(工作日)" not in answer.text + answer.guide
+    assert "6. 学籍证明（原件，1份）" in compose_answer(GUIDE, ["time"], question="多久").guide  # whatever was asked
 
 
 @pytest.mark.parametrize(("facets", "spoken"), [
