@@ -298,6 +298,8 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
             lines.append("- **申请材料**：" + "；".join(card.materials))
         lines.append("</details>")
         blocks.append("\n".join(lines))
+    if answer is not None and answer.guide:
+        blocks.append(f"<details><summary>查看完整指南</summary>\n\n{answer.guide}\n\n</details>")
     return "\n\n".join(blocks)
 
 

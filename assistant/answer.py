@@ -29,7 +29,8 @@ class Card(BaseModel):
 
 class Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
-    text: str  # markdown for the web
+    text: str  # markdown for the web: the answer first, then a compact card of what the question needs
+    guide: str = ""  # markdown: every field of the guide, shown behind "查看完整指南"
     speech: str  # plain and short, for the kiosk's digital human
     decision: Decision
     cards: list[Card] = []

@@ -194,6 +194,8 @@ def _result(record: Record) -> list[str]:
     if isinstance(record, Theme):
         return ["办理结果：" + "；".join(record.outcomes) + "。"] if record.outcomes else [unstated("办理结果", record)]
     lines = [f"办理结果：{_sentence(record.result)}" if record.result else unstated("办理结果", record)]
+    if not lines[0].endswith("。"):
+        lines[0] += "。"
     if record.delivery:
         lines.append("结果送达：" + "、".join(record.delivery) + "。")
     return lines
@@ -252,15 +254,17 @@ _DURATION = re.compile(r"(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[)
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
                    confidence: float = 0.0, unsure: bool = False, only_related: bool = False,
-                   notes: Sequence[str] = (), spoken_notes: Sequence[str] | None = None) -> Answer:
+                   notes: Sequence[str] = (), spoken_notes: Sequence[str] | None = None,
+                   question: str = "") -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
-    ``related`` are the guide's chunks that match the question best (a FAQ, a note); they are
-    quoted as they are, under their own heading and citation; with ``only_related`` (and some
-    related) they are the whole answer. ``unsure`` adds a line on what to do if this is not the
-    service the citizen meant, and a 转人工 chip. ``notes`` follow the asked facets, in text and speech
-    (what the guide does not say about the question: "指南未载明能否加急办理…"); ``spoken_notes``, when
-    given, are said instead of them (the clause of a quoted passage that answers: "急需用证的可同时申请临时
+    The text opens with the passage that answers (a FAQ's answer, the field asked for, "能网上办吗" from the
+    channels), then a compact card of what the question needs; every field of the guide goes to
+    ``Answer.guide``. ``related`` are the guide's chunks that match the question best (a FAQ, a note); with
+    ``only_related`` (and some related) they are the whole answer. ``unsure`` adds a line on what to do if
+    this is not the service the citizen meant, and a 转人工 chip. ``notes`` follow the asked facets, in text
+    and speech (what the guide does not say about the question: "指南未载明能否加急办理…"); ``spoken_notes``,
+    when given, are said instead of them (the clause of a quoted passage that answers: "急需用证的可同时申请临时
     居民身份证").
     """
     quoted = [c for c in related if c.record_id == record.id]
@@ -269,38 +273,39 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         asked = []
     if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
         asked = ["materials", "how"]
-    blocks: list[str] = [f"关于**{record.name}**："]
-    sections = ["name"]
+    guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes)
+    lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question)
+    lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
-        blocks += _items(record, item_names or {})
-        sections.append("items")
-    builders = {"who": _who, "materials": _materials, "how": _how, "time": _time, "fee": _fee,
-                "phone": _phone, "result": _result}
-    for facet in asked:
-        lines = _where(record, region, hall) if facet == "where" else builders[facet](record)
-        if len(asked) > 1 or not facets:
-            blocks.append(f"**{FACET_LABELS[facet]}**")
-        blocks += lines
-        sections.append(FACET_SECTIONS[facet])
-    blocks += notes
-    said = list(notes if spoken_notes is None else spoken_notes)  # after the asked facets
-    if quoted:
-        blocks.append("**相关说明**")
-        blocks += [_quote(c) for c in quoted]
-        sections += [c.section for c in quoted]
+        lines += _compact_items(record, item_names or {})
+    lines += _compact_card(record, facets, region, lead, led) if asked else []  # to the point: the passage alone
+    lines += notes
+    # Other passages stay in the text (they answer what the card does not); those of fields the card already
+    # gives (a place, the materials) are in the full guide.
+    carded = {"materials", "locations", "time_fee", "contact", "steps"} if not facets or "how" in facets else \
+        {FACET_SECTIONS[f] for f in facets}
+    rest = [_quote(c) for c in quoted if c.section not in carded
+            and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)]
+    if rest:
+        lines += ["**相关说明**", *rest]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
-        blocks.append(f"提示：本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
+        lines.append(f"提示：本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
     if unsure:
-        blocks.append(f"如果您要办的不是“{record.name}”，请换个说法再问，也可以转人工服务。")
+        lines.append(f"如果您要办的不是“{record.name}”，请换个说法再问，也可以转人工服务。")
     source = citation(record, "name")
-    blocks.append("")
-    blocks.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
+    lines.append("")
+    lines.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
     unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
+    said = list(notes if spoken_notes is None else spoken_notes)
+    # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
+    named = f"{_spoken(record.name)}，" if len(_spoken(record.name)) <= SPOKEN_NAME and lead_from is None else ""
+    speech = _clip(_plain("".join((named, _clip(spoken, SPEECH_LEAD), *said))), MAX_SPEECH)
+    sections += _compact_sections(record, facets)
     return Answer(
-        text=_markdown(blocks),
-        speech=_clip(_spoken_duration("".join((_speech(record, facets, region), *said))), MAX_SPEECH)
-        if asked else _spoken_passage(quoted[0]),
+        text=_markdown(lines),
+        guide=guide,
+        speech=speech,
         decision="answer",
         cards=[card(record)],
         citations=[*(citation(record, s) for s in dict.fromkeys(sections)),
@@ -308,6 +313,264 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         suggestions=[*[chips[f] for f in unasked][: 2 if unsure else 3], *(["转人工"] if unsure else [])],
         confidence=confidence,
     )
+
+
+def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet], region: str | None,
+                hall: Hall | None, item_names: dict[str, str], quoted: Sequence[Chunk],
+                notes: Sequence[str]) -> tuple[str, list[str]]:
+    """Every field asked for (all of them for an overview) with the quoted passages, as markdown; and the
+    sections it cites."""
+    blocks: list[str] = [f"关于**{record.name}**："]
+    sections = ["name"]
+    if isinstance(record, Theme) and asked:
+        blocks += _items(record, item_names)
+        sections.append("items")
+    builders = {"who": _who, "materials": _materials, "how": _how, "time": _time, "fee": _fee,
+                "phone": _phone, "result": _result}
+    for facet in FACET_ORDER:  # every field, whatever was asked: this is the full guide
+        lines = _where(record, region, hall) if facet == "where" else builders[facet](record)
+        blocks.append(f"**{FACET_LABELS[facet]}**")
+        blocks += lines
+        if facet in asked:
+            sections.append(FACET_SECTIONS[facet])
+    blocks += notes
+    if quoted:
+        blocks.append("**相关说明**")
+        blocks += [_quote(c) for c in quoted]
+        sections += [c.section for c in quoted]
+    return _spoken_duration(_markdown(blocks)), sections
+
+
+FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
+SPOKEN_NAME = 10  # a service name this short is said before the answer
+SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
+CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
+_YES_NO = re.compile(r"吗|能不能|可不可以|可以不|要不要|需不需要|是不是|是否|能否|用不用|行不行|[能可要用]不[？?]?$")
+_ONLINE_QUESTION = re.compile(r"(网上|线上|在线|手机上?|掌上|app|小程序)(能|可以|可不可以|能不能|帮.{0,3})?"
+                              r"(办|申请|弄|搞|提交|怎么|预约)|网办|不用去|不去现场|跑一趟|跑几次|跑几趟", re.I)
+# Questions that name no facet but ask for one in their own words ("哪些人可以申请", "要交什么", "上哪查").
+_ONLINE_LOOKUP = re.compile(r"(网上|在线|线上).{0,4}(查|看|报名|预约|找)|上哪.{0,2}(查|看)|哪里能?(查|看)|哪.?查")
+_OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
+    ("materials", re.compile(r"交什么|交回什么|哪些表|交哪些|要交啥")),
+    ("who", re.compile(r"哪些人|什么人|哪些单位|什么单位|什么情况下|谁|还能|能.{0,8}吗|可以.{0,8}吗")),
+)
+_DELIVERY_QUESTION = re.compile(r"寄|快递|送到|领取")
+# A FAQ answers a yes/no question when it opens with the answer.
+_YES_NO_ANSWER = re.compile(r"^(能|不能|可以|不可以|需要|不需要|不用|无需|是|不是|不一定|有|没有|会|不会|要|不要|"
+                            r"必须|不必)")
+ONLINE_CHANNELS = ("网上办理", "掌上办理", "全程网办")
+
+
+def can_do_online(record: Record) -> bool | None:
+    """True when the guide says the service can be done online (a channel 网上办理, or 0 visits); False when it
+    names its channels or visits and online is not among them; None when it says neither."""
+    if record.visits == 0 or any(c in ONLINE_CHANNELS for c in record.channels):
+        return True
+    return False if record.channels or record.visits is not None else None
+
+
+def _online(record: Record) -> str:
+    """Whether the service can be done online, as the guide says; the entry only when it can."""
+    online = can_do_online(record)
+    if online:
+        system = isinstance(record, ServiceGuide) and record.extra.get("业务系统")
+        where = f"（{system}）" if system else ""
+        visits = f"可全程网上办理{where}，无需到现场" if record.visits == 0 else (
+            f"可以网上办理{where}，需到现场{record.visits}次" if record.visits else f"可以网上办理{where}")
+        return f"{visits}。" + (f"网上办理入口：{record.online_url}" if record.online_url else "")
+    if online is False:
+        visits = f"需到现场{record.visits}次" if record.visits else "需到现场办理"
+        return f"不能网上办理，{visits}。"
+    return unstated("能否网上办理", record)
+
+
+def _faq_answer(quoted: Sequence[Chunk]) -> str | None:
+    faq = _faq(quoted)
+    return _quote(faq)[2:].split("答：", 1)[1].strip() if faq else None
+
+
+def _faq(quoted: Sequence[Chunk]) -> Chunk | None:
+    return next((c for c in quoted if c.section == "faq" and "答：" in c.text), None)
+
+
+def _sentences(text: str, n: int = 2) -> str:
+    parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
+    return "".join(parts[:n])
+
+
+def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], region: str | None,
+          hall: Hall | None, question: str) -> tuple[str, str, Chunk | None, str | None]:
+    """The sentence or two that answer, for the text and for the speech; the quoted passage they come from, or
+    else the part of the card they give (which the card then leaves out)."""
+    faq = _faq_answer(quoted)
+    yes_no = bool(_YES_NO.search(question))
+    if _ONLINE_QUESTION.search(question) and ("where" in facets or yes_no):
+        text = _online(record)
+        return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
+    first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
+                 None)
+    if not facets and not faq:  # no facet named: what the question's own words ask for
+        if _ONLINE_LOOKUP.search(question) and can_do_online(record):
+            text = _online(record)
+            return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
+        first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
+    if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"}):
+        answer = _spoken_duration(faq)
+        return (answer if len(answer) <= FAQ_LEAD else _sentences(answer)), _sentences(answer), _faq(quoted), None
+    if first == "time":
+        text = _time_lead(record)
+    elif first == "fee":
+        text = _fee(record)[0]
+    elif first == "phone":
+        text = _phone(record)[0]
+    elif first == "where":
+        text = _where_lead(record, region, hall)
+    elif first == "materials":
+        text = _materials_lead(record)
+    elif first == "who":
+        text = (f"受理条件：{_clip(record.eligibility, 200)}" if isinstance(record, ServiceGuide)
+                and record.eligibility else _who(record)[-1])
+    elif first == "result":
+        result = _result(record)
+        text = "".join(result[::-1] if _DELIVERY_QUESTION.search(question) else result)
+    elif faq:
+        answer = _spoken_duration(faq)
+        return (answer if len(answer) <= FAQ_LEAD else _sentences(answer)), _sentences(answer), _faq(quoted), None
+    else:
+        text = _overview_lead(record)
+        first = "overview" if isinstance(record, ServiceGuide) else None
+    return text, text, None, first
+
+
+def _time_lead(record: Record) -> str:
+    promised = record.time_limit_promised
+    legal = record.time_limit_legal if isinstance(record, ServiceGuide) else None
+    if not (promised or legal):
+        return unstated("办理时限", record)
+    if promised:
+        text = f"{_spoken_duration(promised)}（承诺办结时限）"
+        return text + (f"；法定办结时限{_spoken_duration(legal)}。" if legal else "。")
+    return f"{_spoken_duration(legal or '')}（法定办结时限）。"
+
+
+def _short_place(loc: Location) -> str:
+    return "".join(p for p in (loc.name, f"（{loc.address}）" if loc.address else "", loc.window or "") if p)
+
+
+def _where_lead(record: Record, region: str | None, hall: Hall | None) -> str:
+    places = locations_for(record, region)
+    if hall is not None:
+        here = [loc for loc in places
+                if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
+        if here:
+            return f"本大厅即可办理：{here[0].window or hall.name}。"
+    if places:
+        more = f"等{len(places)}处" if len(places) > 1 else ""
+        return f"可到{_short_place(places[0])}{more}办理。"
+    return _online(record) if can_do_online(record) else unstated("办理地点", record)
+
+
+def _materials_lead(record: Record) -> str:
+    if not record.materials:
+        return unstated("申请材料", record)
+    names = "、".join(m.name for m in record.materials[:3])
+    return f"需要准备{names}等{len(record.materials)}项材料。" if len(record.materials) > 3 else f"需要准备{names}。"
+
+
+def _overview_lead(record: Record) -> str:
+    """A bare service name: whether it can be done online, how long it takes and what it costs."""
+    if isinstance(record, Theme) and record.summary:
+        return _sentences(record.summary, 1)
+    parts = [_online(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
+    if record.time_limit_promised:
+        parts.append(f"承诺办结时限{_spoken_duration(record.time_limit_promised)}。")
+    if record.fee:
+        parts.append(f"收费标准：{_sentence(_clip(record.fee, 60))}")
+    return "".join(parts) or _materials_lead(record)
+
+
+def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) -> list[str]:
+    """The first ``keep`` lines of a list; a longer list says it goes on: "等6项，详见完整指南。"."""
+    if total <= keep:
+        return lines
+    return [*lines[:keep], f"等{total}{unit}，详见完整指南。"]
+
+
+def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, lead: str,
+                  led: str | None) -> list[str]:
+    """What the question needs, a line or a short list each: a "how" question and an overview get materials,
+    where, time limit, online and phone."""
+    wanted: list[str] = [f for f in FACET_ORDER if f in facets]
+    full = set(facets)  # the facets asked get their field in full (a list still shortened)
+    if not facets or "how" in facets:
+        wanted = list(dict.fromkeys([*wanted, *([] if facets else ["who"]), "materials", "where", "time", "fee",
+                                     "online", "phone", *(["result"] if isinstance(record, Theme) else [])]))
+    if "where" in facets:
+        wanted.append("online")
+    lines: list[str] = []
+    overview = len(set(wanted)) > 3
+    for part in dict.fromkeys(wanted):
+        if part == led and part not in ("where", "materials", "online"):
+            continue
+        if led == "overview" and part in ("time", "fee"):
+            continue  # said in the overview's lead
+        if part == "materials" and record.materials:
+            show = describe_material if "materials" in full else _short_material
+            items = [f"{i}. {show(m)}" for i, m in enumerate(record.materials, start=1)]
+            lines += ["**申请材料**", *_shortened(items, len(items), "项", 10 if "materials" in full else 3)]
+        elif part == "how" and record.steps:
+            steps = [f"{i}. {_clip(step, 40)}" for i, step in enumerate(record.steps, start=1)]
+            lines += ["**办理流程**", *_shortened(steps, len(steps), "步")]
+        elif part == "where":
+            places = locations_for(record, region)
+            place = describe_location if "where" in full else _short_place
+            shown = [f"- {place(loc)}" for loc in places]
+            if places and (len(places) > 1 or part != led):
+                lines += ["**办理地点**", *_shortened(shown, len(shown), "处", 3 if "where" in full else 1)]
+            extra = "where" in full and isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
+            if extra:
+                lines.append(f"{extra}。")
+        elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
+            limit = 100 if overview else 200
+            lines.append(f"**受理条件**：{_clip(record.eligibility, limit)}" +
+                         ("（详见完整指南）" if len(record.eligibility) > limit else ""))
+        elif part == "time":
+            lines.append(f"**办理时限**：{_time_lead(record)}")
+        elif part == "fee":
+            lines.append(f"**收费标准**：{_sentence(record.fee) if record.fee else unstated('收费标准', record)}")
+        elif part == "online" and led in ("online", "overview"):
+            if can_do_online(record) and record.online_url:
+                lines.append(f"**网上办理入口**：{record.online_url}")
+        elif part == "online" and _online(record).split("网上办理入口")[0] not in lead:
+            lines.append(f"**网上办理**：{_online(record)}")
+        elif part == "phone":
+            lines.append(f"**咨询电话**：{record.consult_phone}。" if record.consult_phone else _phone(record)[0])
+        elif part == "result":
+            lines += _result(record)
+    return lines
+
+
+def _compact_sections(record: Record, facets: Sequence[Facet]) -> list[str]:
+    parts = [FACET_SECTIONS[f] for f in FACET_ORDER if f in facets]
+    if not facets or "how" in facets:
+        parts += ["materials", "locations", "time_fee", "steps", "contact"]
+    return parts
+
+
+def _short_material(material: object) -> str:
+    """A material as a card lists it: the name and its 原件/份数, without the notes (those are in the full guide)."""
+    return describe_material(material).split("：", 1)[0]  # type: ignore[arg-type]
+
+
+def _plain(text: str) -> str:
+    """Speakable: no markdown, no URLs, durations as they are said, brackets full-width."""
+    text = re.sub(r"https?://\S+", "", text.replace("**", ""))
+    return _spoken_duration(text).replace("(", "（").replace(")", "）")
+
+
+def _compact_items(theme: Theme, names: dict[str, str]) -> list[str]:
+    items = [f"{i}. {names.get(item, item)}" for i, item in enumerate(theme.items, start=1)]
+    return ["**包含事项（按办理顺序）**", *items]
 
 
 _LIST_ITEM = re.compile(r"^(- |\d+\. )")
@@ -344,7 +607,8 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answe
     labels = [_option_label(r, options) for r in options]
     numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
     text = "\n".join(["您想办理的是哪一项？请回复序号或名称：", *numbered])
-    speech = _clip("请问您要办理的是：" + "，还是".join(labels) + "？", MAX_SPEECH)
+    said = [_spoken(r.name) for r in options[:3]]  # spoken: at most three short options, the rest are on screen
+    speech = _clip("请问您要办理的是：" + "，还是".join(said) + "？", MAX_SPEECH)
     return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 

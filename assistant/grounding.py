@@ -22,6 +22,8 @@ _DOCUMENT = re.compile(r"证明|证书|执照|合同|申请表|申请书|登记�
                        r"离婚证|许可证|残疾人证|驾驶证|行驶证|通行证|护照|房产证|准生证|出生证|"
                        r"社保卡|医保卡|存折|发票|公章|照片")
 _SENTENCE = re.compile(r"(?<=[。；！？\n])")
+# "等6项，详见完整指南": the count of a list the answer shortens, counted from the source's own list.
+_LIST_COUNT = re.compile(r"等\d+[项处步]")
 
 
 def source_text(records: Iterable[ServiceGuide | Theme], halls: Iterable[Hall] = ()) -> str:
@@ -31,7 +33,7 @@ def source_text(records: Iterable[ServiceGuide | Theme], halls: Iterable[Hall] =
 
 
 def facts(sentence: str) -> list[str]:
-    body = _ENUMERATOR.sub("", sentence)
+    body = _LIST_COUNT.sub("", _ENUMERATOR.sub("", sentence))
     urls = _URL.findall(body)
     body = _URL.sub(" ", body)
     return [*urls, *_NUMBER.findall(body), *_DOCUMENT.findall(body)]

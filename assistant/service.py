@@ -92,6 +92,9 @@ _FILLER = re.compile(
 )
 
 
+CLOSE_OTHER = 0.6  # another guide this close to the first makes "如果您要办的不是…" worth saying
+
+
 @dataclass
 class TurnState:
     question: str
@@ -509,6 +512,16 @@ class Assistant:
         return state
 
     @staticmethod
+    def _close_other(state: TurnState) -> bool:
+        """Another guide scored close to the one answered (at least CLOSE_OTHER of its score): only then is
+        "如果您要办的不是…" worth saying."""
+        hits = state.retrieval.hits if state.retrieval is not None else []
+        if not hits or state.record is None:
+            return True  # a follow-up on the guide under discussion: no ranking to judge by
+        top = max(h.score for h in hits)
+        return any(h.chunk.record_id != state.record.id and h.score >= CLOSE_OTHER * top for h in hits[:5])
+
+    @staticmethod
     def _hotline_useful(state: TurnState) -> bool:
         """Not when the citizen has already called 12345 (this turn or earlier): no reply sends them back."""
         said = [t.content for t in state.session.turns if t.role == "user"]
@@ -541,8 +554,9 @@ class Assistant:
                     notes.append(unstated("能否加急办理", state.record))
             state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
                                           item_names=self.names, related=related, confidence=state.confidence,
-                                          unsure=state.unsure, only_related=state.to_the_point, notes=notes,
-                                          spoken_notes=said)
+                                          unsure=state.unsure and self._close_other(state),
+                                          only_related=state.to_the_point, notes=notes,
+                                          spoken_notes=said, question=state.text)
         assert state.answer is not None
         if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
             state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)

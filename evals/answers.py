@@ -1,6 +1,7 @@
 """Answer metrics: replay each case's history through the assistant, then score the final answer.
 
-decision (answer/clarify/refuse/handoff as expected), facts (share of expected_facts in the text),
+decision (answer/clarify/refuse/handoff as expected), facts (share of expected_facts in the text, durations
+compared as they are said: 7(工作日) as 7个工作日),
 citation (the first cited guide is an expected one) and unsupported (sentences with a fact that no
 cited source contains; must be 0 for the grounded composer). For answers the assistant gives: answer-first
 (an expected fact within the first ANSWER_FIRST_CHARS characters of the text) and speech-fact (an
@@ -49,9 +50,9 @@ def shape_metrics(case: EvalCase, answer: Answer) -> dict[str, float]:
     """answer-first and speech-fact, for an answer the assistant gives to a case with expected facts."""
     if answer.decision != "answer" or not case.expected_facts:
         return {}
-    opening = normalise_text(answer.text)[:ANSWER_FIRST_CHARS]
+    opening = _spoken_form(answer.text)[:ANSWER_FIRST_CHARS]
     speech = _spoken_form(answer.speech)
-    return {"answer-first": 1.0 if any(normalise_text(f) in opening for f in case.expected_facts) else 0.0,
+    return {"answer-first": 1.0 if any(_spoken_form(f) in opening for f in case.expected_facts) else 0.0,
             "speech-fact": 1.0 if any(_spoken_form(f) in speech for f in case.expected_facts) else 0.0}
 
 
@@ -70,8 +71,8 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
     unsupported = unsupported_statements(answer.text, assistant.sources(answer)) if answer.citations else []
     metrics = {"decision": 1.0 if answer.decision == case.expect else 0.0, "unsupported": float(len(unsupported))}
     if case.expect == "answer" and case.expected_facts:
-        text = normalise_text(answer.text)
-        found = [f for f in case.expected_facts if normalise_text(f) in text]
+        text = _spoken_form(answer.text)  # "5个工作日" states the fact "5(工作日)"
+        found = [f for f in case.expected_facts if _spoken_form(f) in text]
         metrics["facts"] = len(found) / len(case.expected_facts)
     if answer.decision == "answer" and case.expected_ids and answer.citations:
         metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0

@@ -32,8 +32,8 @@ def test_answer_is_built_from_the_guide_and_cites_it(data_dir: Path) -> None:
     answer = assistant.ask("办居住证要带什么材料")
     assert answer.decision == "answer"
     assert answer.text.splitlines()[:4] == [
-        "关于**居住证申领**：",
-        "需要准备以下材料：",
+        "**居住证申领**：需要准备居民身份证、居住登记凭证。",
+        "**申请材料**",
         "1. 居民身份证（原件，1份）",
         "2. 居住登记凭证（原件，1份）（可免提交）：可由公安机关内部核验",
     ]
@@ -48,7 +48,7 @@ def test_missing_fields_are_said_to_be_unstated(data_dir: Path) -> None:
     assert answer.citations[0].guide_id == "t-food-license"
     assert "指南未载明办理时限，可致电 0000-1110002 咨询。" in answer.text
     overview = Assistant(build_search(Settings(data_dir=data_dir))).ask("食品经营许可")
-    assert "收费标准：不收费" in overview.text and "咨询电话：0000-1110002。" in overview.text
+    assert "收费标准：不收费" in overview.text and "**咨询电话**：0000-1110002。" in overview.text
 
 
 def test_out_of_scope_is_refused_politely(data_dir: Path) -> None:
@@ -88,14 +88,15 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         first = client.predict("办居住证要带什么材料", None, "不限", api_name="/ask")
         conversation = first[1]  # kept in the browser's storage by the page
         reply = last_reply(first)
-        assert reply.startswith("关于**居住证申领**：\n需要准备以下材料：")
+        assert reply.startswith("**居住证申领**：需要准备居民身份证、居住登记凭证。\n**申请材料**")
         assert "来源：[测试市居住证申领办事指南](https://zwfw.example.org/guide/t-residence-permit)" in reply
         # The chips are the answer's suggestions; a modest match offers 转人工 instead of the last facet.
         third = "转人工" if "请换个说法再问，也可以转人工服务" in reply else "收费吗"
         assert first[4]["samples"] == [["在哪里办"], ["要多久"], [third]]
         assert "<summary>办事卡片：居住证申领</summary>" in first[5]
+        assert "<summary>查看完整指南</summary>" in first[5] and "1. 居民身份证（原件，1份）" in first[5]
         follow_up = client.predict("要多久\x00", conversation, "不限", api_name="/ask")  # the dialogue state is kept
-        assert "承诺办结时限 10(工作日)" in last_reply(follow_up)
+        assert "10个工作日（承诺办结时限）" in last_reply(follow_up)
         too_long = client.predict("居住证" * 700, conversation, "不限", api_name="/ask")  # as the API: 2,000 at most
         assert too_long[3] == "您的问题有 2100 字，请精简到 2000 字以内再发送。"
         refusal = client.predict("帮我写首诗", conversation, "不限", api_name="/ask")

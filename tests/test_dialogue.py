@@ -40,7 +40,8 @@ def test_pick_option() -> None:
 def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("外地人办居住证要带什么")
     assert answer.decision == "answer"
-    assert answer.text.startswith("关于**居住证申领**：\n需要准备以下材料：\n1. 居民身份证（原件，1份）")
+    assert answer.text.startswith("**居住证申领**：需要准备居民身份证、居住证相片、合法稳定住所证明等6项材料。\n"
+                                  "**申请材料**\n1. 居民身份证（原件，1份）")
     assert answer.citations[0].guide_id == "demo-residence-permit"
     assert answer.citations[1].section == "materials"
     assert unsupported_statements(answer.text, demo_assistant.sources(answer)) == []
@@ -50,14 +51,14 @@ def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type
 
 def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("办护照要多久")
-    assert "承诺办结时限 7(工作日)" in answer.text  # the screen shows the guide's own words
-    assert answer.speech.endswith("的承诺办结时限是7个工作日。")  # the digital human says them as one speaks
+    assert answer.text.startswith("**普通护照签发**：7个工作日（承诺办结时限）")  # the number first, as one says it
+    assert "(工作日)" not in answer.text and "7个工作日（承诺办结时限）" in answer.speech
     fee = demo_assistant.ask("办护照要多少钱")
     assert "收费标准：普通护照120元/本；选择邮寄的，邮寄费用由申请人承担。" in fee.text  # a sentence ends
     assert fee.speech.endswith("邮寄费用由申请人承担。")
     assert _spoken_duration("实体卡5(工作日)，需调档的10（工作日）") == "实体卡5个工作日，需调档的10个工作日"
     vaccination = demo_assistant.ask("预防接种证要带什么材料")  # the guide is named 预防接种证办理
-    assert vaccination.speech.startswith("办理预防接种证，需要准备"), vaccination.speech
+    assert vaccination.speech.startswith("预防接种证，需要准备"), vaccination.speech
 
 
 def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ def test_where_depends_on_the_district(demo_assistant) -> None:  # type: ignore[
     assert places[0].startswith("- 青山区政务服务中心，示例市青山区青山大道200号")
     follow_up = demo_assistant.ask("要多久", session)
     assert follow_up.citations[0].guide_id == "demo-residence-permit"
-    assert "承诺办结时限 10(工作日)" in follow_up.text
+    assert "10个工作日（承诺办结时限）" in follow_up.text
 
 
 def test_ambiguous_item_is_asked_back_and_the_pick_is_answered(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +123,7 @@ def test_small_talk_is_answered_politely_and_changes_nothing(demo_assistant) -> 
     assert passport.citations[0].guide_id == "demo-passport"
     thanks = demo_assistant.ask("谢谢", session)
     assert (thanks.decision, thanks.text) == ("chat", "不客气！还有其他问题，请随时问我。")
-    assert "承诺办结时限 7(工作日)" in demo_assistant.ask("要多久", session).text  # still about the passport
+    assert "7个工作日（承诺办结时限）" in demo_assistant.ask("要多久", session).text  # still about the passport
     assert demo_assistant.ask("你是人工智能吗", session).decision == "chat"  # about the assistant, not for a person
     assert demo_assistant.ask("转人工", session).decision == "handoff"
 
@@ -332,7 +333,7 @@ def test_a_follow_up_about_one_thing_the_guide_speaks_of_gets_what_it_says(demo_
     demo_assistant.ask("办护照", session)
     material = demo_assistant.ask("户口本也要吗", session)  # 户口本 → 居民户口簿, in a material's note
     assert material.decision == "answer" and material.citations[0].guide_id == "demo-passport"
-    assert "需要准备以下材料" in material.text and "居民户口簿" in material.text
+    assert "**申请材料**" in material.text and "居民户口簿" in material.text
     session = Session()
     demo_assistant.ask("结婚登记", session)
     faq = demo_assistant.ask("户口本也要吗", session)  # not a material of it: its FAQ says so
@@ -374,7 +375,7 @@ def test_asking_about_delivery_is_not_the_last_facet_again(demo_assistant) -> No
     sent = demo_assistant.ask("能寄到家吗", session)
     assert sent.citations[0].guide_id == "demo-idcard-renew" and "结果送达：窗口领取、邮寄。" in sent.text
     assert "收费标准" not in sent.text
-    assert sent.speech.startswith("居民身份证换领（有效期满）的结果送达方式：窗口领取、邮寄")
+    assert sent.speech.startswith("结果送达：窗口领取、邮寄。")
 
 
 def test_a_number_picks_a_themes_item_and_a_district_answers_no_clarifying_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -468,7 +469,7 @@ def test_theme_lists_its_items_in_order(demo_assistant) -> None:  # type: ignore
     answer = demo_assistant.ask("孩子刚出生，出生证明、上户口、医保、社保卡能一起办吗")
     assert answer.citations[0].guide_id == "theme-newborn"
     lines = answer.text.splitlines()
-    start = lines.index("包含以下事项（按办理顺序）：")
+    start = lines.index("**包含事项（按办理顺序）**")
     assert lines[start + 1] == "1. 出生医学证明签发"
     # Every list ends with a blank line, or markdown would pull the next heading into its last item.
     after = next(i for i in range(start + 1, len(lines)) if not lines[i][:1].isdigit())

@@ -1,0 +1,82 @@
+"""The answer first, then a compact card: what each kind of question opens with, and what is said aloud."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.compose import MAX_SPEECH, compose_answer, compose_clarify
+from assistant.grounding import source_text, unsupported_statements
+from assistant.intent import Facet
+from knowledge.records import Chunk
+from knowledge.schema import Location, Material, ServiceGuide
+
+GUIDE = ServiceGuide(
+    id="g1", name="居住证申领", eligibility="在示例市居住半年以上，有合法稳定住所的非本市户籍人员。",
+    materials=[Material(name=n, form="原件", copies=1) for n in ("居民身份证", "居住证相片", "住所证明",
+                                                                 "劳动合同", "就业证明", "学籍证明")],
+    locations=[Location(name="明湖派出所", address="湖滨路1号", window="户政窗口", region="示例市明湖区")],
+    channels=["窗口办理"], visits=1, time_limit_promised="10(工作日)", fee="不收费", consult_phone="0000-1234",
+)
+ONLINE = GUIDE.model_copy(update={"channels": ["网上办理", "窗口办理"], "visits": 0,
+                                  "online_url": "https://zwfw.example.org/apply/g1"})
+
+
+def _faq(answer: str) -> Chunk:
+    return Chunk(id="c1", record_id="g1", record_type="guide", section="faq", position=0,
+                 text=f"【居住证申领】问：租房能办吗？答：{answer}", name="居住证申领", region=None, level=None,
+                 kind=None, audience=(), source_title=None, source_url=None, origin="test")
+
+
+@pytest.mark.parametrize(("question", "facets", "guide", "related", "opening"), [
+    ("居住证要多少天", ["time"], GUIDE, [], "**居住证申领**：10个工作日（承诺办结时限）。"),
+    ("办居住证多少钱", ["fee"], GUIDE, [], "**居住证申领**：收费标准：不收费。"),
+    ("租房能办居住证吗", ["who"], GUIDE, [_faq("可以。持登记备案的租赁合同即可。")],
+     "**居住证申领**：可以。持登记备案的租赁合同即可。"),
+    ("居住证能网上办吗", ["where"], ONLINE, [], "**居住证申领**：可全程网上办理，无需到现场。"),
+    ("居住证能网上办吗", ["where"], GUIDE, [], "**居住证申领**：不能网上办理，需到现场1次。"),
+    ("居住证要带什么", ["materials"], GUIDE, [],
+     "**居住证申领**：需要准备居民身份证、居住证相片、住所证明等6项材料。"),
+])
+def test_the_answer_comes_first(question: str, facets: list[Facet], guide: ServiceGuide, related: list[Chunk],
+                                opening: str) -> None:
+    answer = compose_answer(guide, facets, related=related, question=question)
+    assert answer.text.split("\n")[0] == opening
+    assert unsupported_statements(answer.text, source_text([guide])) == []
+
+
+def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> None:
+    online = compose_answer(ONLINE, ["how"], question="怎么办").text
+    assert "**网上办理入口**：https://zwfw.example.org/apply/g1" in online
+    offline = GUIDE.model_copy(update={"online_url": "https://zwfw.example.org/apply/g1"})
+    text = compose_answer(offline, ["how"], question="怎么办").text
+    assert "https://zwfw.example.org/apply/g1" not in text and "不能网上办理，需到现场1次。" in text
+
+
+def test_a_shortened_list_says_so_and_the_full_guide_has_everything() -> None:
+    answer = compose_answer(GUIDE, [], question="居住证")
+    assert "**申请材料**\n1. 居民身份证（原件，1份）\n2. 居住证相片（原件，1份）\n3. 住所证明（原件，1份）\n\n" \
+           "等6项，详见完整指南。" in answer.text
+    assert "6. 学籍证明（原件，1份）" in answer.guide and "6. 学籍证明" not in answer.text
+    assert "(工作日)" not in answer.text + answer.guide
+    assert "6. 学籍证明（原件，1份）" in compose_answer(GUIDE, ["time"], question="多久").guide  # whatever was asked
+
+
+@pytest.mark.parametrize(("facets", "spoken"), [
+    (["time"], "居住证，10个工作日（承诺办结时限）。"),
+    (["fee"], "居住证，收费标准：不收费。"),
+    (["phone"], "居住证，咨询电话：0000-1234。"),
+    (["materials"], "居住证，需要准备居民身份证、居住证相片、住所证明等6项材料。"),
+    (["where"], "居住证，可到明湖派出所（湖滨路1号）户政窗口办理。"),
+])
+def test_the_speech_says_the_answer_itself(facets: list[Facet], spoken: str) -> None:
+    assert compose_answer(GUIDE, facets, question="居住证").speech == spoken
+
+
+def test_the_speech_is_short_and_a_clarifying_question_names_at_most_three_options() -> None:
+    long = GUIDE.model_copy(update={"fee": "工本费20元；" * 30})
+    assert len(compose_answer(long, ["fee"], question="多少钱").speech) <= MAX_SPEECH
+    options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name})
+               for i, name in enumerate(("首次申领", "换领", "补领", "临时身份证申领"))]
+    answer = compose_clarify(options)
+    assert answer.speech == "请问您要办理的是：首次，还是换领，还是补领？"
+    assert answer.suggestions == ["首次申领", "换领", "补领", "临时身份证申领"]
