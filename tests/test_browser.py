@@ -111,7 +111,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     citizen.goto(f"{server}/")
     _ask(citizen, "外地人办居住证要带什么材料")
     chat = citizen.locator("#chat")
-    expect(chat).to_contain_text("需要准备以下材料", timeout=30_000)
+    expect(chat).to_contain_text("需要准备居民身份证、居住证相片、合法稳定住所证明等6项材料", timeout=30_000)
     expect(chat.locator("a").filter(has_text="居住证申领办事指南")).to_have_count(1)
     _shot(citizen, "1-citizen-answer")
     assert _events_sent(citizen, 5) == 0  # the bot's conversation: nothing to poll for

@@ -113,11 +113,12 @@ def test_a_question_about_another_place_says_so_and_labels_the_guide(demo_assist
     answer = demo_assistant.ask("在北京办护照要多少钱")
     assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-passport"
     assert answer.text.startswith("您提到的北京市不在本知识库的范围内，这里收录的是示例市的办事指南。\n\n"
-                                  "以下为示例市的办事指南，仅供参考；请向当地政务服务部门咨询。\n\n关于**普通护照签发**")
+                                  "以下为示例市的办事指南，仅供参考；请向当地政务服务部门咨询。\n\n"
+                                  "**普通护照签发**：收费标准：普通护照120元/本")
     assert answer.speech == ("您提到的北京市不在本知识库的范围内，这里收录的是示例市的办事指南。"
                              "以下指南仅供参考，请向当地政务服务部门咨询。")
     here = demo_assistant.ask("我老家河南的，在这边打工，办居住证要带什么")  # where one comes from is not the question
-    assert here.text.startswith("关于**居住证申领**")
+    assert here.text.startswith("**居住证申领**：需要准备居民身份证")
 
 
 @pytest.mark.parametrize(("question", "place"), [
