@@ -10,12 +10,11 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Card, Citation
-from assistant.intent import FACET_LABELS, FACET_ORDER, Facet, SmallTalk
+from assistant.intent import FACET_LABELS, FACET_ORDER, HOTLINE, Facet, SmallTalk
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
-HOTLINE = "12345"
 HOTLINE_CHIP = "12345热线"  # the chip a refusal offers; sent back as a message, it is answered with the hotline
 HANDOFF_CHIP = "转人工"
 MAX_SPEECH = 120
@@ -227,7 +226,7 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
         place = locations_for(record, region)[0]
         text = f"{_spoken(name)}可到{place.name or place.address}{place.window or ''}办理，详情请看屏幕。"
     elif facet == "time" and (record.time_limit_promised):
-        text = f"{name}的承诺办结时限是{_spoken_duration(record.time_limit_promised)}。"
+        text = f"{name}的承诺办结时限是{spoken_duration(record.time_limit_promised)}。"
     elif facet == "fee" and record.fee:
         text = f"{name}的收费标准：{_sentence(record.fee)}"
     elif facet == "result" and isinstance(record, ServiceGuide) and record.delivery:
@@ -239,7 +238,7 @@ def _speech(record: Record, facets: Sequence[Facet], region: str | None) -> str:
     return _clip(text.replace("(", "（").replace(")", "）"), MAX_SPEECH)
 
 
-def _spoken_duration(value: str) -> str:
+def spoken_duration(value: str) -> str:
     """"7(工作日)" as one says it: "7个工作日"; "15(天)": "15天"; the rest of the value unchanged."""
     def spoken(match: re.Match[str]) -> str:
         number, unit = match.groups()
@@ -338,7 +337,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
         blocks.append("**相关说明**")
         blocks += [_quote(c) for c in quoted]
         sections += [c.section for c in quoted]
-    return _spoken_duration(_markdown(blocks)), sections
+    return spoken_duration(_markdown(blocks)), sections
 
 
 FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
@@ -415,7 +414,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"}):
-        answer = _spoken_duration(faq)
+        answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else _sentences(answer)), _sentences(answer), _faq(quoted), None
     if first == "time":
         text = _time_lead(record)
@@ -434,7 +433,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         result = _result(record)
         text = "".join(result[::-1] if _DELIVERY_QUESTION.search(question) else result)
     elif faq:
-        answer = _spoken_duration(faq)
+        answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else _sentences(answer)), _sentences(answer), _faq(quoted), None
     else:
         text = _overview_lead(record)
@@ -448,9 +447,9 @@ def _time_lead(record: Record) -> str:
     if not (promised or legal):
         return unstated("办理时限", record)
     if promised:
-        text = f"{_spoken_duration(promised)}（承诺办结时限）"
-        return text + (f"；法定办结时限{_spoken_duration(legal)}。" if legal else "。")
-    return f"{_spoken_duration(legal or '')}（法定办结时限）。"
+        text = f"{spoken_duration(promised)}（承诺办结时限）"
+        return text + (f"；法定办结时限{spoken_duration(legal)}。" if legal else "。")
+    return f"{spoken_duration(legal or '')}（法定办结时限）。"
 
 
 def _short_place(loc: Location) -> str:
@@ -483,7 +482,7 @@ def _overview_lead(record: Record) -> str:
         return _sentences(record.summary, 1)
     parts = [_online(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
     if record.time_limit_promised:
-        parts.append(f"承诺办结时限{_spoken_duration(record.time_limit_promised)}。")
+        parts.append(f"承诺办结时限{spoken_duration(record.time_limit_promised)}。")
     if record.fee:
         parts.append(f"收费标准：{_sentence(_clip(record.fee, 60))}")
     return "".join(parts) or _materials_lead(record)
@@ -565,7 +564,7 @@ def _short_material(material: object) -> str:
 def _plain(text: str) -> str:
     """Speakable: no markdown, no URLs, durations as they are said, brackets full-width."""
     text = re.sub(r"https?://\S+", "", text.replace("**", ""))
-    return _spoken_duration(text).replace("(", "（").replace(")", "）")
+    return spoken_duration(text).replace("(", "（").replace(")", "）")
 
 
 def _compact_items(theme: Theme, names: dict[str, str]) -> list[str]:
@@ -589,7 +588,7 @@ def _markdown(lines: Sequence[str]) -> str:
 def _spoken_passage(chunk: Chunk) -> str:
     """A quoted passage read aloud: of a question and its answer, the answer."""
     body = _quote(chunk)[2:]
-    return _clip(_spoken_duration(body.split("答：", 1)[1] if "答：" in body else body), MAX_SPEECH)
+    return _clip(spoken_duration(body.split("答：", 1)[1] if "答：" in body else body), MAX_SPEECH)
 
 
 def _quote(chunk: Chunk) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.answer import Answer
 from assistant.clean import clean_text
 from assistant.compose import agent_label, handoff_reply
-from assistant.intent import called_hotline
+from assistant.intent import HOTLINE, called_hotline
 from assistant.redact import redact
 from assistant.session import Session
 from assistant.store import AgentPresence, CitizenPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
@@ -35,7 +35,6 @@ from knowledge.errors import BanshiError
 
 logger = logging.getLogger(__name__)
 
-HOTLINE = "12345"
 # Added to a refusal while nobody can take a conversation: what 转人工 does then.
 NOBODY_NOW = "\n\n现在暂无工作人员在线，点“转人工”可为您登记留言，工作人员上班后会在本对话中回复您。"
 NOBODY_AT_KIOSK = "\n\n现在暂无工作人员在线，您可以到大厅咨询台咨询。"  # the citizen will walk away from the screen

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from assistant.intent import HOTLINE
 from knowledge.schema import Hall, ServiceGuide, Theme
 from knowledge.text import normalise_text
 
-ALWAYS_KNOWN = ("12345",)  # the national government-service hotline the templates name
+ALWAYS_KNOWN = (HOTLINE,)  # the national government-service hotline the templates name
 _ENUMERATOR = re.compile(r"^\s*(?:[-*]\s*)?\d+[.、)）]\s*", re.M)
 _URL = re.compile(r"https?://[^\s)）\]。，；、]+")
 _NUMBER = re.compile(r"\d+(?:[-.:]\d+)*")

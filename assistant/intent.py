@@ -83,12 +83,14 @@ def wants_human(text: str) -> bool:
     return any(cue in text for cue in HANDOFF_CUES) or _ASKS_FOR_PERSON.search(text) is not None
 
 
+HOTLINE = "12345"  # the national government-service hotline that replies name
+
+
 def called_hotline(said: list[str]) -> bool:
     """Has the citizen spoken of the 12345 hotline ("打了三次12345都说转给街道了")? Then no reply sends them back."""
     return any(HOTLINE in text for text in said)
 
 
-HOTLINE = "12345"
 BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", "一次性", "一件事", "顺便", "一并", "联办", "一站式",
                "哪些手续", "哪些证", "都要办", "都要整", "要跑哪些", "跑哪些", "好几个地方", "一个个跑", "分别去",
                "要办哪些", "办哪些")

@@ -10,11 +10,11 @@ expected fact in the speech, as it is said there: 7(工作日) as 7个工作日,
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 from assistant.answer import Answer
+from assistant.compose import spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.service import Assistant
 from assistant.session import Session
@@ -22,7 +22,6 @@ from evals.cases import EvalCase
 from knowledge.text import normalise_text
 
 ANSWER_FIRST_CHARS = 120
-_DURATION = re.compile(r"(\d+)\s*\(\s*(个?工作日|自然日|天|日)\s*\)")
 
 
 @dataclass
@@ -42,8 +41,7 @@ def _position(text: str, name: str) -> int:
 
 def _spoken_form(text: str) -> str:
     """Normalised, brackets half-width and durations as they are said ("7(工作日)" → "7个工作日")."""
-    text = normalise_text(text).replace("（", "(").replace("）", ")")
-    return _DURATION.sub(lambda m: f"{m[1]}天" if m[2] in ("天", "日") else f"{m[1]}个{m[2].removeprefix('个')}", text)
+    return spoken_duration(normalise_text(text).replace("（", "(").replace("）", ")"))
 
 
 def shape_metrics(case: EvalCase, answer: Answer) -> dict[str, float]:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant.chain import build_chain
-from assistant.compose import _spoken_duration, compose_answer
+from assistant.compose import compose_answer, spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.session import Session, pick_option
@@ -56,7 +56,7 @@ def test_the_spoken_line_says_durations_as_people_do(demo_assistant) -> None:  #
     fee = demo_assistant.ask("办护照要多少钱")
     assert "收费标准：普通护照120元/本；选择邮寄的，邮寄费用由申请人承担。" in fee.text  # a sentence ends
     assert fee.speech.endswith("邮寄费用由申请人承担。")
-    assert _spoken_duration("实体卡5(工作日)，需调档的10（工作日）") == "实体卡5个工作日，需调档的10个工作日"
+    assert spoken_duration("实体卡5(工作日)，需调档的10（工作日）") == "实体卡5个工作日，需调档的10个工作日"
     vaccination = demo_assistant.ask("预防接种证要带什么材料")  # the guide is named 预防接种证办理
     assert vaccination.speech.startswith("预防接种证，需要准备"), vaccination.speech
 
