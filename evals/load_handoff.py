@@ -1,19 +1,22 @@
 """Load script (not a test): many citizens and a few agents on one live server; nothing may be lost.
 
-``python -m evals.load_handoff [--citizens 50] [--agents 3] [--think 0] [--json]`` ingests the bundled
-pack into a temporary data dir, starts ``banshi serve`` on a free loopback port (rate limits off: every
-simulated citizen calls from the same address), and runs:
+``python -m evals.load_handoff [--citizens 50] [--agents 3] [--think 5] [--spread 10] [--json]`` ingests
+the bundled pack into a temporary data dir, starts ``banshi serve`` on a free loopback port (rate limits
+off: every simulated citizen calls from the same address), and runs:
 
-- each citizen (a thread, over the HTTP API): asks three questions, asks for a person, waits for an
-  agent's reply (``GET /messages?wait=…``, as the kiosk does), then asks one more question after being
-  handed back to the bot;
+- each citizen (a thread, over the HTTP API): arrives within ``--spread`` seconds, asks three questions
+  (each its own, from the colloquial eval cases, reading each answer for ``--think`` seconds), asks for a
+  person, waits for an agent's reply (``GET /messages?wait=…``, as the kiosk does), then asks one more
+  question after being handed back to the bot;
 - each agent (a thread, on the same database the console uses): keeps its presence up, claims the
   oldest waiting conversation, replies once, hands it back.
 
-Then it runs the same again and kills the server with SIGKILL in the middle, starts it again on the
-same database, lets the citizens finish (retrying what the dead server did not answer), and checks the
-database: every question the server acknowledged and every agent reply is stored (lost), and no
-conversation was claimed by two agents (double claims). It reports answer latency, the time from an
+That run gives the headline figures. Then the burst: the same with all citizens at once and no reading
+time (a stress figure: the queue in front of the model). Then the paced run again, with the server
+killed by SIGKILL in the middle and started again on the same database; the citizens finish (retrying
+what the dead server did not answer), and the script checks the database: every question the server
+acknowledged and every agent reply is stored (lost), and no conversation was claimed by two agents
+(double claims). It reports answer latency, the time from an
 agent's send to the citizen's poll seeing it, and how many "database is locked" errors the server
 logged. Bounded: every wait has a deadline, and the server is stopped at the end.
 """
@@ -40,8 +43,7 @@ from evals.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "load-test-key"
-QUESTIONS = ["办居住证要带什么材料", "公积金租房提取怎么办", "开餐厅要办哪些证", "结婚登记在哪办", "办护照要多少钱",
-             "社保卡丢了怎么补", "二手房过户要多久", "残疾人证怎么办", "新生儿上户口要带什么", "退休要办什么手续"]
+CASES = ROOT / "evals" / "cases" / "demo-colloquial.jsonl"  # real-sounding questions, each asked once a run
 WAIT_SECONDS = 20  # a citizen's long poll for an agent's reply
 LOCKED = ("(SQLITE_BUSY)", "(SQLITE_LOCKED)", "database is locked")  # how the server log names it
 
@@ -63,6 +65,16 @@ class Record:
     def note(self, problem: str) -> None:
         with self.lock:
             self.problems.append(problem)
+
+
+def load_questions(path: Path = CASES) -> list[str]:
+    """The first question of every case: distinct, so no answer is cheaper for having been asked before."""
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            case = json.loads(line)
+            questions.append(case["question"])
+    return questions
 
 
 def _free_port() -> int:
@@ -115,12 +127,13 @@ def _call(client: httpx.Client, record: Record, method: str, url: str, **kwargs:
             time.sleep(0.5)
 
 
-def _citizen(base: str, number: int, record: Record, think: float, poll: float, arrive: float) -> None:
+def _citizen(base: str, number: int, record: Record, think: float, poll: float, arrive: float,
+             questions: list[str]) -> None:
     time.sleep(arrive)
     with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
         session: str | None = None
         for turn in range(3):
-            question = QUESTIONS[(number + turn) % len(QUESTIONS)]
+            question = questions[(number * 3 + turn) % len(questions)]
             started = time.perf_counter()
             response = _call(client, record, "POST", "/api/v1/ask", json={"question": question, "session_id": session})
             elapsed = (time.perf_counter() - started) * 1000
@@ -205,8 +218,9 @@ def _run(server: Server, database_url: str, citizens: int, agents: int, think: f
     for thread in agent_threads:
         thread.start()
     time.sleep(1.0)  # presence first, or the first handoffs would get callback tickets
+    questions = load_questions()
     citizen_threads = [threading.Thread(target=_citizen, args=(server.base, n, record, think, poll,
-                                                                    spread * n / citizens))
+                                                                    spread * n / citizens, questions))
                        for n in range(citizens)]
     for thread in citizen_threads:
         thread.start()
@@ -247,11 +261,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--citizens", type=int, default=50)
     parser.add_argument("--agents", type=int, default=3)
-    parser.add_argument("--think", type=float, default=0.0, help="seconds a citizen reads an answer before the next")
-    parser.add_argument("--spread", type=float, default=0.0,
+    parser.add_argument("--think", type=float, default=5.0, help="seconds a citizen reads an answer before the next")
+    parser.add_argument("--spread", type=float, default=10.0,
                         help="seconds over which the citizens arrive, evenly (0: all at once)")
     parser.add_argument("--poll", type=float, default=0.0,
                         help="seconds between a citizen's polls for the agent's reply (0: a long poll, ?wait=)")
+    parser.add_argument("--no-burst", action="store_true", help="skip the run with everyone at once")
     parser.add_argument("--no-kill", action="store_true", help="skip the run that kills the server")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -270,6 +285,9 @@ def main() -> int:
             load = _run(server, database_url, args.citizens, args.agents, args.think, args.poll,
                         args.spread)
             runs = [load]
+            if not args.no_burst:
+                burst = _run(server, database_url, args.citizens, args.agents, 0.0, args.poll)
+                runs.append(burst)
             if not args.no_kill:
                 runs.append(_run(server, database_url, args.citizens, args.agents, args.think,
                                  args.poll, args.spread, kill_after=1.5))
@@ -283,6 +301,10 @@ def main() -> int:
         "answer_p95_ms": round(percentile(load.latencies, 95), 1),
         "reply_p50_ms": round(percentile(load.reply_delays, 50), 1),
         "reply_p95_ms": round(percentile(load.reply_delays, 95), 1),
+        **({} if args.no_burst else {
+            "burst_answer_p50_ms": round(percentile(burst.latencies, 50), 1),
+            "burst_answer_p95_ms": round(percentile(burst.latencies, 95), 1),
+            "burst_reply_p95_ms": round(percentile(burst.reply_delays, 95), 1)}),
         "handoffs_claimed": sum(len(r.claims) for r in runs), **checked,
         "database_locked": sum(log.count(name) for name in LOCKED)
         + sum(LOCKED[-1] in p for r in runs for p in r.problems), "retries_after_kill": sum(r.retries for r in runs),
@@ -300,6 +322,9 @@ def main() -> int:
               f"over {result['answers']} answers")
         print(f"handoff-to-reply: p50 {result['reply_p50_ms']} ms, p95 {result['reply_p95_ms']} ms "
               f"(agent's send to the citizen seeing it)")
+        if not args.no_burst:
+            print(f"burst (all {args.citizens} at once, no reading): answers p50 {result['burst_answer_p50_ms']} ms, "
+                  f"p95 {result['burst_answer_p95_ms']} ms; handoff-to-reply p95 {result['burst_reply_p95_ms']} ms")
         print(f"lost messages:    {result['lost']} (after kill -9 and restart: "
               f"{'skipped' if args.no_kill else str(result['retries_after_kill']) + ' requests retried'})")
         print(f"double claims:    {result['double_claims']} of {result['handoffs_claimed']} handoffs claimed")

@@ -304,13 +304,10 @@ class KnowledgeIndex:
         """``(chunk_id, cosine similarity)`` best first."""
         if k < 1:
             raise ValueError(f"k must be greater than 0. Currently, k is {k}")
-        with _chroma_lock:
-            total = self.collection.count()
-            if total == 0:
-                return []
+        with _chroma_lock:  # Chroma 1.x returns fewer than k (or none) from a smaller collection: no count first
             result = self.collection.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=min(k, total),
+                n_results=k,
                 where=where,
                 include=["distances"],
             )

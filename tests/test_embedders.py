@@ -69,3 +69,15 @@ def test_e5_is_normalised_and_tells_chinese_services_apart() -> None:
     assert model.passage_of("faq", "【结婚登记】问：能网上办吗？ 答：不能。") == "【结婚登记】问：能网上办吗？"
     assert model.passage_of("materials", "【结婚登记】申请材料：1. 身份证。") is None
     assert model.encode_documents([]).shape == (0, 384)
+
+
+def test_questions_encoded_at_once_get_the_vectors_they_get_alone(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Request threads share one model: encodings take turns and none sees another's input."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"第{n}个问题：外地人怎么办居住证" if n % 2 else f"营业执照丢了怎么补办{n}" for n in range(24)]
+    alone = [embedder.encode_query(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(embedder.encode_query, questions))
+    for one, other in zip(alone, together, strict=True):
+        assert np.allclose(one, other, atol=1e-6)

@@ -147,3 +147,16 @@ def test_cli_json_summary_and_rerun(tmp_path: Path, pack_copy: Path, capsys: pyt
     assert "no changes: 4 records already up to date" in text and "rejected: 2" in text
     assert main(["ingest", str(tmp_path / "missing"), "--data-dir", data]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_dense_search_asks_for_more_than_there_is(tmp_path: Path, pack_copy: Path,  # type: ignore[no-untyped-def]
+                                                  embedder) -> None:
+    """k above the number of chunks gives all of them; an empty index gives none (no error either way)."""
+    index = KnowledgeIndex(tmp_path / "data", embedder)
+    vector = embedder.encode_query("居住证")
+    assert index.dense_search(vector, 50) == []
+    _ingest(index, pack_copy)
+    total = index.collection.count()
+    found = index.dense_search(vector, total + 100)
+    assert len(found) == total and len({cid for cid, _ in found}) == total
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)

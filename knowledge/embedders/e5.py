@@ -54,7 +54,9 @@ class E5Embedder(LocalModelEmbedder):
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        return l2_normalise(np.atleast_2d(self._loaded().passage(list(texts))))
+        with self.turn:
+            return l2_normalise(np.atleast_2d(self._loaded().passage(list(texts))))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return l2_normalise(np.asarray(self._loaded().query(text)).reshape(-1))
+        with self.turn:
+            return l2_normalise(np.asarray(self._loaded().query(text)).reshape(-1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.query_instruction = query_instruction
         self.device = device
         self._model: Any = None
+        self.turn = threading.Lock()  # one encoding at a time, as LocalModelEmbedder
 
     @property
     def identity(self) -> str:
@@ -47,9 +49,13 @@ class SentenceTransformerEmbedder(Embedder):
         return self._model
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
-        vectors = self._loaded().encode(list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False)
+        with self.turn:
+            vectors = self._loaded().encode(list(texts), batch_size=32, convert_to_numpy=True,
+                                            show_progress_bar=False)
         return l2_normalise(vectors)
 
     def encode_query(self, text: str) -> np.ndarray:
-        vector = self._loaded().encode([self.query_instruction + text], convert_to_numpy=True, show_progress_bar=False)
+        with self.turn:
+            vector = self._loaded().encode([self.query_instruction + text], convert_to_numpy=True,
+                                           show_progress_bar=False)
         return l2_normalise(vector)[0]

@@ -27,7 +27,9 @@ class USEM3Embedder(LocalModelEmbedder):
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return l2_normalise(self._loaded().encode(list(texts)))
+        with self.turn:
+            return l2_normalise(self._loaded().encode(list(texts)))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return l2_normalise(self._loaded().encode([text]))[0]
+        with self.turn:
+            return l2_normalise(self._loaded().encode([text]))[0]
