@@ -100,24 +100,28 @@ def cmd_search(args: argparse.Namespace) -> int:
     from knowledge.records import SECTIONS
 
     search = build_search(_settings(args))
+    threshold = search.calibration.refuse_below  # below it, the assistant does not answer from the guide
     result = search.search(args.question, k=args.k, filters=Filters(region=args.region, kind=args.kind,
                                                                       audience=tuple(args.audience or ())))
     if args.json:
         print(json.dumps({
             "question": result.query.text, "expansions": list(result.query.expansions),
-            "confidence": round(result.confidence, 4), "margin": round(result.margin, 4),
+            "confidence": round(result.confidence, 4), "refuse_below": round(threshold, 4),
+            "margin": round(result.margin, 4),
             "coverage": round(result.coverage, 4), "ms": round(result.seconds * 1000, 1),
             "hits": [{"id": h.record_id, "name": h.name, "score": round(h.score, 4),
                       "lexical": round(h.lexical, 3), "dense": round(h.dense, 4),
-                      "confidence": round(h.confidence, 4), "section": h.chunk.section, "text": h.chunk.text}
+                      "confidence": round(h.confidence, 4), "below_threshold": h.confidence < threshold,
+                      "section": h.chunk.section, "text": h.chunk.text}
                      for h in result.hits]}, ensure_ascii=False, indent=2))
         return 0
     expanded = f"（补充：{' '.join(result.query.expansions)}）" if result.query.expansions else ""
     print(f"问题：{result.query.text}{expanded}")
-    print(f"置信度 {result.confidence:.2f}，与第二名差 {result.margin:.2f}，词覆盖 {result.coverage:.2f}，"
-          f"{result.seconds * 1000:.0f} ms")
+    print(f"置信度 {result.confidence:.2f}（低于 {threshold:.2f} 不作答），与第二名差 {result.margin:.2f}，"
+          f"词覆盖 {result.coverage:.2f}，{result.seconds * 1000:.0f} ms")
     for rank, hit in enumerate(result.hits, start=1):
-        print(f"{rank:>2}. {hit.name}  [{hit.record_id}]")
+        low = f"  ✗ 置信度低于 {threshold:.2f}，不会据此作答" if hit.confidence < threshold else ""
+        print(f"{rank:>2}. {hit.name}  [{hit.record_id}]{low}")
         print(f"    得分 {hit.score:.3f}（BM25 {hit.lexical:.2f}，向量 {hit.dense:.3f}），置信度 {hit.confidence:.2f}")
         print(f"    命中 {SECTIONS.get(hit.chunk.section, hit.chunk.section)}：{hit.chunk.text}")
     if not result.hits:
@@ -203,7 +207,7 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
             return HTMLResponse("<!doctype html><meta charset=utf-8><p>机位地址有误：hall 只能含字母、数字、"
                                 "“-”“_”“.”，最长 64 个字符。</p>", status_code=400,
                                 headers={"Content-Security-Policy": "default-src 'none'"})
-        return kiosk_page(settings.kiosk_key or "", hall)
+        return kiosk_page(settings.kiosk_key or "", hall, knowledge_notice(assistant.index.packs()))
 
     # The addresses as people type them: /agent without, /kiosk with a trailing slash.
     @api.get("/agent", include_in_schema=False, response_model=None)
@@ -218,15 +222,24 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     # No footer: citizens and staff have no use for Gradio's API page, run history or settings links.
     # Gradio's login page shows nothing for a 429, so it says the rule beforehand.
     lockout = (f"工作人员登录<br>密码连续输错 {settings.login_attempts} 次后，"
-               f"需等待 {math.ceil(settings.login_window_seconds / 60)} 分钟再试。")
+               f"需等待 {math.ceil(settings.login_window_seconds / 60)} 分钟再试。") if settings.staff else (
+        "工作人员登录<br>尚未设置工作人员账号（BANSHI_STAFF），无法登录。"
+        "请管理员用 <code>banshi hash-password</code> 生成密码哈希后设置。")
     api = gr.mount_gradio_app(api, staff, path="/agent", auth=staff_login, auth_message=lockout,
                               footer_links=[], max_file_size=0)
     tokens = ConversationTokens(settings.secret_key())
     return gr.mount_gradio_app(api, build_citizen_chat(desk, assistant, limiter, tokens), path="/", footer_links=[],
-                               max_file_size=0)
+                               max_file_size=0, css=CHAT_CSS)
 
 
 HALL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# 👍/👎 rate the bot: none under an agent's reply ("**工作人员…**：…") or a note in italics ("_…_"). Gradio gives
+# every assistant bubble the buttons, and labels each with its raw text.
+CHAT_CSS = """
+#chat .message-row:has([aria-label^="bot's message: **工作人员"], [aria-label^="bot's message: _"]) + .message-buttons {
+  display: none;
+}
+"""
 
 
 def script_literal(value: str) -> str:
@@ -236,8 +249,9 @@ def script_literal(value: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def kiosk_page(kiosk_key: str, hall: str):  # type: ignore[no-untyped-def]
-    """The reference kiosk page for ``hall``, with a fresh script nonce and a content security policy."""
+def kiosk_page(kiosk_key: str, hall: str, notice: str = ""):  # type: ignore[no-untyped-def]
+    """The reference kiosk page for ``hall``, with a fresh script nonce and a content security policy;
+    ``notice``: the line on what the knowledge is (sample data says so), shown under the title."""
     import secrets
     from importlib.resources import files
 
@@ -246,6 +260,7 @@ def kiosk_page(kiosk_key: str, hall: str):  # type: ignore[no-untyped-def]
     nonce = secrets.token_urlsafe(16)
     page = files("assistant").joinpath("static/kiosk.html").read_text(encoding="utf-8")
     page = (page.replace('"__KIOSK_KEY__"', script_literal(kiosk_key)).replace('"__HALL_ID__"', script_literal(hall))
+            .replace('"__NOTICE__"', script_literal(notice))
             .replace("<script>", f'<script nonce="{nonce}">'))
     policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
               "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
@@ -282,9 +297,10 @@ def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
 
 
 def _chat_history(desk, conversation_id):  # type: ignore[no-untyped-def]
-    """The stored transcript as Gradio messages, and the stored message id of each."""
+    """The stored transcript as Gradio messages, and for each the stored id of a bot's answer (what a
+    👍/👎 rates) or the negated id of any other message (a person's words or a note are not rated)."""
     messages = desk.messages(conversation_id, citizen=True)
-    return [_as_chat(m) for m in messages], [m["id"] for m in messages]
+    return [_as_chat(m) for m in messages], [m["id"] if m["role"] == "assistant" else -m["id"] for m in messages]
 
 
 def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
@@ -304,6 +320,7 @@ def _cards_markdown(answer) -> str:  # type: ignore[no-untyped-def]
 
 
 CLEARED = "cleared"  # the chat's conversation id after 清空对话
+TICKET_POLL_SECONDS = 5.0  # how often a page with a ticket looks for the agent's reply
 
 
 def knowledge_notice(packs: list[Any]) -> str:
@@ -359,7 +376,9 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         gr.Markdown(lambda: "## 办事 · 政务服务智能问答\n问我**谁能办、在哪办、如何办**，答案来自办事指南并注明出处。"
                     + knowledge_notice(assistant.index.packs()))
         region = gr.Dropdown(choices=choices, value="不限", label="您所在的区", scale=1)
-        chatbot = gr.Chatbot(label="对话", height=480, feedback_options=("Like", "Dislike"), elem_id="chat")
+        # A bubble a message: an agent's reply is not run into the bot's answer before it.
+        chatbot = gr.Chatbot(label="对话", height=480, feedback_options=("Like", "Dislike"), elem_id="chat",
+                             group_consecutive_messages=False)
         status = gr.Markdown(elem_id="handoff-status")
         with gr.Row():
             box = gr.Textbox(placeholder="请输入您的问题，例如：办居住证要带什么材料", show_label=False, scale=5,
@@ -372,6 +391,12 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             reason = gr.Radio(["答非所问", "信息有误", "不够详细", "其他"], label="差评原因（点“踩”前可选）", scale=3)
         cards = gr.Markdown(elem_id="cards")
         timer = gr.Timer(1.0, active=False)  # runs only while a person may write (see keep_polling)
+
+        def polling(state: str):  # type: ignore[no-untyped-def]
+            """Every second while a person is coming or writing; every 5 s with a ticket (hours may pass)."""
+            if state in WITH_PERSON:
+                return gr.Timer(value=1.0, active=True)
+            return gr.Timer(value=TICKET_POLL_SECONDS, active=state == "callback")
 
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
@@ -409,7 +434,8 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
                 for shown in range(1, len(lines)):
                     partial = {"role": "assistant", "content": "".join(lines[:shown])}
                     yield (gr.skip(), gr.skip(), [*history[:-1], partial], gr.skip(), gr.skip(), gr.skip(), gr.skip())
-            samples = [[s] for s in (answer.suggestions if answer else [])]
+            # No suggestions while a person is coming or writing: the citizen waits for them, not the bot.
+            samples = [[s] for s in (answer.suggestions if answer and not handoff.with_person else [])]
             said = desk.status_text(handoff) if answer is not None else "您的消息已发送给工作人员，请稍候回复。"
             yield ("", token, history, ids, said, gr.Dataset(samples=samples, visible=bool(samples)),
                    _cards_markdown(answer))
@@ -417,14 +443,15 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         ask.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
         outputs = [box, conversation, chatbot, message_ids, status, chips, cards]
         def keep_polling(token, request: gr.Request):  # type: ignore[no-untyped-def]
-            """Poll for new messages only while waiting for or talking with an agent: otherwise nothing
-            arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
+            """Poll for new messages only while a person may write: waiting for or talking with an agent,
+            or a request left with a ticket (an agent answers it in this conversation later). Otherwise
+            nothing arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
             conversation_id = tokens.opened(token, browser(request))
             try:
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
                 state = "bot"
-            return gr.Timer(active=state in WITH_PERSON)
+            return polling(state)
 
         keep_polling.__annotations__["request"] = gr.Request
         send.click(ask, [box, conversation, region], outputs).then(keep_polling, [conversation], [timer])
@@ -439,36 +466,38 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             conversation_id = tokens.opened(token, browser(request))
             sorry = too_fast(request)
             if sorry:
-                return gr.skip(), gr.skip(), gr.skip(), sorry
+                return gr.skip(), gr.skip(), gr.skip(), sorry, gr.skip()
             try:
-                handoff = desk.request_handoff(conversation_id, "requested") if conversation_id else None
+                handoff = desk.request_handoff(conversation_id, "requested", announce=True) if conversation_id else None
             except DeskError:  # deleted after the retention period, or from an older database
                 handoff = None
             if handoff is None:
                 conversation_id = desk.start("web")
-                handoff = desk.request_handoff(conversation_id, "requested")
+                handoff = desk.request_handoff(conversation_id, "requested", announce=True)
             history, ids = _chat_history(desk, conversation_id)
-            return tokens.issue(conversation_id, browser(request)), history, ids, desk.status_text(handoff)
+            return (tokens.issue(conversation_id, browser(request)), history, ids, desk.status_text(handoff),
+                    gr.Dataset(samples=[], visible=False))
 
         request_human.__annotations__["request"] = gr.Request
-        human.click(request_human, [conversation], [conversation, chatbot, message_ids, status]).then(
+        human.click(request_human, [conversation], [conversation, chatbot, message_ids, status, chips]).then(
             keep_polling, [conversation], [timer])
 
         def poll(token, shown_ids, request: gr.Request):  # type: ignore[no-untyped-def]
             conversation_id = tokens.opened(token, browser(request))
             if not conversation_id:
-                return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
                 handoff = desk.status(conversation_id)  # first: it notices the agents gone (a ticket, a note)
                 history, ids = _chat_history(desk, conversation_id)
                 if ids == shown_ids:  # every change of state comes with a message
-                    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                return history, ids, desk.status_text(handoff), gr.Timer(active=handoff.with_person)
+                    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                chips_now = gr.Dataset(samples=[], visible=False) if handoff.with_person else gr.skip()
+                return history, ids, desk.status_text(handoff), chips_now, polling(handoff.state)
             except DeskError:  # deleted meanwhile (retention): the next question starts afresh
-                return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
         poll.__annotations__["request"] = gr.Request
-        timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status, timer])
+        timer.tick(poll, [conversation, message_ids], [chatbot, message_ids, status, chips, timer])
 
         def restore(token, request: gr.Request):  # type: ignore[no-untyped-def]
             conversation_id = tokens.opened(token, browser(request))
@@ -501,7 +530,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         def rate(data: gr.LikeData, token, ids, why, request: gr.Request):  # type: ignore[no-untyped-def]
             conversation_id = tokens.opened(token, browser(request))
             if not (conversation_id and isinstance(data.index, int) and isinstance(ids, list) and
-                    0 <= data.index < len(ids) and isinstance(ids[data.index], int)):
+                    0 <= data.index < len(ids) and isinstance(ids[data.index], int) and ids[data.index] > 0):
                 return
             sorry = too_fast(request)
             if sorry:
@@ -666,12 +695,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
         logging.getLogger("assistant.reload").setLevel(logging.INFO)  # a reload is worth a line in the service log
         threading.Thread(target=keep_reloading, args=(app.state.knowledge, settings.reload_seconds, stop),
                          name="knowledge-reload", daemon=True).start()
+    for line in feature_lines(settings):
+        print(line, file=sys.stderr)
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         stop.set()
     return 0
+
+
+def feature_lines(settings: Settings) -> list[str]:
+    """What is on and off in this server, said at start-up: names and counts, never a secret."""
+    staff = sorted(settings.staff)
+    channels = sorted(settings.api_keys)
+    database = settings.database().split(":", 1)[0]  # the scheme only: a URL may carry a password
+    return [
+        f"knowledge: {settings.data_dir} ({settings.embedder}); database: {database}",
+        f"staff console /agent: {len(staff)} account(s) {', '.join(staff)}" if staff else
+        "staff console /agent: no accounts (BANSHI_STAFF unset): nobody can log in",
+        f"channel API /api/v1: {len(channels)} key(s) for {', '.join(channels)}" if channels else
+        "channel API /api/v1: no channel keys (BANSHI_API_KEYS unset)",
+        "kiosk /kiosk: key set" if settings.kiosk_key else "kiosk /kiosk: no key (BANSHI_KIOSK_KEY unset): it says so",
+        (f"LLM rephrasing: {settings.llm_model or 'model unset'} at {_host(settings.llm_base_url)}"
+         if settings.llm_base_url else "LLM rephrasing: off (answers from guide text only)"),
+        f"retention: conversations purged after {settings.retention_days} days" if settings.retention_days
+        else "retention: off (conversations kept)",
+    ]
+
+
+def _host(url: str) -> str:
+    """The host of ``url``, without any user, password, path or query."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc.rsplit("@", 1)[-1] or "?"
 
 
 def _records_desk(settings: Settings):  # type: ignore[no-untyped-def]
@@ -711,10 +768,10 @@ def report_text(report: dict[str, Any], days: int) -> str:
         f"近 {days} 天（自 {since:%Y-%m-%d %H:%M} 起，北京时间）",
         f"会话 {report['conversations']} 个（" + ("，".join(f"{k} {v}" for k, v in report["channels"].items()) or "无")
         + f"），提问 {report['questions']} 条",
-        f"智能助手：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
+        f"智能助手的答复（按条）：回答 {decisions.get('answer', 0)}，反问 {decisions.get('clarify', 0)}，"
         f"未能回答 {decisions.get('refuse', 0)}，转人工 {decisions.get('handoff', 0)}"
         + (f"，寒暄 {decisions['chat']}" if decisions.get("chat") else ""),
-        f"转人工请求 {sum(handoffs.values())} 个：" + ("，".join(
+        f"转人工请求 {sum(handoffs.values())} 个（含群众点“转人工”按钮和智能助手转出，按当前状态）：" + ("，".join(
             f"{_HANDOFF_STATES.get(k, k)} {v}" for k, v in handoffs.items()) or "无"),
         f"评价：好评 {report['ratings']['up']}，差评 {report['ratings']['down']}",
     ]

@@ -240,9 +240,12 @@ class Desk:
             status = self.status(conversation_id)
         return answer, status, message_id
 
-    def request_handoff(self, conversation_id: str, reason: str = "requested") -> HandoffStatus:
+    def request_handoff(self, conversation_id: str, reason: str = "requested", *,
+                        announce: bool = False) -> HandoffStatus:
         """Queue the conversation for an agent, or, when nobody can take it now, leave a request with a
-        ticket number that an agent takes later (state ``callback``)."""
+        ticket number that an agent takes later (state ``callback``). ``announce``: also write what the
+        citizen is told into the transcript (a page's 转人工 button; the bot's own handoff says it in its
+        answer)."""
         now = self.clock()
         with self.sessions.begin() as db:
             conversation = self._conversation(db, conversation_id)
@@ -264,7 +267,10 @@ class Desk:
                 self._add(db, conversation_id, "system", f"暂无工作人员在线，已登记留言，编号 {ticket}。", staff=True)
             conversation.updated_at = now
             db.flush()
-            return self._status(db, conversation)
+            status = self._status(db, conversation)
+            if announce:
+                self._add(db, conversation_id, "system", self.status_text(status))
+            return status
 
     def status(self, conversation_id: str) -> HandoffStatus:
         """The handoff state; asking is being there (pages ask every few seconds while a person may write)."""

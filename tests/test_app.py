@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 import threading
 from pathlib import Path
@@ -101,8 +102,9 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert too_long[3] == "您的问题有 2100 字，请精简到 2000 字以内再发送。"
         refusal = client.predict("帮我写首诗", conversation, "不限", api_name="/ask")
         assert last_reply(refusal).startswith("抱歉，我没有找到与您的问题相符的办事指南。")
-        _, history, status = client.predict(conversation, api_name="/request_human")
+        _, history, status, _ = client.predict(conversation, api_name="/request_human")
         assert "已为您登记，编号 HB" in status  # nobody at the console: a ticket, and a reply here later
+        assert "已为您登记，编号 HB" in history[-1]["content"][0]["text"]  # said in the conversation too
         # Four a minute from this address: the fifth is refused politely, and neither stored nor answered.
         flood = client.predict("办护照要多少钱", conversation, "不限", api_name="/ask")
         assert re.fullmatch(r"您的提问太频繁了，请 \d+ 秒后再试。", flood[3])  # the status line
@@ -133,7 +135,7 @@ def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_p
     with live_server(app) as url:
         client = Client(f"{url}/", verbose=False)
         desk.heartbeat("alice")
-        conversation, _, status = client.predict(None, api_name="/request_human")
+        conversation, _, status, _ = client.predict(None, api_name="/request_human")
         assert status.startswith("已为您转接人工服务")
         assert client.predict(conversation, api_name="/poll") is not None  # nothing new yet
         with desk.sessions.begin() as db:  # alice's console stopped polling two minutes ago
@@ -179,3 +181,33 @@ def test_the_chat_says_what_it_answers_from() -> None:
     assert knowledge_notice([city]) == "当前知识库：某市政务服务知识包。"
     assert knowledge_notice([city, demo]) == "当前知识库含示例数据（示例市），不是真实城市的指南。"
     assert knowledge_notice([]) == ""  # imported exports only: each answer cites its source and date
+
+
+def test_start_up_says_what_is_on_and_never_a_secret(tmp_path: Path) -> None:
+    from app import feature_lines
+
+    bare = "\n".join(feature_lines(Settings(data_dir=tmp_path, retention_days=0)))
+    assert "no accounts (BANSHI_STAFF unset)" in bare and "no channel keys" in bare and "kiosk /kiosk: no key" in bare
+    assert "LLM rephrasing: off" in bare and "retention: off" in bare
+    full = "\n".join(feature_lines(Settings(
+        data_dir=tmp_path, staff={"alice": "pbkdf2$secret-hash"}, api_keys={"kiosk-city": "channel-secret"},
+        kiosk_key="kiosk-secret", llm_base_url="https://user:llm-secret@llm.example/v1?key=llm-secret",
+        llm_model="qwen", llm_api_key="llm-secret", database_url="postgresql://u:db-secret@db/banshi")))
+    assert "1 account(s) alice" in full and "1 key(s) for kiosk-city" in full and "kiosk /kiosk: key set" in full
+    assert "qwen at llm.example" in full and "database: postgresql" in full and "after 180 days" in full
+    assert "secret" not in full
+
+
+def test_search_marks_the_hits_it_would_not_answer_from(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    marks = {}
+    for question in ("居住证要什么材料", "今天天气怎么样"):
+        assert main(["search", question, "--data-dir", str(data_dir), "-k", "3", "--json"]) == 0
+        found = json.loads(capsys.readouterr().out)
+        assert all(h["below_threshold"] == (h["confidence"] < found["refuse_below"]) for h in found["hits"])
+        assert main(["search", question, "--data-dir", str(data_dir), "-k", "3"]) == 0
+        lines = [line for line in capsys.readouterr().out.splitlines() if re.match(r"^ *\d+\. ", line)]
+        assert [("✗ 置信度低于" in line) for line in lines] == [h["below_threshold"] for h in found["hits"]]
+        marks[question] = [h["below_threshold"] for h in found["hits"]]
+    assert marks["居住证要什么材料"][0] is False  # the guide it answers from
+    assert marks["今天天气怎么样"] and all(marks["今天天气怎么样"])  # nothing it would answer from

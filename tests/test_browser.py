@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,11 @@ def _console(browser, server: str):  # type: ignore[no-untyped-def]
     return agent
 
 
+def _bubble(page, text: str):  # type: ignore[no-untyped-def]
+    """The chat bubbles that contain ``text``."""
+    return page.locator("#chat .message").filter(has_text=text)
+
+
 def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
     page.locator("#question textarea").fill(question)
     page.locator("#send").click()
@@ -121,8 +127,11 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(chat.locator("a[href*='evil.example']")).to_have_count(0)
     expect(chat.locator("img[src='x']")).to_have_count(0)
 
+    expect(citizen.locator("#chips")).to_be_visible()
     citizen.locator("#handoff").click()
     expect(citizen.locator("#handoff-status")).to_contain_text("已为您转接人工服务", timeout=30_000)
+    expect(chat).to_contain_text("已为您转接人工服务")  # the handoff is part of the conversation too
+    expect(citizen.locator("#chips")).to_be_hidden()  # nothing to pick while a person is coming
     _shot(citizen, "2-citizen-waiting")
     assert _events_sent(citizen, 5) >= 2  # waiting for a person: the page polls every second
 
@@ -153,13 +162,16 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"^知识库：81 项办事指南"))  # filled on load
     agent.locator("#stats-refresh").click()
     expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"会话 2 个（.*），提问 3 条"), timeout=30_000)
-    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个：.*处理中 1"))
+    expect(agent.locator("#stats textarea")).to_have_value(re.compile(r"转人工请求 2 个（[^）]*）：.*处理中 1"))
     expect(agent.locator("#stats textarea")).to_have_value(
         re.compile(r"^知识库：81 项办事指南、13 个一件事（版本 [0-9a-f]{16}，\d{4}-\d\d-\d\d \d\d:\d\d 载入）"))
     _shot(agent, "3b-agent-statistics")
 
     expect(chat).to_contain_text("工作人员 李敏：您好，我是工作人员。", timeout=30_000)  # arrives by polling
     expect(chat).not_to_contain_text("alice")  # citizens read the name staff chose, never a login
+    reply = _bubble(citizen, "工作人员 李敏：您好")
+    expect(reply).to_have_count(1)  # the agent's reply in a bubble of its own, under nobody else's words
+    expect(reply).not_to_contain_text("已为您转接人工服务")
     _shot(citizen, "4-citizen-sees-agent")
     citizen.reload()  # the conversation lives in the browser's storage and the database
     expect(citizen.locator("#chat")).to_contain_text("我是工作人员", timeout=30_000)
@@ -174,6 +186,55 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
     _shot(citizen, "5-bot-answers-again")
     citizen.wait_for_timeout(2500)  # the last poll of the handoff may still be on its way
     assert _events_sent(citizen, 5) == 0  # back with the bot: polling stopped
+
+
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A server as first started: no staff account, no kiosk key, nobody online; and its desk."""
+    data = tmp_path_factory.mktemp("bare-data")
+    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    app = create_app(Settings(data_dir=data, staff_names={"bob": "王芳"}))
+    with live_server(app) as url:
+        yield url, app.state.desk
+
+
+def test_a_page_left_open_with_a_ticket_shows_the_later_reply(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Nobody online: 转人工 leaves a ticket, said in the chat; an agent takes it later and the open page
+    shows the reply without a reload."""
+    from playwright.sync_api import expect
+
+    url, desk = bare_server
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    citizen.goto(f"{url}/")
+    _ask(citizen, "外地人办居住证要带什么材料")
+    chat = citizen.locator("#chat")
+    expect(chat).to_contain_text("居住证", timeout=30_000)
+    citizen.locator("#handoff").click()
+    expect(chat).to_contain_text("已为您登记，编号 HB", timeout=30_000)
+    expect(chat).to_contain_text("工作人员上班后会在本对话中回复您")
+    (left,) = desk.queue(left=True)
+    desk.heartbeat("bob")
+    conversation = desk.claim(left.handoff_id, "bob")
+    desk.reply(conversation, "bob", "您好，您的留言已收到：居住证请带身份证和住所证明到街道办理。")
+    expect(chat).to_contain_text("工作人员 王芳：您好，您的留言已收到", timeout=30_000)
+    # 👍/👎 under the bot's answer only: not under the ticket note or the agent's reply
+    expect(chat.locator(".message-buttons button[aria-label='踩']:visible")).to_have_count(1)
+    _shot(citizen, "4b-citizen-ticket-reply")
+    citizen.close()
+
+
+def test_a_kiosk_without_its_key_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    url, _ = bare_server
+    kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    kiosk.goto(f"{url}/kiosk?hall=hall-city")
+    expect(kiosk.locator("#status")).to_have_text(
+        "本机尚未设置接口密钥（BANSHI_KIOSK_KEY），暂时不能提问，请联系工作人员。", timeout=30_000)
+    expect(kiosk.locator("#q")).to_be_disabled()
+    expect(kiosk.locator("#notice")).to_contain_text("示例数据")
+    _shot(kiosk, "6c-kiosk-without-key")
+    kiosk.close()
 
 
 def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> None:  # type: ignore[no-untyped-def]
@@ -224,8 +285,13 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     kiosk = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
     kiosk.goto(f"{server}/kiosk?hall=hall-city")
     expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
+    kiosk.locator("#q").fill("结婚登记在哪办")
+    kiosk.locator("#go").click()
+    expect(kiosk.locator("#cards")).to_contain_text("办事卡片", timeout=30_000)
     kiosk.locator("#human").click()
     expect(kiosk.locator("#status")).to_contain_text("已为您转接人工服务", timeout=30_000)
+    # Near the top, where a citizen looks: above the answer, not under a long one.
+    assert kiosk.locator("#status").bounding_box()["y"] < kiosk.locator("#answer").bounding_box()["y"]
     kiosk.locator("#q").fill("我明天下午<b>能来</b>吗")
     kiosk.locator("#go").click()  # the bot keeps quiet now: the screen shows what went to the person
     expect(kiosk.locator("#answer")).to_contain_text("您：我明天下午<b>能来</b>吗", timeout=30_000)
@@ -235,6 +301,7 @@ def test_a_kiosk_citizen_writes_to_a_person_and_reads_the_reply(server: str, bro
     agent.locator("#reply textarea").fill("可以，下午五点前到三楼窗口即可。")
     agent.locator("#reply-send").click()
     expect(kiosk.locator("#answer")).to_contain_text("工作人员 李敏：可以，下午五点前到三楼窗口即可。", timeout=30_000)
+    expect(kiosk.locator("#cards")).to_be_empty()  # the earlier answer's card does not stay under the reply
     kiosk.locator("#q").fill("好的，要带身份证吗")
     kiosk.locator("#go").click()  # the reply stays on screen above what the citizen writes next
     expect(kiosk.locator("#answer")).to_contain_text("您：好的，要带身份证吗", timeout=30_000)
@@ -266,6 +333,7 @@ def test_kiosk_page_uses_the_api(server: str, browser) -> None:  # type: ignore[
     kiosk.goto(f"{server}/kiosk?hall=hall-city")
     expect(kiosk.locator("#hall")).to_contain_text("示例市政务服务中心", timeout=30_000)
     expect(kiosk.locator("#topics button")).to_have_count(13)
+    expect(kiosk.locator("#notice")).to_have_text("当前知识库含示例数据（示例市），不是真实城市的指南。")
     kiosk.locator("#q").fill("结婚登记在哪办")
     kiosk.locator("#go").click()
     expect(kiosk.locator("#answer")).to_contain_text("本大厅即可办理", timeout=30_000)

@@ -452,7 +452,8 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], demo
     desk.ask(conversation, "谢谢")
     assert main(["report", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "会话 1 个（web 1），提问 3 条" in out and "智能助手：回答 1，反问 0，未能回答 1，转人工 0，寒暄 1" in out
+    assert "会话 1 个（web 1），提问 3 条" in out
+    assert "智能助手的答复（按条）：回答 1，反问 0，未能回答 1，转人工 0，寒暄 1" in out
     assert "未能回答的问题（可据此补充指南或同义词）：\n   1  帮我写首诗" in out
     assert main(["report", "--data-dir", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["unanswered"] == [["帮我写首诗", 1]]
