@@ -7,11 +7,38 @@ from typing import Any
 COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
            "unsupported", "answer-first", "speech-fact"]
 LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "speech p50", "speech p90", "speech max"]
+HANDOFF_NOTE = ("hit@1, hit@5, mrr@10 and confident leave out cases that expect a handoff (they ask for a person, "
+                "not a guide): – on their rows.")
+
+
+def failed_cases(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cases that failed at least one check (``failed`` in each case record), in run order."""
+    return [case for case in report.get("cases", []) if case["failed"]]
+
+
+def failed_count(report: dict[str, Any]) -> str:
+    """"12 of 335", the one failure count every rendering shows."""
+    return f"{len(failed_cases(report))} of {len(report.get('cases', []))}"
+
+
+def _failure_line(case: dict[str, Any]) -> str:
+    expected = f"{case['expect']} {', '.join(case['expected_ids']) or 'no guide'}"
+    if case["expected_facts"]:
+        expected += f" stating {'; '.join(case['expected_facts'])}"
+    got = f"rank 1 {case['retrieved'][0] if case['retrieved'] else 'nothing'} (confidence {case['confidence']})"
+    if "decision" in case:
+        got += f", {case['decision']} citing {', '.join(case['cited']) or 'nothing'}"
+        if case["missing_facts"]:
+            got += f", missing {'; '.join(case['missing_facts'])}"
+        if case["unsupported"]:
+            got += f", unsupported {case['unsupported']}"
+        got += f"; led with: {' '.join(case['led_with'].split())}"
+    return f"- `{case['id']}` {case['question']} — failed {', '.join(case['failed'])}; expected {expected}; got {got}"
 
 
 def _row(name: str, metrics: dict[str, Any]) -> str:
     cells = [str(metrics.get(c, "")) if c == "cases" else
-             (f"{metrics[c]:.3f}" if c in metrics else "-") for c in COLUMNS]
+             (f"{metrics[c]:.3f}" if c in metrics else "–") for c in COLUMNS]
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
@@ -30,8 +57,12 @@ def _length_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _handoff_note(report: dict[str, Any]) -> list[str]:
+    return [HANDOFF_NOTE] if "expect-handoff" in report["metrics"] else []
+
+
 def render_table(report: dict[str, Any]) -> str:
-    lines = _table(report)
+    lines = [*_table(report), *_handoff_note(report)]
     if "lengths" in report:
         lines += ["", "answer length (characters):", *_length_table(report), ""]
     latency = report["latency_ms"]
@@ -40,20 +71,19 @@ def render_table(report: dict[str, Any]) -> str:
     if "answer_latency_ms" in report:
         answer = report["answer_latency_ms"]
         lines.append(f"latency (full answer): p50 {answer['p50']} ms, p95 {answer['p95']} ms; "
-                     f"unsupported statements: {report['unsupported_total']}; "
-                     f"{len(report['answer_failures'])} answer failures")
+                     f"unsupported statements: {report['unsupported_total']}")
     if "ablation" in report:
         lines.append("")
         lines.append("ablation:")
         lines += [_row(name, r["metrics"]) + f" p95 {r['latency_ms']['p95']} ms"
                   for name, r in report["ablation"].items()]
-    lines.append(f"{len(report['failures'])} failures (see --report or --json)")
+    lines.append(f"{failed_count(report)} cases failed a retrieval or answer check (see --report or --json)")
     return "\n".join(lines)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
     lines = ["# banshi evaluation report", "", f"Cases: {', '.join(report.get('cases_files', []))}", "",
-             "## Metrics by tag", "", *_table(report), ""]
+             "## Metrics by tag", "", *_table(report), "", *_handoff_note(report), ""]
     if "lengths" in report:
         lines += ["## Answer length by tag (characters)", "", *_length_table(report), ""]
     latency = report["latency_ms"]
@@ -68,15 +98,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [_row(name, r["metrics"]) for name, r in report["ablation"].items()]
         lines.append("")
     lines += ["## Configuration", "", "```", *[f"{k}: {v}" for k, v in report["config"].items()], "```", "",
-              f"## Failures ({len(report['failures'])})", ""]
-    for failure in report["failures"]:
-        lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expected']}, "
-                     f"got {'; '.join(failure['got']) or 'nothing'} (confidence {failure['confidence']})")
-    if "answer_failures" in report:
-        lines += ["", f"## Answer failures ({len(report['answer_failures'])})", ""]
-        for failure in report["answer_failures"]:
-            lines.append(f"- `{failure['id']}` {failure['question']} — expected {failure['expect']} "
-                         f"{failure['expected']}, got {failure['decision']} {failure['cited']}; "
-                         f"missing {failure['missing_facts']}; unsupported {failure['unsupported']}; "
-                         f"led with: {' '.join(failure.get('led_with', '').split())}")
+              f"## Failed cases ({failed_count(report)})", "",
+              "A case fails when the guide at rank 1 is not an expected one (hit@1), an out-of-scope question "
+              "scores above the threshold (refused), or the answer has the wrong decision, misses an expected "
+              "fact, cites another guide first or states something its sources do not (unsupported).", ""]
+    lines += [_failure_line(case) for case in failed_cases(report)]
     return "\n".join(lines) + "\n"
