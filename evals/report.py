@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from evals.headline import HEADLINES
+
 COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
            "unsupported", "answer-first", "speech-fact"]
 LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "speech p50", "speech p90", "speech max"]
+TERMINAL_IDS = 20  # case ids a comparison lists in the terminal; the markdown and HTML reports list all
 HANDOFF_NOTE = ("hit@1, hit@5, mrr@10 and confident leave out cases that expect a handoff (they ask for a person, "
                 "not a guide): – on their rows.")
 
@@ -34,6 +37,36 @@ def _failure_line(case: dict[str, Any]) -> str:
             got += f", unsupported {case['unsupported']}"
         got += f"; led with: {' '.join(case['led_with'].split())}"
     return f"- `{case['id']}` {case['question']} — failed {', '.join(case['failed'])}; expected {expected}; got {got}"
+
+
+def _ids(ids: list[str], limit: int | None) -> str:
+    shown = ids if limit is None or len(ids) <= limit else [*ids[:limit], f"… {len(ids) - limit} more"]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
+def _comparison_lines(report: dict[str, Any], limit: int | None = None) -> list[str]:
+    """The headline metrics then and now, and the cases that got better or worse (ids, the first ``limit``)."""
+    comparison = report.get("comparison")
+    if not comparison:
+        return []
+    failed = comparison["failed"]
+    lines = [f"compared with {comparison['previous']}:", "",
+             "| metric | previous | current |", "|---|---|---|"]
+    for headline in HEADLINES:
+        values = comparison["metrics"][headline.key]
+        lines.append(f"| {headline.name} | {headline.show(values['previous'])} | {headline.show(values['current'])} |")
+    lines += [f"| failed cases | {failed['previous']} | {failed['current']} |", ""]
+    if not comparison["cases_listed"]:
+        lines.append(f"{comparison['previous']} lists only its failures: a case it does not list counts as passed.")
+    if not comparison["answers_compared"]:
+        lines.append("one of the two runs gave no answers: cases are compared on retrieval only.")
+    for key, label in (("better", "better (failed before, pass now)"), ("worse", "worse (passed before, fail now)")):
+        lines.append(f"{label}: {len(comparison[key])}{_ids([c['id'] for c in comparison[key]], limit)}")
+    lines.append(f"still failing: {comparison['still_failing']}")
+    for key, label in (("only_previous", f"only in {comparison['previous']}"), ("only_current", "only in this run")):
+        if comparison[key]:
+            lines.append(f"{label}: {len(comparison[key])}{_ids(comparison[key], limit)}")
+    return lines
 
 
 def _row(name: str, metrics: dict[str, Any]) -> str:
@@ -78,6 +111,8 @@ def render_table(report: dict[str, Any]) -> str:
         lines += [_row(name, r["metrics"]) + f" p95 {r['latency_ms']['p95']} ms"
                   for name, r in report["ablation"].items()]
     lines.append(f"{failed_count(report)} cases failed a retrieval or answer check (see --report or --json)")
+    if "comparison" in report:
+        lines += ["", *_comparison_lines(report, limit=TERMINAL_IDS)]
     return "\n".join(lines)
 
 
@@ -97,6 +132,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["## Ablation", "", "| variant | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
         lines += [_row(name, r["metrics"]) for name, r in report["ablation"].items()]
         lines.append("")
+    if "comparison" in report:
+        lines += ["## Comparison", "", *_comparison_lines(report), ""]
     lines += ["## Configuration", "", "```", *[f"{k}: {v}" for k, v in report["config"].items()], "```", "",
               f"## Failed cases ({failed_count(report)})", "",
               "A case fails when the guide at rank 1 is not an expected one (hit@1), an out-of-scope question "
