@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy.exc
 
-from knowledge.errors import BanshiError, ConfigError
+from knowledge.errors import BanshiError, ConfigError, UsageError
 from knowledge.settings import Settings
 
 logger = logging.getLogger("banshi")
@@ -925,7 +925,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="run evaluation cases and print metrics")
     evaluate.add_argument("cases", nargs="+", type=Path, help="case files (JSONL)")
     evaluate.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    evaluate.add_argument("--report", type=Path, help="write the report (.md or .json)")
+    evaluate.add_argument("--report", type=Path, help="write the report (.md, .json, or .html: one page that opens "
+                          "offline, with targets and charts)")
+    evaluate.add_argument("--compare", type=Path, metavar="PREVIOUS.json",
+                          help="compare with an earlier JSON report: metrics then and now, cases better and worse")
     evaluate.add_argument("--ablation", action="store_true", help="also run BM25 alone, dense alone and RRF")
     evaluate.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     evaluate.add_argument("--fusion", choices=["weighted", "minmax", "zscore", "rrf"],
@@ -946,6 +949,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except BanshiError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

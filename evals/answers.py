@@ -30,6 +30,7 @@ class AnswerOutcome:
     seconds: float
     metrics: dict[str, float]
     unsupported: list[str]
+    missing_facts: list[str]  # expected facts the text does not state, compared as ``facts`` compares them
 
 
 def _position(text: str, name: str) -> int:
@@ -68,11 +69,11 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
     seconds = time.perf_counter() - started
     unsupported = unsupported_statements(answer.text, assistant.sources(answer)) if answer.citations else []
     metrics = {"decision": 1.0 if answer.decision == case.expect else 0.0, "unsupported": float(len(unsupported))}
+    text = _spoken_form(answer.text)  # "5个工作日" states the fact "5(工作日)"
+    missing = [f for f in case.expected_facts if _spoken_form(f) not in text]
     if case.expect == "answer" and case.expected_facts:
-        text = _spoken_form(answer.text)  # "5个工作日" states the fact "5(工作日)"
-        found = [f for f in case.expected_facts if _spoken_form(f) in text]
-        metrics["facts"] = len(found) / len(case.expected_facts)
+        metrics["facts"] = (len(case.expected_facts) - len(missing)) / len(case.expected_facts)
     if answer.decision == "answer" and case.expected_ids and answer.citations:
         metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0
     metrics.update(shape_metrics(case, answer))
-    return AnswerOutcome(answer, seconds, metrics, unsupported)
+    return AnswerOutcome(answer, seconds, metrics, unsupported, missing)

@@ -8,12 +8,14 @@ import resource
 import sys
 import time
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from assistant.build import build_assistant, build_search
 from assistant.retriever import HybridSearch
 from assistant.service import Assistant
 from evals.cases import load_cases
+from evals.compare import compare_reports, load_report
 from evals.report import render_markdown, render_table
 from evals.runner import retrieval_scorer, run_cases, summarise
 from knowledge.settings import Settings
@@ -41,7 +43,16 @@ def evaluate(search: HybridSearch, cases: list[Any], settings: Settings, show_pr
     return report
 
 
+def _render(report: dict[str, Any], suffix: str) -> str:
+    if suffix == ".html":
+        from evals.html_report import render_html  # matplotlib, only for the page
+
+        return render_html(report)
+    return render_markdown(report) if suffix == ".md" else json.dumps(report, ensure_ascii=False, indent=2)
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    previous = load_report(args.compare) if args.compare else None  # a bad file fails before the long run
     cases = load_cases(args.cases)
     without = {w.strip() for w in args.without.split(",") if w.strip()}
     base = build_search(settings)
@@ -63,9 +74,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                            if tag in result["metrics"]},
             }
     report["memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    if previous is not None:
+        report["comparison"] = compare_reports(previous, report, str(args.compare))
     if args.report:
-        text = render_markdown(report) if args.report.suffix == ".md" else json.dumps(report, ensure_ascii=False,
-                                                                                        indent=2)
+        text = _render(report, args.report.suffix.lower())
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text, encoding="utf-8")
     if args.json:

@@ -15,3 +15,7 @@ class IndexMismatchError(BanshiError):
 
 class ConfigError(BanshiError):
     """A setting or argument has a bad value."""
+
+
+class UsageError(BanshiError):
+    """A command-line argument names something that cannot be used (the command exits with status 2)."""

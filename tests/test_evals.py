@@ -140,3 +140,37 @@ def test_search_command_prints_ranked_guides(tmp_path: Path, pack_copy: Path,
 def test_search_on_an_empty_index_says_to_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "居住证", "--data-dir", str(tmp_path / "empty")]) == 1
     assert "run `banshi ingest` first" in capsys.readouterr().err
+
+
+def test_eval_prints_one_failure_count_and_no_hit_at_1_for_handoff_cases(
+        tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    _ingest_fixture(pack_copy, data)
+    cases = _cases_file(tmp_path, [
+        # asks for a person after a question on another guide: the guide named is the topic, not the target
+        {"id": "h1", "question": "我要找人工", "history": [{"role": "user", "content": "办居住证要带啥"}],
+         "expected_ids": ["t-food-license"], "expect": "handoff"},
+        {"id": "c3", "question": "居住证", "expected_ids": ["t-food-license"], "tags": ["wrong-on-purpose"]},
+        {"id": "f1", "question": "办居住证要带啥", "expected_ids": ["t-residence-permit"],
+         "expected_facts": ["居民身份证", "不存在的要点"]},
+        {"id": "ok", "question": "食品经营许可", "expected_ids": ["t-food-license"]},
+    ])
+    capsys.readouterr()
+    assert main(["eval", str(cases), "--data-dir", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["metrics"]["expect-handoff"] == {"cases": 1, "decision": 1.0, "unsupported": 0.0}
+    assert report["metrics"]["all"]["hit@1"] == 0.6667  # c3 missed; h1 is not counted
+    assert [(c["id"], c["failed"]) for c in report["cases"]] == [
+        ("h1", []), ("c3", ["hit@1", "citation"]), ("f1", ["facts"]), ("ok", [])]
+    f1 = report["cases"][2]
+    assert (f1["missing_facts"], f1["decision"], f1["cited"]) == (["不存在的要点"], "answer", ["t-residence-permit"])
+    assert [f["id"] for f in report["failures"]] == ["c3"]
+    assert [f["id"] for f in report["answer_failures"]] == ["c3", "f1"]
+
+    assert main(["eval", str(cases), "--data-dir", str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "fail" in line] == [
+        "2 of 4 cases failed a retrieval or answer check (see --report or --json)"]
+    assert "| expect-handoff | 1 | – | – | – | – | – | 1.000 |" in "\n".join(lines)
+    assert any(line.startswith("hit@1, hit@5, mrr@10 and confident leave out cases that expect a handoff")
+               for line in lines)
