@@ -543,11 +543,11 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
         gr.Markdown("## 工作人员工作台\n等待中的转人工会话。认领后可查看对话记录和智能助手检索到的内容，"
                     "并直接回复群众。")
         queue = gr.Dataframe(headers=["编号", "渠道", "原因", "等待(秒)", "最后的问题"], interactive=False,
-                             label="等待队列", elem_id="queue")
+                             label="等待队列（点一行即可认领）", elem_id="queue")
         left = gr.Dataframe(headers=["编号", "留言编号", "渠道", "登记时间", "最后的问题"], interactive=False,
-                            label="无人在线时登记的留言（认领后在对话中回复）", elem_id="left")
+                            label="无人在线时登记的留言（点一行即可认领，在对话中回复）", elem_id="left")
         mine = gr.Dataframe(headers=["编号", "渠道", "原因", "最后的问题"], interactive=False,
-                            label="我正在处理的会话（页面刷新后，输入编号再点“认领”即可继续）", elem_id="mine")
+                            label="我正在处理的会话（点一行即可打开继续处理）", elem_id="mine")
         with gr.Row():
             claim_id = gr.Number(label="要认领的编号", precision=0, elem_id="claim-id")
             claim = gr.Button("认领", elem_id="claim")
@@ -608,10 +608,19 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
             return conversation_id, f"已认领编号 {number} 的会话，可以回复了。"
 
         def take_next(request: gr.Request):  # type: ignore[no-untyped-def]
-            waiting = desk.queue()
-            if not waiting:
-                return gr.skip(), "队列中没有等待的会话"
-            return take(waiting[0].handoff_id, request)
+            """The conversation waiting longest; with nobody waiting, the oldest request left (留言)."""
+            oldest = next(iter(desk.queue() or desk.queue(left=True)), None)
+            if oldest is None:
+                return gr.skip(), "没有等待的会话，也没有留言。"
+            conversation_id, said = take(oldest.handoff_id, request)
+            if oldest.ticket and said.startswith("已认领"):
+                said = f"已认领留言 {oldest.ticket}（编号 {oldest.handoff_id}），回复会留在对话中。"
+            return conversation_id, said
+
+        def take_row(event: gr.SelectData, request: gr.Request):  # type: ignore[no-untyped-def]
+            """A click on a row of the queue, the 留言 or one's own conversations claims (or opens) it."""
+            number = str((event.row_value or [""])[0]).strip()
+            return take(int(number), request) if number.isdigit() else (gr.skip(), gr.skip())
 
         def answer(conversation_id, text, request: gr.Request):  # type: ignore[no-untyped-def]
             if not (text or "").strip():
@@ -635,13 +644,16 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
         def close_it(conversation_id, request: gr.Request):  # type: ignore[no-untyped-def]
             return end(conversation_id, request, "close")
 
-        for handler in (refresh, take, take_next, answer, hand_back, close_it):
+        for handler in (refresh, take, take_next, take_row, answer, hand_back, close_it):
             handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
+        take_row.__annotations__["event"] = gr.SelectData
         timer.tick(refresh, [current], [queue, left, mine, transcript, retrieved])
         console.load(refresh, [current], [queue, left, mine, transcript, retrieved])
         console.load(statistics, None, stats)  # filled when the page opens; 刷新统计 brings it up to date
         claim.click(take, [claim_id], [current, notice])
         claim_next.click(take_next, None, [current, notice])
+        for table in (queue, left, mine):
+            table.select(take_row, None, [current, notice])
         send.click(answer, [current, reply], [reply, notice])
         reply.submit(answer, [current, reply], [reply, notice])
         back.click(hand_back, [current], [current, notice])
