@@ -21,6 +21,8 @@ DECISIONS = {"answer": "回答", "clarify": "反问", "refuse": "拒答", "hando
 HANDOFF_REASONS = {"requested": "群众要求转人工。", "complaint": "识别为投诉、举报或申诉，交工作人员处理。",
                    "repeated_failure": "连续两次未能解答，转人工。"}
 CHUNK_CHARS = 160  # of a matched chunk shown in the table; the rest is cut with "…"
+_NUMBER = "white-space:nowrap;text-align:right"  # a score stays on one line
+_BELOW = "#b45309"  # a hit below the refusal threshold is marked in amber
 
 
 @dataclass(frozen=True)
@@ -114,16 +116,17 @@ def render_markdown(test: HitTest) -> str:
         f"<p>{figures}" + (f"；回答引用 {as_text(cited)}" if cited else "") + "</p>",
     ]
     if retrieval.hits:
-        lines.append("<table><thead><tr><th>名次</th><th>办事指南</th><th>融合得分</th><th>BM25</th><th>向量</th>"
-                     "<th>置信度</th><th>命中段落</th></tr></thead><tbody>")
+        number = f"<th style='{_NUMBER}'>"
+        lines.append(f"<table><thead><tr>{number}名次</th><th style='min-width:10em'>办事指南</th>{number}融合得分</th>"
+                     f"{number}BM25</th>{number}向量</th>{number}置信度</th><th>命中段落</th></tr></thead><tbody>")
         for rank, hit in enumerate(retrieval.hits, start=1):
-            below = hit.confidence < test.threshold
             text = hit.chunk.text if len(hit.chunk.text) <= CHUNK_CHARS else hit.chunk.text[:CHUNK_CHARS] + "…"
-            mark = "<br><b>低于阈值</b>" if below else ""
+            mark = f"<br><b style='color:{_BELOW}'>低于阈值</b>" if hit.confidence < test.threshold else ""
             lines.append(
-                f"<tr><td>{rank}</td><td>{as_text(hit.name)}<br><code>{as_text(hit.record_id)}</code></td>"
-                f"<td>{hit.score:.3f}</td><td>{hit.lexical:.2f}</td><td>{hit.dense:.3f}</td>"
-                f"<td>{hit.confidence:.2f}{mark}</td>"
+                f"<tr><td style='{_NUMBER}'>{rank}</td>"
+                f"<td>{as_text(hit.name)}<br><code>{as_text(hit.record_id)}</code></td>"
+                f"<td style='{_NUMBER}'>{hit.score:.3f}</td><td style='{_NUMBER}'>{hit.lexical:.2f}</td>"
+                f"<td style='{_NUMBER}'>{hit.dense:.3f}</td><td style='{_NUMBER}'>{hit.confidence:.2f}{mark}</td>"
                 f"<td><b>{as_text(SECTIONS.get(hit.chunk.section, hit.chunk.section))}</b>：{as_text(text)}</td></tr>")
         lines.append("</tbody></table>")
     else:
