@@ -617,30 +617,33 @@ def review_page(console, tab, desk, knowledge):  # type: ignore[no-untyped-def]
         return (disliked, disliked.reason or "（未填写）", disliked.answer, disliked.question,
                 " ".join(disliked.cited), "answer", disliked.region or "不限", "", said)
 
-    def finish(chosen_one, request: gr.Request, how, *fields):  # type: ignore[no-untyped-def]
-        if chosen_one is None:
-            return (*(gr.skip(),) * (len(form) + 2), "请先在上面的列表中点一行。")
-        agent = request.username or "agent"
+    def done(said):  # type: ignore[no-untyped-def]
+        return (*show_list(), *empty_form(), said)  # the one reviewed is listed no more
+
+    def refused(why):  # type: ignore[no-untyped-def]
+        return (*(gr.skip(),) * (len(form) + 2), as_text(why))  # the form stays to correct; why may quote it
+
+    def save_case(disliked, text, typed_ids, expected, place, typed_facts, request: gr.Request):  # type: ignore[no-untyped-def]
+        if disliked is None:
+            return refused("请先在上面的列表中点一行。")
+        draft = CaseDraft(text or "", parse_ids(typed_ids), parse_facts(typed_facts), expected,
+                          region=None if place in (None, "不限") else place, channel=disliked.channel,
+                          history=disliked.history)
         try:
-            if how == "save":
-                text, typed_ids, expected, place, typed_facts = fields
-                draft = CaseDraft(text or "", parse_ids(typed_ids), parse_facts(typed_facts), expected,
-                                  region=None if place in (None, "不限") else place, channel=chosen_one.channel,
-                                  history=chosen_one.history)
-                case_id = reviews.save_case(chosen_one.feedback_id, draft, agent, knowledge.assistant.names)
-                said = f"已存为评测用例 {case_id}。"
-            else:
-                reviews.set_aside(chosen_one.feedback_id, agent)
-                said = f"差评 {chosen_one.feedback_id} 已标为无需处理。"
-        except ReviewError as err:  # says what to correct; it may quote what staff typed
-            return (*(gr.skip(),) * (len(form) + 2), as_text(str(err)))
-        return (*show_list(), *empty_form(), said)
+            case_id = reviews.save_case(disliked.feedback_id, draft, request.username or "agent",
+                                        knowledge.assistant.names)
+        except ReviewError as err:
+            return refused(str(err))
+        return done(f"已存为评测用例 {case_id}。")
 
-    def save_case(chosen_one, text, typed_ids, expected, place, typed_facts, request: gr.Request):  # type: ignore[no-untyped-def]
-        return finish(chosen_one, request, "save", text, typed_ids, expected, place, typed_facts)
-
-    def set_aside(chosen_one, request: gr.Request):  # type: ignore[no-untyped-def]
-        return finish(chosen_one, request, "skip")
+    def set_aside(disliked, request: gr.Request):  # type: ignore[no-untyped-def]
+        if disliked is None:
+            return refused("请先在上面的列表中点一行。")
+        try:
+            reviews.set_aside(disliked.feedback_id, request.username or "agent")
+        except ReviewError as err:
+            return refused(str(err))
+        return done(f"差评 {disliked.feedback_id} 已标为无需处理。")
 
     for handler in (save_case, set_aside):
         handler.__annotations__["request"] = gr.Request  # found by type; postponed annotations hide it
