@@ -30,7 +30,16 @@ from assistant.compose import agent_label, handoff_reply
 from assistant.intent import HOTLINE, called_hotline
 from assistant.redact import redact
 from assistant.session import Session
-from assistant.store import AgentPresence, CitizenPresence, Conversation, Feedback, Handoff, Message, make_sessionmaker
+from assistant.store import (
+    AgentPresence,
+    CitizenPresence,
+    Conversation,
+    Feedback,
+    FeedbackReview,
+    Handoff,
+    Message,
+    make_sessionmaker,
+)
 from knowledge.errors import BanshiError
 
 logger = logging.getLogger(__name__)
@@ -544,6 +553,7 @@ class Desk:
                 ids = list(db.scalars(stale.limit(batch)))
                 if not ids:
                     break
+                db.execute(delete(FeedbackReview).where(FeedbackReview.conversation_id.in_(ids)))  # before its feedback
                 for name, table in children:
                     gone = db.execute(delete(table).where(table.conversation_id.in_(ids)))
                     counts[name] += gone.rowcount  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Conversations, messages, handoff requests, agent and citizen presence, and feedback in a SQL database.
+"""Conversations, messages, handoff requests, agent and citizen presence, feedback and its review in a SQL
+database.
 
 SQLAlchemy, so a SQLite file in the data dir serves one machine and a PostgreSQL URL serves several
 app processes; the same code either way. Everything stored is already redacted.
@@ -77,6 +78,20 @@ class Feedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class FeedbackReview(Base):
+    """A rating staff have looked at in the console: saved as an evaluation case (``case_id``) or set aside.
+
+    A table of its own rather than a column of ``feedback``: ``create_all`` adds a new table to an existing
+    database, never a column to an existing table."""
+
+    __tablename__ = "feedback_reviews"
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)  # purged with it
+    agent: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     """Create the tables if needed and return a session factory for ``url``."""
     # A failed statement's parameters (a citizen's words) stay out of its error message, and so out of the log.
@@ -118,5 +133,5 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-__all__ = ["AgentPresence", "Base", "CitizenPresence", "Conversation", "Feedback", "Handoff", "Message",
-           "make_sessionmaker"]
+__all__ = ["AgentPresence", "Base", "CitizenPresence", "Conversation", "Feedback", "FeedbackReview", "Handoff",
+           "Message", "make_sessionmaker"]

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     secret: str | None = None
     # Conversations untouched this long are deleted by `serve` daily; 0 keeps all.
     retention_days: int = Field(default=180, ge=0)
+    # Where the console saves 差评 as evaluation cases (JSONL for `banshi eval`); unset: data_dir/cases/feedback.jsonl.
+    feedback_cases: Path | None = None
     # `serve` looks this often (seconds) for a finished ingest or edited synonyms, and reloads; 0 = never.
     reload_seconds: float = Field(default=15.0, ge=0)
     host: str = "127.0.0.1"
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.sqlite').resolve()}"
+
+    def feedback_cases_file(self) -> Path:
+        return self.feedback_cases or self.data_dir / "cases" / "feedback.jsonl"
 
     def hours(self) -> tuple[dt.time, dt.time] | None:
         if not self.handoff_hours:
