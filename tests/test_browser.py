@@ -237,6 +237,17 @@ def test_a_kiosk_without_its_key_says_so(bare_server, browser) -> None:  # type:
     kiosk.close()
 
 
+def test_a_console_without_accounts_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    url, _ = bare_server
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{url}/agent/")
+    expect(page.get_by_text("尚未设置工作人员账号（BANSHI_STAFF），无法登录。")).to_be_visible(timeout=30_000)
+    _shot(page, "3c-console-without-accounts")
+    page.close()
+
+
 def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
