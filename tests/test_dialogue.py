@@ -512,3 +512,62 @@ def test_chain_invoke_and_stream(demo_assistant) -> None:  # type: ignore[no-unt
     streamed = list(chain.stream({"question": "要多久", "session": session}))
     assert streamed[-1].citations[0].guide_id == "demo-passport"
     assert chain.invoke({"question": "  "}).decision == "refuse"
+
+
+_PASSPORT_PACK = {
+    "pack.yaml": "name: passports\ntitle: 护照测试包\nregion: 测试市\nsample: true\ndescription: 测试用。\n"
+                 "licence: MIT\n",
+    "guides/passports.yaml": """- id: t-passport
+  name: 首次办理普通护照
+  aliases: [第一次办护照, 办护照]
+  kind: 行政许可
+  department: 测试市公安局出入境管理支队
+  region: 测试市
+  materials:
+    - name: 居民身份证
+  fee: 120元
+  consult_phone: 0000-1110003
+- id: t-passport-progress
+  name: 首次办理普通护照办证进度查询
+  aliases: [护照办到哪了, 第一次办护照进度]
+  kind: 公共服务
+  department: 测试市公安局出入境管理支队
+  region: 测试市
+  consult_phone: 0000-1110003
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def passport_search(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    pack = tmp_path_factory.mktemp("passport-pack")
+    for name, text in _PASSPORT_PACK.items():
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text(text, encoding="utf-8")
+    index = KnowledgeIndex(tmp_path_factory.mktemp("passport-data"), embedder)
+    Ingestor(index).run([load_source(pack)])
+    return HybridSearch(index, load_synonyms())
+
+
+def test_a_progress_lookup_guide_answers_only_a_question_about_progress(passport_search) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from assistant.service import Assistant
+
+    assert Assistant(passport_search).ask("第一次办护照要带什么材料").citations[0].guide_id == "t-passport"
+    follow = Assistant(passport_search).ask("第一次办的护照办到哪了，在哪查进度")
+    assert follow.decision == "answer" and follow.citations[0].guide_id == "t-passport-progress"
+    how = "首次办理普通护照的办证流程"  # 办证 is in the lookup's name only: it scores first
+    ruled = Assistant(passport_search).ask(how)
+    assert "t-passport-progress" not in {c.guide_id for c in ruled.citations}
+    passport_search.config = replace(passport_search.config, without=frozenset({"lookups"}))
+    try:  # the rule is what keeps it out
+        unruled = Assistant(passport_search).ask(how)
+    finally:
+        passport_search.config = replace(passport_search.config, without=frozenset())
+    assert unruled.citations[0].guide_id == "t-passport-progress"
