@@ -39,3 +39,6 @@ class Answer(BaseModel):
     handoff_reason: str | None = None
     confidence: float = 0.0
     rephrased: bool = False  # an LLM rewrote the text and it passed the grounding check
+    # The question is about a place outside the knowledge's area: the guide is shown as a labelled reference
+    # ("以下为广东省的办事指南，仅供参考"), not as the citizen's answer.
+    reference_only: bool = False

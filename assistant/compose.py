@@ -676,7 +676,8 @@ def note_elsewhere(answer: Answer, place: str, areas: list[str]) -> Answer:
         speech = f"{line}以下指南仅供参考，请向当地政务服务部门咨询。"
     else:
         text, speech = f"{line}\n\n{answer.text}", f"{line}{answer.speech}"
-    return answer.model_copy(update={"text": text, "speech": _clip(speech, MAX_SPEECH)})
+    return answer.model_copy(update={"text": text, "speech": _clip(speech, MAX_SPEECH),
+                                     "reference_only": answer.decision == "answer"})
 
 
 def compose_small_talk(kind: SmallTalk) -> Answer:

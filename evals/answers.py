@@ -1,11 +1,12 @@
 """Answer metrics: replay each case's history through the assistant, then score the final answer.
 
 decision (answer/clarify/refuse/handoff as expected), facts (share of expected_facts in the text, durations
-compared as they are said: 7(工作日) as 7个工作日),
-citation (the first cited guide is an expected one) and unsupported (sentences with a fact that no
-cited source contains; must be 0 for the grounded composer). For answers the assistant gives: answer-first
-(an expected fact within the first ANSWER_FIRST_CHARS characters of the text) and speech-fact (an
-expected fact in the speech, as it is said there: 7(工作日) as 7个工作日, brackets full-width or not).
+compared as they are said: 7(工作日) as 7个工作日), citation (the first cited guide is an expected one),
+unsupported (sentences with a fact that no cited source contains; must be 0 for the grounded composer) and
+false-confident (an answer given as the citizen's own, not as a labelled reference, from a guide the case
+does not expect). For answers the assistant gives: answer-first (an expected fact within the first
+ANSWER_FIRST_CHARS characters of the text) and speech-fact (an expected fact in the speech, as it is said
+there: 7(工作日) as 7个工作日, brackets full-width or not).
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def shape_metrics(case: EvalCase, answer: Answer) -> dict[str, float]:
             "speech-fact": 1.0 if any(_spoken_form(f) in speech for f in case.expected_facts) else 0.0}
 
 
+def false_confident(case: EvalCase, answer: Answer) -> float:
+    """1.0 for an answer given as the citizen's own (not a labelled reference) from a guide the case does not
+    expect: a wrong guide, or any guide when the case expects a refusal, a question back or a person."""
+    if answer.decision != "answer" or answer.reference_only:
+        return 0.0
+    right = case.expect == "answer" and bool(answer.citations) and answer.citations[0].guide_id in case.expected_ids
+    return 0.0 if right else 1.0
+
+
 def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
     session = Session(channel=case.channel, region=case.region)
     for turn in case.history:
@@ -76,4 +86,5 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
     if answer.decision == "answer" and case.expected_ids and answer.citations:
         metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0
     metrics.update(shape_metrics(case, answer))
+    metrics["false-confident"] = false_confident(case, answer)
     return AnswerOutcome(answer, seconds, metrics, unsupported, missing)

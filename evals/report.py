@@ -7,7 +7,7 @@ from typing import Any
 from evals.headline import HEADLINES
 
 COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
-           "unsupported", "answer-first", "speech-fact"]
+           "unsupported", "false-confident", "answer-first", "speech-fact"]
 LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "speech p50", "speech p90", "speech max"]
 TERMINAL_IDS = 20  # case ids a comparison lists in the terminal; the markdown and HTML reports list all
 HANDOFF_NOTE = ("hit@1, hit@5, mrr@10 and confident leave out cases that expect a handoff (they ask for a person, "

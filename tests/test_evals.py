@@ -54,6 +54,28 @@ def test_answer_first_and_speech_fact() -> None:
     assert shape_metrics(EvalCase(id="n", question="居住证"), early) == {}
 
 
+def test_false_confident_is_an_answer_of_ones_own_from_a_guide_that_does_not_fit() -> None:
+    from assistant.answer import Citation
+    from assistant.compose import note_elsewhere
+    from evals.answers import false_confident
+
+    def answer(guide: str | None, decision: str = "answer") -> Answer:
+        cited = [Citation(guide_id=guide, title="指南", section="name")] if guide else []
+        return Answer(text="……", speech="……", decision=decision, citations=cited)  # type: ignore[arg-type]
+
+    fits = EvalCase(id="f", question="居住证要带什么", expected_ids=["t-residence-permit"])
+    none = EvalCase(id="n", question="河南的居住证怎么办", expect="refuse")
+    assert false_confident(fits, answer("t-residence-permit")) == 0.0
+    assert false_confident(fits, answer("t-food-license")) == 1.0
+    assert false_confident(none, answer("t-residence-permit")) == 1.0
+    assert false_confident(none, answer(None, "refuse")) == 0.0
+    assert false_confident(fits, answer(None, "clarify")) == 0.0
+    labelled = note_elsewhere(answer("t-residence-permit"), "河南省", ["测试市"])
+    assert labelled.reference_only and "仅供参考" in labelled.text
+    assert false_confident(none, labelled) == 0.0  # shown as a labelled reference, not as their answer
+    assert not note_elsewhere(answer(None, "refuse"), "河南省", ["测试市"]).reference_only
+
+
 def _cases_file(folder: Path, rows: list[dict[str, object]]) -> Path:
     path = folder / "cases.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
@@ -158,7 +180,8 @@ def test_eval_prints_one_failure_count_and_no_hit_at_1_for_handoff_cases(
     capsys.readouterr()
     assert main(["eval", str(cases), "--data-dir", str(data), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["metrics"]["expect-handoff"] == {"cases": 1, "decision": 1.0, "unsupported": 0.0}
+    assert report["metrics"]["expect-handoff"] == {"cases": 1, "decision": 1.0, "unsupported": 0.0,
+                                                   "false-confident": 0.0}
     assert report["metrics"]["all"]["hit@1"] == 0.6667  # c3 missed; h1 is not counted
     assert [(c["id"], c["failed"]) for c in report["cases"]] == [
         ("h1", []), ("c3", ["hit@1", "citation"]), ("f1", ["facts"]), ("ok", [])]
