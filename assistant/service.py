@@ -141,6 +141,8 @@ class Assistant:
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
             + [h.region for h in self.halls.values() if h.region])
+        if "places" not in search.config.without:
+            self.region_names = _with_places(self.region_names, self.places, self.areas)
         generic = _pairs([*(c for cues in CUES.values() for c in cues), *BUNDLE_CUES, *HANDOFF_CUES,
                           *_NOT_SERVICE_WORDS, *self.region_names.values()])
         # Character pairs of every guide's name and aliases: a follow-up that uses one of them (and the guide
@@ -718,6 +720,19 @@ def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGu
     """
     theirs = set().union(*(_name_pairs(o) for o in others))
     return any(pair in text for pair in _name_pairs(record, aliases=aliases) - theirs)
+
+
+def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -> dict[str, str]:
+    """``names`` and the cities inside the knowledge's areas that a question may name (data/places.tsv):
+    "汕头" → 广东省汕头市, so a question from 汕头 is searched among 汕头's and the province's guides, not
+    another city's, even where the knowledge has no guide of 汕头's own."""
+    widened = dict(names)
+    for place in places:
+        if place.name != place.province and any(place.within(area) for area in areas):
+            full = place.name if place.name.startswith(place.province) else f"{place.province}{place.name}"
+            for name in (place.name, place.short):
+                widened.setdefault(name, full)
+    return dict(sorted(widened.items(), key=lambda kv: -len(kv[0])))
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:

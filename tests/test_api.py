@@ -207,7 +207,8 @@ def test_kiosk_support_endpoints_and_page(client: TestClient) -> None:
     halls = client.get("/api/v1/halls", headers=KEY).json()
     assert halls[0]["id"] == "hall-city" and halls[0]["kiosks"][0]["id"] == "kiosk-city-1f"
     page = client.get("/kiosk?hall=hall-city")
-    assert page.status_code == 200 and 'const KEY = "", HALL = "hall-city";' in page.text
+    assert page.status_code == 200 and 'const KEY = "", HALL = "hall-city", NOTICE = "' in page.text
+    assert "\\u5f53\\u524d\\u77e5\\u8bc6\\u5e93" in page.text  # 当前知识库… as escaped script data
     nonce = re.search(r"script-src 'nonce-([\w-]+)'", page.headers["content-security-policy"])
     assert nonce and f'<script nonce="{nonce.group(1)}">' in page.text  # only the page's own script runs
     typed = client.get("/kiosk/?hall=hall-city", follow_redirects=False)  # as people type addresses

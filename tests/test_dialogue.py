@@ -571,3 +571,38 @@ def test_a_progress_lookup_guide_answers_only_a_question_about_progress(passport
     finally:
         passport_search.config = replace(passport_search.config, without=frozenset())
     assert unruled.citations[0].guide_id == "t-passport-progress"
+
+
+def test_a_city_the_knowledge_covers_keeps_another_citys_guides_out(tmp_path_factory, embedder) -> None:  # type: ignore[no-untyped-def]
+    """A question from 深圳 to knowledge of 广东省 with only 广州's item: not answered with 广州's."""
+    from dataclasses import replace
+
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from assistant.service import Assistant
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    pack = tmp_path_factory.mktemp("province-pack")
+    (pack / "guides").mkdir()
+    (pack / "pack.yaml").write_text("name: province\ntitle: 省测试包\nregion: 广东省\nsample: true\n"
+                                    "description: 测试用。\nlicence: MIT\n", encoding="utf-8")
+    (pack / "guides" / "visas.yaml").write_text("""- id: t-hk-visa-gz
+  name: 办理往来港澳通行证个人游签注
+  aliases: [港澳个人游签注, 去香港旅游签注]
+  kind: 行政许可
+  department: 广州市公安局出入境管理支队
+  region: 广东省广州市
+  fee: 15元
+  consult_phone: 020-0000001
+""", encoding="utf-8")
+    index = KnowledgeIndex(tmp_path_factory.mktemp("province-data"), embedder)
+    Ingestor(index).run([load_source(pack)])
+    search = HybridSearch(index, load_synonyms())
+    assert Assistant(search).ask("在广州办港澳个人游签注要多少钱").citations[0].guide_id == "t-hk-visa-gz"
+    asked = "深圳办理往来港澳通行证个人游签注收费吗"
+    shenzhen = Assistant(search).ask(asked)
+    assert shenzhen.decision != "answer" and not shenzhen.citations
+    search.config = replace(search.config, without=frozenset({"places"}))
+    unruled = Assistant(search).ask(asked)
+    assert unruled.decision == "answer" and unruled.citations[0].guide_id == "t-hk-visa-gz"  # what it did before
