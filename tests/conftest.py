@@ -74,6 +74,14 @@ def pack_copy(tmp_path: Path) -> Path:
     return target
 
 
+def ingested(data: Path, pack: Path = DEMO_PACK) -> Path:
+    """``pack`` ingested into the data dir ``data`` as a person would (``banshi ingest``); returns ``data``."""
+    from app import main
+
+    assert main(["ingest", str(pack), "--data-dir", str(data), "-q", "--json"]) == 0
+    return data
+
+
 def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")

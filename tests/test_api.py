@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app import create_app, main, script_literal
 from assistant.staff import check_login, hash_password, verify_password
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK
+from tests.conftest import DEMO_PACK, ingested
 
 KEY = {"X-API-Key": "kiosk-secret"}
 PARTNER = {"X-API-Key": "partner-secret"}  # another channel
@@ -26,7 +26,7 @@ PARTNER = {"X-API-Key": "partner-secret"}  # another channel
 @pytest.fixture(scope="module")
 def api_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("api-data")
-    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, DEMO_PACK)
     return data
 
 

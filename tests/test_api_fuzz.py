@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app, main
+from app import create_app
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK
+from tests.conftest import DEMO_PACK, ingested
 
 KEY = {"X-API-Key": "kiosk-secret", "Content-Type": "application/json"}
 
@@ -40,7 +40,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         Base.metadata.drop_all(engine)
         engine.dispose()
     data: Path = tmp_path_factory.mktemp("fuzz-data")
-    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, DEMO_PACK)
     app = create_app(Settings(data_dir=data, database_url=url, api_keys={"kiosk-city": "kiosk-secret"},
                               rate_limit=0, address_rate_limit=0))
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -18,13 +18,13 @@ from assistant.build import build_search
 from assistant.service import Assistant
 from knowledge.index import read_generation
 from knowledge.settings import Settings
-from tests.conftest import live_server
+from tests.conftest import ingested, live_server
 
 
 @pytest.fixture()
 def data_dir(tmp_path: Path, pack_copy: Path) -> Path:
     data = tmp_path / "data"
-    assert main(["ingest", str(pack_copy), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, pack_copy)
     return data
 
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from app import create_app, main
+from app import create_app
 from assistant.staff import hash_password
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK, ROOT, live_server
+from tests.conftest import DEMO_PACK, ROOT, ingested, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser-data")
-    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, DEMO_PACK)
     settings = Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, staff_names={"alice": "李敏"},
                         kiosk_key="kiosk-key",
                         rate_limit=8)  # the story below asks four times; the last test floods
@@ -192,7 +192,7 @@ def test_citizen_agent_story(server: str, browser) -> None:  # type: ignore[no-u
 def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """A server as first started: no staff account, no kiosk key, nobody online; and its desk."""
     data = tmp_path_factory.mktemp("bare-data")
-    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, DEMO_PACK)
     app = create_app(Settings(data_dir=data, staff_names={"bob": "王芳"}))
     with live_server(app) as url:
         yield url, app.state.desk

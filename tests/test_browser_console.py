@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from app import create_app, main
+from app import create_app
 from assistant.staff import hash_password
 from evals.cases import load_cases
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK, live_server
+from tests.conftest import DEMO_PACK, ingested, live_server
 from tests.test_browser import _console, _shot, browser  # noqa: F401 - the browser fixture is used by name
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("console-browser-data")
-    assert main(["ingest", str(DEMO_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, DEMO_PACK)
     return Settings(data_dir=data, staff={"alice": hash_password("alice-password")}, kiosk_key="kiosk-key")
 
 

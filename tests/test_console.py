@@ -20,7 +20,7 @@ from assistant.service import Assistant
 from assistant.store import Feedback, FeedbackReview
 from evals.cases import load_cases
 from knowledge.settings import Settings
-from tests.conftest import FIXTURE_PACK
+from tests.conftest import FIXTURE_PACK, ingested
 
 HOSTILE = "<img src=x onerror=alert(1)> [点我](https://evil.example/) **粗体** $x$"
 
@@ -28,7 +28,7 @@ HOSTILE = "<img src=x onerror=alert(1)> [点我](https://evil.example/) **粗体
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("console-data")
-    assert main(["ingest", str(FIXTURE_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, FIXTURE_PACK)
     return data
 
 

@@ -21,7 +21,7 @@ from app import main
 from evals.charts import cjk_font, latency_chart, length_chart, tag_chart
 from evals.compare import compare_reports
 from evals.report import render_markdown, render_table
-from tests.conftest import FIXTURE_PACK, ROOT
+from tests.conftest import FIXTURE_PACK, ROOT, ingested
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,7 +55,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The fixture pack ingested; the first run written as JSON, the second as HTML compared with it."""
     folder = tmp_path_factory.mktemp("eval-report")
     data = folder / "data"
-    assert main(["ingest", str(FIXTURE_PACK), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, FIXTURE_PACK)
     previous = folder / "previous.json"
     printed = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

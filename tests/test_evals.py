@@ -11,6 +11,7 @@ from evals.answers import ANSWER_FIRST_CHARS, shape_metrics
 from evals.cases import EvalCase, load_cases
 from evals.metrics import hit_at, percentile, reciprocal_rank
 from knowledge.errors import KnowledgeError
+from tests.conftest import ingested
 
 
 def test_metrics() -> None:
@@ -83,7 +84,7 @@ def _cases_file(folder: Path, rows: list[dict[str, object]]) -> Path:
 
 
 def _ingest_fixture(pack: Path, data: Path) -> None:
-    assert main(["ingest", str(pack), "--data-dir", str(data), "-q", "--json"]) == 0
+    ingested(data, pack)
 
 
 def test_eval_command_reports_metrics_latency_failures_and_ablation(
