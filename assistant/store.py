@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
@@ -92,6 +92,9 @@ class FeedbackReview(Base):
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+SCHEMA_LOCK = 0x62616E736869  # the advisory lock key under which the tables are created ("banshi")
+
+
 def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     """Create the tables if needed and return a session factory for ``url``."""
     # A failed statement's parameters (a citizen's words) stay out of its error message, and so out of the log.
@@ -108,7 +111,14 @@ def make_sessionmaker(url: str) -> sessionmaker:  # type: ignore[type-arg]
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-    Base.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        # Processes started together (several `banshi serve` on one database) would each create the tables and
+        # all but one fail on PostgreSQL's catalogue; under this lock one creates them and the others find them.
+        with engine.begin() as connection:
+            connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+            Base.metadata.create_all(connection)
+    else:
+        Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -605,3 +605,35 @@ def test_new_messages_are_counted_once_committed(desk: Desk) -> None:
     assert desk.changes.count(conversation) == 2
     desk.leave(other)  # nothing to end: no message
     assert desk.changes.count(other) == 0
+
+
+def test_processes_starting_together_on_one_postgresql_all_start() -> None:
+    """Several servers started at once on an empty PostgreSQL database: one creates the tables, none fails."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from assistant.store import make_sessionmaker
+
+    url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run this against it")
+    for _ in range(3):  # without the lock, every round failed here
+        engine = create_engine(url)
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+        start, errors = threading.Barrier(4), []
+
+        def serve(start: threading.Barrier, errors: list[str]) -> None:
+            start.wait()
+            try:
+                make_sessionmaker(url).kw["bind"].dispose()
+            except Exception as err:  # noqa: BLE001 - any failure to start is what this test is about
+                errors.append(f"{type(err).__name__}: {err}")
+
+        threads = [threading.Thread(target=serve, args=(start, errors)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
