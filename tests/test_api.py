@@ -25,9 +25,7 @@ PARTNER = {"X-API-Key": "partner-secret"}  # another channel
 
 @pytest.fixture(scope="module")
 def api_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("api-data")
-    ingested(data, DEMO_PACK)
-    return data
+    return ingested(tmp_path_factory.mktemp("api-data"), DEMO_PACK)
 
 
 @pytest.fixture(scope="module")

@@ -223,7 +223,9 @@ def test_a_page_left_open_with_a_ticket_shows_the_later_reply(bare_server, brows
     citizen.close()
 
 
-def test_a_kiosk_without_its_key_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_without_a_kiosk_key_or_staff_accounts_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """As first started: the kiosk says it has no key (not "网络繁忙"); the console's login, that no account
+    is set up."""
     from playwright.sync_api import expect
 
     url, _ = bare_server
@@ -234,18 +236,10 @@ def test_a_kiosk_without_its_key_says_so(bare_server, browser) -> None:  # type:
     expect(kiosk.locator("#q")).to_be_disabled()
     expect(kiosk.locator("#notice")).to_contain_text("示例数据")
     _shot(kiosk, "6c-kiosk-without-key")
+    kiosk.goto(f"{url}/agent/")
+    expect(kiosk.get_by_text("尚未设置工作人员账号（BANSHI_STAFF），无法登录。")).to_be_visible(timeout=30_000)
+    _shot(kiosk, "3c-console-without-accounts")
     kiosk.close()
-
-
-def test_a_console_without_accounts_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
-    url, _ = bare_server
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(f"{url}/agent/")
-    expect(page.get_by_text("尚未设置工作人员账号（BANSHI_STAFF），无法登录。")).to_be_visible(timeout=30_000)
-    _shot(page, "3c-console-without-accounts")
-    page.close()
 
 
 def test_the_kiosk_starts_afresh_for_the_next_citizen(server: str, browser) -> None:  # type: ignore[no-untyped-def]

@@ -27,9 +27,7 @@ HOSTILE = "<img src=x onerror=alert(1)> [点我](https://evil.example/) **粗体
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("console-data")
-    ingested(data, FIXTURE_PACK)
-    return data
+    return ingested(tmp_path_factory.mktemp("console-data"), FIXTURE_PACK)
 
 
 @pytest.fixture(scope="module")
