@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy.exc
 
+from assistant.markup import literal
 from knowledge.errors import BanshiError, ConfigError, UsageError
 from knowledge.settings import Settings
 
@@ -266,17 +267,6 @@ def kiosk_page(kiosk_key: str, hall: str, notice: str = ""):  # type: ignore[no-
               "img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
     return HTMLResponse(page, headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
                                        "Referrer-Policy": "no-referrer"})
-
-
-# Signs that markdown, HTML, autolinks ("https:", "www.") or LaTeX could read as markup.
-_MARKUP_SIGNS = frozenset("\\`*_{}[]()#+-.!|~:$<>&\"'")
-
-
-def literal(text: str) -> str:
-    """A citizen's text shown as typed: no markdown, no HTML, no link. A chat renders markdown and some
-    HTML, and staff must never be shown a live link a citizen wrote; as character references these
-    signs are only shown, never read as markup."""
-    return "".join(f"&#{ord(c)};" if c in _MARKUP_SIGNS else c for c in text)
 
 
 def _as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
@@ -594,7 +584,8 @@ def review_page(console, tab, desk, knowledge):  # type: ignore[no-untyped-def]
     (``BANSHI_FEEDBACK_CASES``) or set aside, and is listed no more."""
     import gradio as gr
 
-    from assistant.hittest import DECISIONS, as_text, region_choices
+    from assistant.hittest import DECISIONS, region_choices
+    from assistant.markup import as_text
     from assistant.reviews import EXPECTS, CaseDraft, FeedbackReviews, ReviewError, parse_facts, parse_ids
 
     cases = knowledge.settings.feedback_cases_file()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from assistant.answer import Answer
 from assistant.chain import build_chain
+from assistant.markup import as_text
 from assistant.places import place_elsewhere
 from assistant.retriever import Filters, Retrieval
 from assistant.service import Assistant
@@ -134,14 +135,3 @@ def render_markdown(test: HitTest) -> str:
     lines.append(f"<details><summary>智能助手的回答（{DECISIONS.get(answer.decision, '')}）</summary>"
                  f"<p>{as_text(answer.text)}</p></details>")
     return "\n".join(lines)
-
-
-# Signs that markdown, HTML, autolinks ("https:", "www.") or LaTeX could read as markup.
-_MARKUP_SIGNS = frozenset("\\`*_{}[]()#+-.!|~:$<>&\"'=/")
-
-
-def as_text(text: str) -> str:
-    """``text`` for a markdown view, shown as written: signs of markup become character references, and a line
-    break becomes ``<br>`` (a blank line would end the surrounding HTML block)."""
-    escaped = "".join(f"&#{ord(c)};" if c in _MARKUP_SIGNS else c for c in text)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
