@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
 
 from assistant.answer import Answer
 from assistant.complaints import ComplaintDetector
@@ -296,7 +297,7 @@ class Assistant:
                  if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
         if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
             # "居住证要怎么申请": not 居住证办理进度查询, whatever its score; nothing else close is no answer
-            close = [h for h in close if not _LOOKUPS.is_lookup(h.name)]
+            close = [h for h in close if not _is_lookup(h.name)]
         records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
         if records:  # a theme and its own items are not alternatives: the bundle when asked for, else the item
             wanted = Theme if asks_for_bundle(state.text) else ServiceGuide
@@ -661,30 +662,20 @@ _ACTS = tuple((re.compile(name), re.compile(asked)) for name, asked in (
 _FIRST_ISSUE = re.compile("第一次|首次|头一回|初次|新办")
 
 
-@dataclass(frozen=True)
-class _Lookups:
-    """Guides named for following an application (…办证进度查询), and the words of a question that asks to
-    follow one (data/lookups.json)."""
-
-    guide_ends: tuple[str, ...]
-    question_asks: tuple[str, ...]
-
-    @classmethod
-    def load(cls) -> _Lookups:
-        from importlib.resources import files
-
-        raw = json.loads(files("assistant").joinpath("data/lookups.json").read_text(encoding="utf-8"))
-        return cls(tuple(raw["guide_ends"]), tuple(raw["question_asks"]))
-
-    def is_lookup(self, name: str) -> bool:
-        return name.strip().endswith(self.guide_ends)
+# Guides named for following an application (…办证进度查询), and the words of a question that asks to follow one.
+_LOOKUPS = json.loads(files("assistant").joinpath("data/lookups.json").read_text(encoding="utf-8"))
+_LOOKUP_GUIDE_ENDS = tuple(_LOOKUPS["guide_ends"])
+_LOOKUP_ASKS = tuple(_LOOKUPS["question_asks"])
 
 
-_LOOKUPS = _Lookups.load()
+def _is_lookup(name: str) -> bool:
+    return name.strip().endswith(_LOOKUP_GUIDE_ENDS)
 
 
 def asks_lookup(text: str) -> bool:
-    return any(word in text for word in _LOOKUPS.question_asks)
+    return any(word in text for word in _LOOKUP_ASKS)
+
+
 # Sections where a guide speaks of a certificate it asks for, not one it issues (that is in its name,
 # aliases, overview, steps or outcomes; an FAQ may answer for it either way).
 _REQUIRING = frozenset(("materials", "eligibility"))
