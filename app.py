@@ -72,7 +72,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, disable=args.quiet)
         bar.update(done - bar.n)
 
-    report = Ingestor(index, batch_size=settings.embed_batch, progress=progress).run(sources)
+    try:
+        report = Ingestor(index, batch_size=settings.embed_batch, progress=progress).run(sources)
+    except KeyboardInterrupt:
+        done = f" after {bar.n} of {bar.total} chunks" if bar is not None else ""
+        if bar is not None:
+            bar.close()
+        index.close()
+        print(f"interrupted{done}: run the same command again to go on; the chunks stored are kept, and the "
+              f"knowledge served is unchanged until an ingest finishes", file=sys.stderr)
+        return 130
     if bar is not None:
         bar.close()
     index.close()

@@ -1,7 +1,8 @@
 """The ingest pipeline: sources → validated records → normalised → chunks → vectors → index.
 
 Re-running on the same input changes nothing; a changed record replaces only the chunks whose
-text or metadata changed; a record that disappeared from its source loses its chunks. Every
+text or metadata changed; a record that disappeared from its source loses its chunks. An interrupted
+run (Ctrl-C, a killed process) is resumed by running it again: the chunks it stored are kept. Every
 record is either indexed or reported with a reason.
 """
 
@@ -151,7 +152,9 @@ class Ingestor:
                 report.unchanged += 1
                 continue
             chunks = chunk_record(record, origin, lambda i: names.get(i, i))
-            old_ids = self.index.chunk_ids(record_id) if state else set()
+            # Also for a record not yet indexed: an interrupted run may have stored some of its chunks, and a
+            # chunk's id is a digest of its text and metadata, so those are kept and not embedded again.
+            old_ids = self.index.chunk_ids(record_id)
             new_ids = {c.id for c in chunks}
             new_chunks.extend(c for c in chunks if c.id not in old_ids)
             stale_chunk_ids.extend(old_ids - new_ids)
@@ -165,6 +168,8 @@ class Ingestor:
         removed = [rid for rid, s in states.items() if s.origin in origins and rid not in batch]
         for record_id in removed:
             stale_chunk_ids.extend(self.index.chunk_ids(record_id))
+        # Chunks an interrupted run stored for a record that is no longer in any source of this run.
+        stale_chunk_ids.extend(self.index.orphan_chunk_ids(keep=set(batch)))
 
         for record_id in removed:
             knowledge.pop(record_id, None)
@@ -201,7 +206,7 @@ class Ingestor:
             self.index.add_chunks(part, vectors, [tokenizer.tokens(c.text) for c in part])
             if self.progress:
                 self.progress(min(start + self.batch_size, total), total)
-        # Records last: an interrupted run leaves them "changed", so the next run redoes them.
+        # Records last: an interrupted run leaves them "changed", so the next run finishes them.
         for record, origin, digest in to_write:
             self.index.put_record(record, origin, digest)
         for record_id in removed:

@@ -212,6 +212,11 @@ class KnowledgeIndex:
         rows = self._db.execute("SELECT id FROM chunks WHERE record_id = ?", (record_id,))
         return {r[0] for r in rows}
 
+    def orphan_chunk_ids(self, keep: set[str]) -> list[str]:
+        """Chunks of no indexed record (left by an interrupted ingest), except those of the records in ``keep``."""
+        rows = self._db.execute("SELECT id, record_id FROM chunks WHERE record_id NOT IN (SELECT id FROM records)")
+        return [chunk_id for chunk_id, record_id in rows if record_id not in keep]
+
     def count(self) -> dict[str, int]:
         guides, themes = (
             self._db.execute("SELECT COUNT(*) FROM records WHERE type = ?", (t,)).fetchone()[0]

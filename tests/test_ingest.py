@@ -160,3 +160,57 @@ def test_dense_search_asks_for_more_than_there_is(tmp_path: Path, pack_copy: Pat
     found = index.dense_search(vector, total + 100)
     assert len(found) == total and len({cid for cid, _ in found}) == total
     assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
+
+
+def test_an_interrupted_ingest_resumes_where_it_stopped(tmp_path: Path, pack_copy: Path, embedder,  # type: ignore[no-untyped-def]
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    embedded = [0]
+    encode = embedder.encode_documents
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        embedded[0] += len(texts)
+        return encode(texts)
+
+    monkeypatch.setattr(embedder, "encode_documents", counting)
+    index = KnowledgeIndex(tmp_path / "data", embedder)
+
+    def stop_after_two(done: int, total: int) -> None:
+        if done >= 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Ingestor(index, batch_size=4, progress=stop_after_two).run([load_source(pack_copy)])
+    stored = _sqlite_ids(index)
+    assert len(stored) == 8 and index.count()["guides"] == 0 and embedded[0] == 8
+    report = Ingestor(index, batch_size=4).run([load_source(pack_copy)])
+    assert (report.added, report.guides, report.themes) == (4, 3, 1)
+    assert embedded[0] == report.chunks  # each chunk embedded once over the two runs
+    assert _sqlite_ids(index) == _chroma_ids(index) and stored < _sqlite_ids(index)
+
+
+def test_chunks_of_an_interrupted_record_no_source_has_any_more_are_dropped(  # type: ignore[no-untyped-def]
+        tmp_path: Path, pack_copy: Path, embedder) -> None:
+    index = KnowledgeIndex(tmp_path / "data", embedder)
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Ingestor(index, batch_size=100, progress=stop).run([load_source(pack_copy)])
+    assert _sqlite_ids(index)
+    for guide in (pack_copy / "guides").glob("*.yaml"):
+        guide.unlink()
+    for theme in (pack_copy / "themes").glob("*.yaml"):
+        theme.unlink()
+    _ingest(index, pack_copy)
+    assert _sqlite_ids(index) == _chroma_ids(index) == set()
+
+
+def test_ctrl_c_during_ingest_says_how_to_go_on(tmp_path: Path, pack_copy: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self, *args):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(KnowledgeIndex, "add_chunks", interrupted)
+    assert main(["ingest", str(pack_copy), "--data-dir", str(tmp_path / "data"), "-q"]) == 130
+    assert "run the same command again to go on" in capsys.readouterr().err
