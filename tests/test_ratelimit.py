@@ -1,15 +1,18 @@
-"""The token buckets that keep one client from flooding the service: in one process, and shared through the
-desk's database by several (a real SQLite file, and PostgreSQL when BANSHI_TEST_DATABASE_URL names one)."""
+"""The token buckets that keep one client from flooding the service, and the staff-login throttle: in one
+process, and shared through the desk's database by several (a real SQLite file, and PostgreSQL when
+BANSHI_TEST_DATABASE_URL names one)."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from assistant.ratelimit import FORGET_BATCH, RateLimiter, SharedRateLimiter
-from assistant.store import RateBucket, limit_key, make_sessionmaker
+from assistant.staff import LoginThrottle, SharedLoginThrottle
+from assistant.store import LoginFailure, RateBucket, limit_key, make_sessionmaker
+from tests.conftest import empty_database
 
 
 class Clock:
@@ -133,3 +136,80 @@ def test_idle_buckets_are_forgotten(database_url: str) -> None:
     limiter.wait_for("c")
     assert buckets(database_url) == [(limit_key("questions:b"), 5.0, 1030.0), (limit_key("questions:c"), 5.0, 1061.0)]
     assert [limiter.wait_for("a") for _ in range(7)].count(0.0) == 6  # it starts afresh, as it would have
+
+
+@pytest.fixture()
+def clock_for_logins() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def throttles(request: pytest.FixtureRequest, tmp_path, clock_for_logins: Clock):  # type: ignore[no-untyped-def]
+    """Two throttles as two processes would have: one and the same in memory (the rule), or two on one database."""
+    if request.param == "memory":
+        throttle = LoginThrottle(3, 60, clock=clock_for_logins)
+        return throttle, throttle
+    url = empty_database(request.param, tmp_path)
+    return tuple(SharedLoginThrottle(make_sessionmaker(url), 3, 60, clock=clock_for_logins) for _ in range(2))
+
+
+def test_failed_logins_count_wherever_they_were_tried(throttles, clock_for_logins: Clock) -> None:  # type: ignore[no-untyped-def]
+    one, other = throttles
+    for _ in range(3):
+        assert one.wait_for("10.0.0.1", "alice") == 0.0
+        one.failed("10.0.0.1", "alice")
+        clock_for_logins.now += 10
+    assert other.wait_for("10.0.0.1", "bob") == pytest.approx(30.0)  # this address, whatever the login
+    assert other.wait_for("10.0.0.2", "alice") == pytest.approx(30.0)  # this login, from wherever
+    assert other.wait_for("10.0.0.2", "bob") == 0.0
+    other.succeeded("alice")  # the login is free again; the address still waits
+    assert (one.wait_for("10.0.0.2", "alice"), one.wait_for("10.0.0.1", "alice")) == (0.0, pytest.approx(30.0))
+    clock_for_logins.now += 20
+    assert other.wait_for("10.0.0.1", "carol") == pytest.approx(10.0)  # the oldest failure leaves first
+    clock_for_logins.now += 10
+    assert other.wait_for("10.0.0.1", "carol") == 0.0
+
+
+def test_the_throttle_checks_its_arguments(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sessions = make_sessionmaker(f"sqlite:///{tmp_path / 'desk.sqlite'}")
+    with pytest.raises(ValueError, match="attempts must be at least 1, got 0"):
+        SharedLoginThrottle(sessions, 0, 60)
+    with pytest.raises(ValueError, match="window must be positive seconds, got -1"):
+        SharedLoginThrottle(sessions, 3, -1)
+
+
+def test_failures_tried_at_once_on_two_processes_all_count(database_url: str) -> None:
+    clock = Clock()
+    one, other = (SharedLoginThrottle(make_sessionmaker(database_url), 20, 60, clock=clock) for _ in range(2))
+    start = threading.Barrier(8)
+
+    def guess(throttle: SharedLoginThrottle, n: int) -> None:
+        start.wait()
+        for _ in range(5):
+            throttle.failed(f"10.0.0.{n}", "alice")
+
+    threads = [threading.Thread(target=guess, args=((one, other)[n % 2], n)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with make_sessionmaker(database_url)() as db:
+        counted = db.execute(select(LoginFailure.key, func.count()).group_by(LoginFailure.key)).all()
+    assert dict(counted) == {limit_key("login:alice"): 40, **{limit_key(f"address:10.0.0.{n}"): 5 for n in range(8)}}
+    assert one.wait_for("10.0.0.9", "alice") == other.wait_for("10.0.0.9", "alice") == pytest.approx(60.0)
+    assert one.wait_for("10.0.0.1", "bob") == 0.0  # 5 of 20 for each address
+
+
+def test_old_failures_are_forgotten(database_url: str) -> None:
+    clock = Clock()
+    throttle = SharedLoginThrottle(make_sessionmaker(database_url), 3, 60, clock=clock)
+    throttle.failed("10.0.0.1", "alice")  # at 1000
+    clock.now += 30
+    throttle.failed("10.0.0.2", "bob")  # at 1030
+    clock.now += 31
+    throttle.failed("10.0.0.3", "carol")  # a window after the first: it goes, the others stay
+    with make_sessionmaker(database_url)() as db:
+        kept = db.execute(select(LoginFailure.key, LoginFailure.failed_at).order_by(LoginFailure.id)).all()
+    assert [tuple(row) for row in kept] == [(limit_key("address:10.0.0.2"), 1030.0), (limit_key("login:bob"), 1030.0),
+                                            (limit_key("address:10.0.0.3"), 1061.0),
+                                            (limit_key("login:carol"), 1061.0)]
