@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from assistant.ratelimit import FORGET_BATCH, RateLimiter, SharedRateLimiter
 from assistant.staff import LoginThrottle, SharedLoginThrottle
 from assistant.store import LoginFailure, RateBucket, limit_key, make_sessionmaker
+from knowledge.settings import Settings
 from tests.conftest import empty_database
 
 
@@ -213,3 +214,11 @@ def test_old_failures_are_forgotten(database_url: str) -> None:
     assert [tuple(row) for row in kept] == [(limit_key("address:10.0.0.2"), 1030.0), (limit_key("login:bob"), 1030.0),
                                             (limit_key("address:10.0.0.3"), 1061.0),
                                             (limit_key("login:carol"), 1061.0)]
+
+
+@pytest.mark.parametrize(("setting", "database", "shared"), [
+    ("auto", None, False), ("auto", "postgresql+psycopg://u@db/banshi", True),
+    ("on", None, True), ("off", "postgresql+psycopg://u@db/banshi", False)])
+def test_the_limits_are_shared_on_a_database_other_than_sqlite_unless_set(
+        tmp_path, setting: str, database: str | None, shared: bool) -> None:  # type: ignore[no-untyped-def]
+    assert Settings(data_dir=tmp_path, database_url=database, shared_limits=setting).limits_shared() is shared
