@@ -141,7 +141,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-def]
     """The FastAPI app: channel API at /api/v1, citizen chat at /, staff console at /agent, kiosk at /kiosk.
-    ``clock``: the monotonic clock of the rate limits (by default the system's)."""
+    ``clock``: the clock of the rate limits and the login throttle, in seconds (by default the system's: monotonic
+    when they are kept in this process, the wall clock when shared through the database)."""
     from urllib.parse import quote
 
     import anyio.to_thread
@@ -156,9 +157,9 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     from assistant.chain import build_chain
     from assistant.desk import Desk
     from assistant.edge import Edge, client_address
-    from assistant.ratelimit import RateLimiter
+    from assistant.ratelimit import Limiter, RateLimiter, SharedRateLimiter
     from assistant.reload import KnowledgeWatcher
-    from assistant.staff import LoginThrottle, check_login
+    from assistant.staff import LoginThrottle, SharedLoginThrottle, check_login
     from assistant.tokens import ConversationTokens
 
     assistant = build_assistant(settings, build_search(settings))
@@ -174,15 +175,26 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     if settings.kiosk_key:
         keys.setdefault("kiosk", settings.kiosk_key)
     timing = {"clock": clock} if clock else {}
-    limiter = RateLimiter(settings.rate_limit, **timing)
-    api.include_router(build_router(desk, assistant, keys, limiter, RateLimiter(settings.address_rate_limit, **timing)))
+    # Shared: counted in the desk's database, so all processes on it allow a client the rate once (see
+    # BANSHI_SHARED_LIMITS); else in this process.
+    shared = desk.sessions if settings.limits_shared() else None
+
+    def rate_limit(per_minute: int, scope: str) -> Limiter:
+        if shared:
+            return SharedRateLimiter(shared, per_minute, scope=scope, **timing)
+        return RateLimiter(per_minute, **timing)
+
+    limiter = rate_limit(settings.rate_limit, "questions")
+    api.include_router(build_router(desk, assistant, keys, limiter,
+                                    rate_limit(settings.address_rate_limit, "addresses")))
     api.add_exception_handler(RequestValidationError, short_validation_errors)
     # Only the origins configured may call from a browser, without cookies; Gradio, seeing this, adds no CORS
     # headers of its own (it would answer any origin, with credentials, when not served on localhost).
     api.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["X-API-Key", "Content-Type"])
     api.add_middleware(Edge)
-    logins = LoginThrottle(settings.login_attempts, settings.login_window_seconds, **timing)
+    logins = (SharedLoginThrottle(shared, settings.login_attempts, settings.login_window_seconds, **timing) if shared
+              else LoginThrottle(settings.login_attempts, settings.login_window_seconds, **timing))
 
     async def staff_login(username: str, password: str) -> bool:
         """Gradio's login check: throttled per address and per login, the hash worked out off the event loop."""

@@ -25,7 +25,7 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from assistant.answer import Answer
 from assistant.clean import clean_text
 from assistant.desk import MAX_QUESTION_CHARS, Desk, DeskError
-from assistant.ratelimit import RateLimiter
+from assistant.ratelimit import Limiter, RateLimiter
 from assistant.service import Assistant
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds; a larger one is a 422, not a database error
@@ -84,7 +84,7 @@ class FeedbackRequest(BaseModel):
 
 
 def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
-                 limiter: RateLimiter | None = None, address_limiter: RateLimiter | None = None) -> APIRouter:
+                 limiter: Limiter | None = None, address_limiter: Limiter | None = None) -> APIRouter:
     """``limiter``: requests a minute per session (and per address for new sessions); ``address_limiter``: per
     calling address, whatever the session."""
     router = APIRouter(prefix="/api/v1", tags=["channels"])

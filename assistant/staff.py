@@ -1,15 +1,26 @@
-"""Staff accounts: passwords stored as salted PBKDF2 hashes, never in clear; failed logins throttled."""
+"""Staff accounts: passwords stored as salted PBKDF2 hashes, never in clear; failed logins throttled.
+
+``LoginThrottle`` counts failures in this process; ``SharedLoginThrottle`` in the desk's database, for every
+process on it. app.py picks one by ``BANSHI_SHARED_LIMITS``, as for the rate limits.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import sessionmaker
+
+from assistant.store import LoginFailure, limit_key
 
 ITERATIONS = 200_000
 
@@ -60,10 +71,7 @@ class LoginThrottle:
 
     def __init__(self, attempts: int, window: float, *, clock: Callable[[], float] = time.monotonic,
                  max_keys: int = 10_000) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be at least 1, got {attempts}")
-        if window <= 0:
-            raise ValueError(f"window must be positive seconds, got {window}")
+        _check(attempts, window)
         self.attempts, self.window, self.clock, self.max_keys = attempts, window, clock, max_keys
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -72,13 +80,13 @@ class LoginThrottle:
         """0.0 if a login may be tried now, else the seconds until one may."""
         now = self.clock()
         with self._lock:
-            waits = [self._wait(key, now) for key in self._keys(address, username)]
+            waits = [self._wait(key, now) for key in _keys(address, username)]
         return max(waits)
 
     def failed(self, address: str, username: str) -> None:
         now = self.clock()
         with self._lock:
-            for key in self._keys(address, username):
+            for key in _keys(address, username):
                 self._failures.setdefault(key, deque(maxlen=self.attempts)).append(now)
                 self._failures.move_to_end(key)
             while len(self._failures) > self.max_keys:
@@ -94,6 +102,54 @@ class LoginThrottle:
             return 0.0
         return max(0.0, failures[0] + self.window - now)
 
-    @staticmethod
-    def _keys(address: str, username: str) -> tuple[str, str]:
-        return f"address:{address}", f"login:{username}"
+
+class SharedLoginThrottle:
+    """``LoginThrottle``'s rule with the failures in the database of ``sessions`` (the desk's), counted by every
+    process on it. ``clock``: seconds, the same in every process (the wall clock). Failures older than the window
+    are deleted now and then, whoever made them."""
+
+    def __init__(self, sessions: sessionmaker[Any], attempts: int, window: float, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        _check(attempts, window)
+        self.sessions, self.attempts, self.window, self.clock = sessions, attempts, window, clock
+        self._forgotten_at = -math.inf
+
+    def wait_for(self, address: str, username: str) -> float:
+        """0.0 if a login may be tried now, else the seconds until one may."""
+        now = self.clock()
+        with self.sessions() as db:
+            # The attempts-th latest failure within the window, if there are that many: the one to wait out.
+            oldest = [db.scalar(select(LoginFailure.failed_at)
+                                .where(LoginFailure.key == limit_key(key), LoginFailure.failed_at > now - self.window)
+                                .order_by(LoginFailure.failed_at.desc()).offset(self.attempts - 1).limit(1))
+                      for key in _keys(address, username)]
+        return max([0.0, *(at + self.window - now for at in oldest if at is not None)])
+
+    def failed(self, address: str, username: str) -> None:
+        now = self.clock()
+        with self.sessions.begin() as db:
+            db.add_all([LoginFailure(key=limit_key(key), failed_at=now) for key in _keys(address, username)])
+            if now - self._forgotten_at >= self.window:
+                self._forgotten_at = now
+                # Rows another transaction holds are left for next time (PostgreSQL): this waits on no one, so it
+                # cannot deadlock with a succeeded() deleting some of the same rows.
+                past = (select(LoginFailure.id).where(LoginFailure.failed_at <= now - self.window)
+                        .with_for_update(skip_locked=True))
+                db.execute(delete(LoginFailure).where(LoginFailure.id.in_(past))
+                           .execution_options(synchronize_session=False))
+
+    def succeeded(self, username: str) -> None:
+        with self.sessions.begin() as db:
+            db.execute(delete(LoginFailure).where(LoginFailure.key == limit_key(f"login:{username}"))
+                       .execution_options(synchronize_session=False))
+
+
+def _check(attempts: int, window: float) -> None:
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    if window <= 0:
+        raise ValueError(f"window must be positive seconds, got {window}")
+
+
+def _keys(address: str, username: str) -> tuple[str, str]:
+    return f"address:{address}", f"login:{username}"

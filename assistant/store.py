@@ -1,5 +1,5 @@
-"""Conversations, messages, handoff requests, agent and citizen presence, feedback and its review in a SQL
-database.
+"""Conversations, messages, handoff requests, agent and citizen presence, feedback and its review, and the rate
+limits and failed staff logins that several app processes share, in a SQL database.
 
 SQLAlchemy, so a SQLite file in the data dir serves one machine and a PostgreSQL URL serves several
 app processes; the same code either way. Everything stored is already redacted.
@@ -8,8 +8,9 @@ app processes; the same code either way. Everything stored is already redacted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import JSON, DateTime, Double, ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
@@ -92,6 +93,32 @@ class FeedbackReview(Base):
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RateBucket(Base):
+    """A client's token bucket when the rate limits are shared (see assistant/ratelimit.py). ``key`` is a digest
+    of the limit's scope and the client's key (an address, a session), so no address is kept here; the times
+    are the limiter's clock in seconds."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double, index=True)  # idle buckets are found by it and deleted
+
+
+class LoginFailure(Base):
+    """One failed staff login, once for its address and once for its login, when the throttle is shared (see
+    assistant/staff.py). ``key`` is a digest, as in ``rate_buckets``."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(32), index=True)
+    failed_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+def limit_key(key: str) -> str:
+    """The stored form of a rate limit's or the login throttle's key: a digest, 32 hex characters."""
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
 SCHEMA_LOCK = 0x62616E736869  # the advisory lock key under which the tables are created ("banshi")
 
 
@@ -144,4 +171,4 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 __all__ = ["AgentPresence", "Base", "CitizenPresence", "Conversation", "Feedback", "FeedbackReview", "Handoff",
-           "Message", "make_sessionmaker"]
+           "LoginFailure", "Message", "RateBucket", "limit_key", "make_sessionmaker"]

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     # Failed staff logins from one address, or for one login, before further tries wait out the window (seconds).
     login_attempts: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=900.0, gt=0)
+    # Where the rate limits and failed logins are counted. "auto": in the database when it is not SQLite, so several
+    # `banshi serve` on one PostgreSQL allow a client the rate once, not once each; in each process otherwise.
+    # "on": in the database whatever it is (several processes on one SQLite file; each request then writes to it).
+    # "off": in each process (N processes allow N times the rate and the failed logins).
+    shared_limits: Literal["auto", "on", "off"] = "auto"
     # Other sites whose pages may call the API from a browser (CORS), e.g. ["https://kiosk.example.gov.cn"].
     allowed_origins: list[str] = []
     # Signs the web chat's conversation ids; unset: a random one kept in the data dir (file `secret`).
@@ -90,6 +96,11 @@ class Settings(BaseSettings):
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'banshi.sqlite').resolve()}"
+
+    def limits_shared(self) -> bool:
+        """Whether the rate limits and the login throttle are kept in the database (see ``shared_limits``)."""
+        return self.shared_limits == "on" or (self.shared_limits == "auto" and
+                                              not self.database().startswith("sqlite"))
 
     def feedback_cases_file(self) -> Path:
         return self.feedback_cases or self.data_dir / "cases" / "feedback.jsonl"

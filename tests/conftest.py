@@ -125,6 +125,30 @@ def demo_assistant(tmp_path_factory: pytest.TempPathFactory, embedder):  # type:
     return Assistant(HybridSearch(index, load_synonyms()), ComplaintDetector(make_embedder("e5", threads=1)))
 
 
+def empty_database(kind: str, tmp_path: Path) -> str:
+    """The URL of a real SQLite file in ``tmp_path`` (``kind`` "sqlite"), or of the PostgreSQL database that
+    BANSHI_TEST_DATABASE_URL names, emptied of banshi's tables ("postgresql"; skips the test without one)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.sqlite'}"
+    url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run these against it")
+    from sqlalchemy import create_engine
+
+    from assistant.store import Base
+
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A real SQLite file, and a real PostgreSQL database when BANSHI_TEST_DATABASE_URL names one."""
+    return empty_database(request.param, tmp_path)
+
+
 @contextlib.contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """``app`` under uvicorn on a free loopback port, in a thread; yields its base URL (no trailing /)."""

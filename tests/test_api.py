@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app import create_app, main, script_literal
 from assistant.staff import check_login, hash_password, verify_password
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK, ingested
+from tests.conftest import DEMO_PACK, empty_database, ingested
 
 KEY = {"X-API-Key": "kiosk-secret"}
 PARTNER = {"X-API-Key": "partner-secret"}  # another channel
@@ -297,6 +297,34 @@ def test_failed_logins_are_throttled_per_address_and_per_login(strict) -> None: 
     strict.state.clock.now += 61  # the failures leave the window
     assert login(other, "alice", "alice-password") == 200
     assert login(one, "alice", "alice-password") == 200
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_processes_on_one_database_share_the_limits(api_data: Path, tmp_path: Path, database: str) -> None:
+    """Two app processes (two apps here) on one database count a session's questions, an address's requests and
+    the failed staff logins once for both: on PostgreSQL by default, on a SQLite file when asked to."""
+    clock = Clock()
+    settings = Settings(data_dir=api_data, database_url=empty_database(database, tmp_path),
+                        shared_limits="on" if database == "sqlite" else "auto", api_keys={"kiosk-city": "kiosk-secret"},
+                        rate_limit=2, address_rate_limit=4, login_attempts=2, login_window_seconds=60,
+                        staff={"alice": hash_password("alice-password")})
+    with TestClient(create_app(settings, clock=clock)) as one, TestClient(create_app(settings, clock=clock)) as other:
+        new = {"question": "办护照要多少钱"}
+        session = one.post("/api/v1/ask", json=new, headers=KEY).json()["session_id"]  # 1 of 4 for the address
+        ask = {"question": "要多久", "session_id": session}
+        assert [web.post("/api/v1/ask", json=ask, headers=KEY).status_code for web in (other, one)] == [200, 200]
+        refused = other.post("/api/v1/ask", json=ask, headers=KEY)  # the session had its 2 (the address its 4)
+        assert refused.status_code == 429 and "2 a minute" in refused.json()["detail"]
+        refused = one.post("/api/v1/ask", json=new, headers=KEY)
+        assert refused.status_code == 429 and "4 a minute" in refused.json()["detail"]
+
+        def login(web: TestClient, password: str) -> int:
+            return web.post("/agent/login", data={"username": "alice", "password": password}).status_code
+
+        assert [login(one, "wrong-password"), login(other, "wrong-password"), login(one, "alice-password")] == [
+            400, 400, 429]
+        clock.now += 61
+        assert login(other, "alice-password") == 200
 
 
 def test_an_unknown_login_costs_one_hash_like_a_known_one(monkeypatch: pytest.MonkeyPatch) -> None:
