@@ -511,7 +511,7 @@ def test_turns_of_one_conversation_run_one_at_a_time_across_processes(desk: Desk
     roles = [m["role"] for m in first.messages(conversation)]
     if desk.sessions.kw["bind"].dialect.name == "postgresql":
         assert max(overlaps) == 1 and roles == ["user", "assistant"] * 4
-    else:  # SQLite serves one process; two desks on one file are not held apart (the README says so)
+    else:  # SQLite serves one process; two desks on one file are not held apart (docs/operations.md says so)
         assert len(roles) == 8
 
 
