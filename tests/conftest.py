@@ -1,4 +1,5 @@
-"""Shared fixtures: no network, the real default embedder, a copy of the fixture pack, temp data dirs."""
+"""Shared fixtures: no network, the real default embedder, a copy of the fixture pack, temp data dirs, a
+Chroma server, and servers run as their own processes (their logs shown when a test using them fails)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -88,16 +94,34 @@ def require(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def fixture_index(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    """The fixture pack ingested once per module into a real Chroma + SQLite index."""
+STORES = ["embedded", "server"]  # where the vectors are: Chroma in the data dir, or the session's `chroma run`
+
+
+def vector_store(request: pytest.FixtureRequest, name: str) -> dict[str, str]:
+    """``KnowledgeIndex`` keyword arguments for the store ``request.param`` names: none for the embedded one,
+    else the session's Chroma server and a collection of its own (``name`` and a random suffix), so no test
+    sees another's vectors."""
+    if request.param == "embedded":
+        return {}
+    return {"chroma_url": request.getfixturevalue("chroma_server"), "collection": f"{name}-{uuid.uuid4().hex[:8]}"}
+
+
+@pytest.fixture(scope="module", params=STORES)
+def fixture_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    """The fixture pack ingested once per module and store into a real Chroma (embedded or server) + SQLite index."""
     from ingest.pipeline import Ingestor, load_source
     from knowledge.index import KnowledgeIndex
 
-    data_dir = tmp_path_factory.mktemp("data")
-    index = KnowledgeIndex(data_dir, embedder)
+    data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    index = KnowledgeIndex(data_dir, embedder, **vector_store(request, "fixture"))
     Ingestor(index).run([load_source(FIXTURE_PACK)])
     return index
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """For a test that builds its own index: :func:`vector_store`'s arguments, once per store."""
+    return vector_store(request, "own")
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +169,94 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# -- servers as their own processes ---------------------------------------------------------------
+
+KIOSK = {"X-API-Key": "kiosk-secret"}  # the key of channel kiosk-city, on the servers the tests start
+LOG_TAIL = 6000  # characters of a server's log shown under a failed test
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A server running as its own process on loopback, its output in ``log``."""
+
+    name: str
+    url: str  # base URL, no trailing /
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL:]
+
+    def stop(self) -> None:
+        """Terminate, and kill what does not end within 30 s."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def server_process(name: str, command: Sequence[str], port: int, ready: str, log: Path, *,
+                   env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[ServerProcess]:
+    """``command`` started in the project root, listening on ``port``; yields once ``GET ready`` answers 200,
+    and stops the process however the block ends. Fails with the log's tail if it exits or never answers."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(list(command), cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out)
+    server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{server.url}{ready}", timeout=2).status_code == 200:
+                    break
+            assert process.poll() is None, f"{name} exited with {process.returncode}:\n{server.log_tail()}"
+            assert time.monotonic() < deadline, f"{name} did not answer within {timeout} s:\n{server.log_tail()}"
+            time.sleep(0.3)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One ``chroma run`` (the chromadb package's server) for the whole test session."""
+    binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if binary is None:
+        pytest.skip("the chroma command of the chromadb package is not installed")
+    port = free_port()
+    with server_process("chroma", [binary, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
+                                   "--host", "127.0.0.1", "--port", str(port)], port, "/api/v2/heartbeat",
+                        tmp_path_factory.mktemp("chroma-log") / "chroma.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chroma_server(chroma_process: ServerProcess) -> str:
+    """The session's Chroma server's URL; each test keeps to collections of its own names there."""
+    return chroma_process.url
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used servers of their own process shows the end of each one's log."""
+    report = yield
+    if report.failed:
+        values = getattr(item, "funcargs", {}).values()
+        for value in values:
+            for server in value if isinstance(value, tuple | list) else (value,):
+                if isinstance(server, ServerProcess):
+                    report.sections.append((f"{server.name} log ({server.log})", server.log_tail()))
+    return report
+
