@@ -260,3 +260,35 @@ def pytest_runtest_makereport(item: pytest.Item,
                     report.sections.append((f"{server.name} log ({server.log})", server.log_tail()))
     return report
 
+
+def ingest_elsewhere(pack: Path, data_dir: Path, *options: str, env: dict[str, str] | None = None) -> None:
+    """`banshi ingest` in its own process, as staff run it beside the server."""
+    done = subprocess.run([sys.executable, "app.py", "ingest", str(pack), "--data-dir", str(data_dir), "-q", *options],
+                          cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+
+def edit_pack(pack: Path) -> None:
+    """Staff change the residence permit's fee and add a guide (a dog licence) to a copy of the fixture pack."""
+    guide = pack / "guides" / "residence-permit.yaml"
+    text = guide.read_text(encoding="utf-8")
+    guide.write_text(text.replace("首次申领不收费", "首次申领收取工本费20元"), encoding="utf-8")
+    (pack / "guides" / "dog.yaml").write_text(
+        text.replace("t-residence-permit", "t-dog-licence").replace("居住证申领", "养犬登记证核发")
+            .replace("办居住证, 外地人办居住证", "办狗证, 养狗登记"), encoding="utf-8")
+
+
+def answer_text(client: httpx.Client, question: str) -> str:
+    """The text of the answer to ``question`` in a new kiosk-city session (a TestClient is an httpx.Client)."""
+    response = client.post("/api/v1/ask", json={"question": question}, headers=KIOSK)
+    assert response.status_code == 200, response.text
+    return str(response.json()["answer"]["text"])
+
+
+def served_generation_changes(client: httpx.Client, before: str) -> str:
+    """Waits (two minutes at most) until ``/healthz`` reports another generation than ``before``; returns it."""
+    deadline = time.monotonic() + 120
+    while (generation := client.get("/healthz").json()["generation"]) == before:
+        assert time.monotonic() < deadline, "the server never picked up the new knowledge"
+        time.sleep(0.2)
+    return str(generation)
