@@ -195,6 +195,17 @@ class ServerProcess:
     def log_tail(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL:]
 
+    def wait_ready(self, ready: str, timeout: float = 120) -> None:
+        """Returns once ``GET ready`` answers 200; fails with the log's tail if the process exits or never does."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}{ready}", timeout=2).status_code == 200:
+                    return
+            assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
+            assert time.monotonic() < deadline, f"{self.name} did not answer within {timeout} s:\n{self.log_tail()}"
+            time.sleep(0.3)
+
     def stop(self) -> None:
         """Terminate, and kill what does not end within 30 s."""
         if self.process.poll() is None:
@@ -206,26 +217,12 @@ class ServerProcess:
                 self.process.wait(timeout=30)
 
 
-@contextlib.contextmanager
-def server_process(name: str, command: Sequence[str], port: int, ready: str, log: Path, *,
-                   env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[ServerProcess]:
-    """``command`` started in the project root, listening on ``port``; yields once ``GET ready`` answers 200,
-    and stops the process however the block ends. Fails with the log's tail if it exits or never answers."""
+def start_server(name: str, command: Sequence[str], port: int, log: Path, *,
+                 env: dict[str, str] | None = None) -> ServerProcess:
+    """``command`` started in the project root (to listen on ``port``), its output appended to ``log``."""
     with log.open("ab") as out:
         process = subprocess.Popen(list(command), cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out)
-    server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.url}{ready}", timeout=2).status_code == 200:
-                    break
-            assert process.poll() is None, f"{name} exited with {process.returncode}:\n{server.log_tail()}"
-            assert time.monotonic() < deadline, f"{name} did not answer within {timeout} s:\n{server.log_tail()}"
-            time.sleep(0.3)
-        yield server
-    finally:
-        server.stop()
+    return ServerProcess(name, f"http://127.0.0.1:{port}", process, log)
 
 
 @pytest.fixture(scope="session")
@@ -235,10 +232,14 @@ def chroma_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     if binary is None:
         pytest.skip("the chroma command of the chromadb package is not installed")
     port = free_port()
-    with server_process("chroma", [binary, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
-                                   "--host", "127.0.0.1", "--port", str(port)], port, "/api/v2/heartbeat",
-                        tmp_path_factory.mktemp("chroma-log") / "chroma.log") as server:
+    server = start_server("chroma", [binary, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")),
+                                     "--host", "127.0.0.1", "--port", str(port)], port,
+                          tmp_path_factory.mktemp("chroma-log") / "chroma.log")
+    try:
+        server.wait_ready("/api/v2/heartbeat")
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
