@@ -43,7 +43,7 @@ CITIZENS = 6
 WAIT = 20  # seconds one long poll of a citizen waits for a message
 # A long poll looks at the database every half second for messages written by another process: the reply reaches
 # the citizen well within this, where a poll that missed it would come back only at the end of its wait.
-REPLY_SECONDS = WAIT / 4
+REPLY_SECONDS = WAIT / 2
 
 
 @dataclass(frozen=True)
