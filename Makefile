@@ -59,7 +59,8 @@ lint: install-dev
 bench: install
 	$(BIN)/python -m evals.bench_ingest
 
-# Ingest, latency, memory and answers/s at 2,302, 10,000 and 20,000 guides (a synthetic province); about an hour.
+# Ingest, latency, memory and answers/s at 2,302, 10,000 and 20,000 guides of a synthetic province (evals/province.py);
+# roughly half an hour on a quiet 2-core machine. Options: python -m evals.bench_scale --help.
 bench-scale: install
 	$(BIN)/python -m evals.bench_scale
 

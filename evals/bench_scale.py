@@ -227,16 +227,19 @@ def _latency_phase(data_dir: Path, questions_file: Path) -> dict[str, Any]:
         retrieval.append((time.perf_counter() - begun) * 1000)
         if region:
             regional.append(retrieval[-1])
+    decisions: dict[str, int] = {}  # near-identical copies of a guide for many cities change what is decided
     for question, region in questions:
         begun = time.perf_counter()
-        assistant.ask(question, Session(region=region))
+        decision = assistant.ask(question, Session(region=region)).decision
         answers.append((time.perf_counter() - begun) * 1000)
+        decisions[decision] = decisions.get(decision, 0) + 1
     return {"questions": len(questions), "load_s": round(loaded, 1),
             "retrieval_p50_ms": round(percentile(retrieval, 50), 1),
             "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
             "retrieval_region_p95_ms": round(percentile(regional, 95), 1) if regional else None,
             "with_region": len(regional),
             "answer_p50_ms": round(percentile(answers, 50), 1), "answer_p95_ms": round(percentile(answers, 95), 1),
+            "decisions": decisions,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
@@ -431,6 +434,8 @@ _ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("retrieval p95, with a region (ms)", ("latency", "retrieval_region_p95_ms")),
     ("answer p50 (ms)", ("latency", "answer_p50_ms")),
     ("answer p95 (ms)", ("latency", "answer_p95_ms")),
+    ("questions answered", ("latency", "decisions", "answer")),
+    ("questions asked back (clarify)", ("latency", "decisions", "clarify")),
     ("serve: start to healthy (s)", ("serve", "1x2", "start_s")),
     ("serve: RSS after warm-up (MiB)", ("serve", "1x2", "rss_mib")),
     ("serve: VmHWM after load (MiB)", ("serve", "1x2", "hwm_mib")),
