@@ -180,24 +180,27 @@ def _citizen(base: str, number: int, record: Record, think: float, poll: float, 
 class Server:
     """``app.py serve`` on loopback, its log in a file; started, killed and started again."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, start_timeout: float = 90.0) -> None:
         self.env, self.log, self.port = env, log, _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.start_timeout = start_timeout  # a big knowledge base takes longer to load
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(self.port)], cwd=ROOT,
                                             env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with code {self.process.returncode}; see {self.log}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"the server did not start within 90 s; see {self.log}")
+        raise RuntimeError(f"the server did not start within {self.start_timeout:g} s; see {self.log}")
 
     def kill(self) -> None:
         assert self.process is not None

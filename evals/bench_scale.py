@@ -1,0 +1,559 @@
+"""Province-scale benchmark (not a test): how ingest, retrieval, answers, memory and throughput grow with the guides.
+
+``python -m evals.bench_scale [--sizes 2302,10000,20000] [--seconds 25] [--clients 8] [--fresh] [--json]`` makes
+a synthetic province from the real 广东 export (``evals.province``: the 2,302 guides, then each city's copies),
+and for each size, smallest first, on one index that grows:
+
+- ingests the first N guides (the same file name each time, so the guides already indexed stay unchanged and
+  only the new ones are embedded; progress with rate and ETA on stderr), timed, with the cumulative time;
+- in a fresh process over that index: retrieval (the search step alone) and the whole ``ask``, p50 and p95,
+  over a fixed question set (gd-answers, then the alias questions of gd-aliases-dev) after a warm-up;
+- ``app.py serve`` as a subprocess: start time, VmRSS after a few answers over HTTP, VmHWM after the load;
+- answers per second over HTTP (``/api/v1/ask``, ``--clients`` threads for ``--seconds`` each) with one
+  process (2 embedder threads, then 1) and with two processes on the same data dir (1 thread each, the
+  clients spread over both).
+
+``--fresh`` also ingests the largest size into an empty index. Unless ``--no-resume-check``, it interrupts an
+ingest of the smallest size halfway (SIGINT, as Ctrl-C) and runs it again, and reports how much the re-run
+embedded: whether an interrupted ingest continues or starts over. It prints a table with each figure's growth
+against the smallest size, and the targets beside the figures. Every phase that loads the model is a fresh
+process, so memory is per phase; the machine's load average is recorded, as other work skews the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from evals.load_handoff import Server
+from evals.metrics import percentile
+from evals.province import DEFAULT_EXPORT, write_province
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-scale-key"
+QUESTION_FILES = (ROOT / "evals" / "cases" / "gd" / "gd-answers.jsonl",
+                  ROOT.parent / "shared" / "data" / "gd-aliases-dev.jsonl")
+WARM_UP = 10  # questions asked before the in-process timings
+HTTP_WARM_UP = 8  # questions each server answers before its memory is read
+CONFIGS = ((1, 2), (1, 1), (2, 1))  # (processes, embedder threads each)
+STOP_AT = 0.5  # the resume check interrupts its ingest after this share of the chunks
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    at_least: bool = False  # the figure must reach the limit (throughput), not stay under it
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+def parse_sizes(text: str) -> list[int]:
+    """``"2302,10000,20000"`` → ascending distinct guide counts; raises ValueError naming the bad value."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part.isdigit() or int(part) < 1:
+            raise ValueError(f"sizes must be whole numbers greater than 0. Currently, one size is {part!r}")
+        sizes.append(int(part))
+    if sizes != sorted(set(sizes)):
+        raise ValueError(f"sizes must be distinct and ascending (the index grows). Currently, sizes is {text!r}")
+    return sizes
+
+
+def growth(values: Sequence[float | None]) -> list[float | None]:
+    """Each value after the first as a multiple of the first (None where either is missing or the first is 0)."""
+    first = values[0] if values else None
+    return [None if first is None or value is None or first == 0 else value / first for value in values[1:]]
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of text as aligned lines: the first column left, the others right."""
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [row[0] + " " * (widths[0] - _width(row[0]))]
+        cells += [" " * (w - _width(cell)) + cell for cell, w in zip(row[1:], widths[1:], strict=True)]
+        return "  ".join(cells).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def _width(text: str) -> int:
+    return sum(2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def check_targets(result: dict[str, Any]) -> list[Target]:
+    """The targets, judged at the largest size measured (they are set for 20,000 guides)."""
+    last = result["sizes"][-1]
+    at = f"at {last['guides']:,} guides" + ("" if last["guides"] >= 20_000 else "; the target is for 20,000")
+    fresh = result.get("fresh")
+    ingest = (fresh["seconds"], "from scratch") if fresh else (last["cumulative_ingest_s"], "cumulative, growing")
+    serve = [s for size in result["sizes"] for s in size["serve"].values()]
+    one = max((s["answers_per_s"] for s in last["serve"].values() if s["processes"] == 1), default=None)
+    two = last["serve"]["2x1"]["answers_per_s"] if "2x1" in last["serve"] else None
+    return [
+        Target("retrieval p95", last["latency"]["retrieval_p95_ms"], 100, "ms", note=at),
+        Target("ingest", ingest[0] / 60, 20, "min", note=f"{ingest[1]}, {at}"),
+        Target("RSS per serving process", max((s["hwm_mib"] for s in serve), default=None), 900, "MiB",
+               note="VmHWM, every size and setting"),
+        Target("2 processes / 1", two / one if one and two is not None else None, 1.6, "×", at_least=True,
+               note=f"answers/s against the faster thread setting of one process, {at}"),
+    ]
+
+
+def load_questions(limit: int, files: Sequence[Path] = QUESTION_FILES) -> list[tuple[str, str | None]]:
+    """``(question, region)`` of the first ``limit`` cases of the files, in order; a missing file is skipped."""
+    questions: list[tuple[str, str | None]] = []
+    for path in files:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and len(questions) < limit:
+                case = json.loads(line)
+                questions.append((case["question"], case.get("region")))
+    return questions
+
+
+def read_memory(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a process in MiB (from /proc/PID/status)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) * 1024 / MIB
+    return {"rss_mib": round(fields["VmRSS"], 1), "hwm_mib": round(fields["VmHWM"], 1)}
+
+
+# -- phases in their own process ---------------------------------------------------------------
+class _Meter:
+    """The ingest's progress callback: done/total chunks, rate and ETA on stderr."""
+
+    def __init__(self, label: str, stop_at: float | None) -> None:
+        self.label, self.stop_at = label, stop_at
+        self.first: tuple[float, int] | None = None  # (when, done) at the first batch: the rate counts from there
+        self.done = self.total = 0
+        self.shown = 0.0
+        self.every = 1.0 if sys.stderr.isatty() else 15.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        self.done, self.total = done, total
+        if self.first is None:  # the first batch also paid for loading the model: no rate from it
+            self.first = (now, done)
+        if now - self.shown >= self.every or done == total:
+            self.shown = now
+            rate = (done - self.first[1]) / (now - self.first[0]) if now > self.first[0] else 0.0
+            left = f"{int((total - done) / rate) // 60}:{int((total - done) / rate) % 60:02d}" if rate else "…"
+            end = "\n" if done == total or not sys.stderr.isatty() else ""
+            print(f"\r  {self.label}: {done:,}/{total:,} chunks, {rate:,.0f} chunks/s, ETA {left}  ",
+                  end=end, file=sys.stderr, flush=True)
+        if self.stop_at is not None and done >= self.stop_at * total:
+            self.stop_at = None
+            print(f"\n  {self.label}: interrupting (SIGINT) after {done:,} of {total:,} chunks", file=sys.stderr)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def _ingest_phase(export: Path, data_dir: Path, label: str, stop_at: float | None) -> dict[str, Any]:
+    import resource
+
+    from assistant.build import open_index
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.settings import Settings
+
+    started = time.perf_counter()
+    settings = Settings(data_dir=data_dir)
+    loaded = load_source(export)
+    index = open_index(settings)
+    meter = _Meter(label, stop_at)
+    try:
+        report = Ingestor(index, batch_size=settings.embed_batch, progress=meter).run([loaded])
+    except KeyboardInterrupt:
+        return {"interrupted": True, "to_embed": meter.total, "embedded": meter.done,
+                "seconds": round(time.perf_counter() - started, 1)}
+    finally:
+        index.close()
+    seconds = time.perf_counter() - started
+    return {"guides": report.guides, "chunks": report.chunks, "added": report.added, "unchanged": report.unchanged,
+            "updated": report.updated, "rejected": len(report.rejected), "to_embed": meter.total,
+            "seconds": round(seconds, 1), "chunks_per_s": round(meter.total / seconds, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def _latency_phase(data_dir: Path, questions_file: Path) -> dict[str, Any]:
+    import resource
+
+    from assistant.build import build_assistant, build_search
+    from assistant.retriever import Filters
+    from assistant.service import MAX_OPTIONS
+    from assistant.session import Session
+    from knowledge.settings import Settings
+
+    started = time.perf_counter()
+    settings = Settings(data_dir=data_dir)
+    search = build_search(settings)
+    assistant = build_assistant(settings, search)
+    loaded = time.perf_counter() - started
+    questions = [(q, r) for q, r in json.loads(questions_file.read_text(encoding="utf-8"))]
+    for question, region in questions[:WARM_UP]:
+        assistant.ask(question, Session(region=region))
+    retrieval, answers, regional = [], [], []
+    for question, region in questions:  # the step the assistant takes, as it takes it
+        begun = time.perf_counter()
+        search.search(question, k=MAX_OPTIONS + 1, filters=Filters(region=region))
+        retrieval.append((time.perf_counter() - begun) * 1000)
+        if region:
+            regional.append(retrieval[-1])
+    decisions: dict[str, int] = {}  # near-identical copies of a guide for many cities change what is decided
+    for question, region in questions:
+        begun = time.perf_counter()
+        decision = assistant.ask(question, Session(region=region)).decision
+        answers.append((time.perf_counter() - begun) * 1000)
+        decisions[decision] = decisions.get(decision, 0) + 1
+    return {"questions": len(questions), "load_s": round(loaded, 1),
+            "retrieval_p50_ms": round(percentile(retrieval, 50), 1),
+            "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
+            "retrieval_region_p95_ms": round(percentile(regional, 95), 1) if regional else None,
+            "with_region": len(regional),
+            "answer_p50_ms": round(percentile(answers, 50), 1), "answer_p95_ms": round(percentile(answers, 95), 1),
+            "decisions": decisions,
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def phase(argv: Sequence[str]) -> int:
+    """Entry point of a phase process (``ingest EXPORT DATA LABEL [STOP_AT]`` or ``latency DATA QUESTIONS``):
+    prints its figures as one JSON line."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    if argv[0] == "ingest":
+        stop_at = float(argv[4]) if len(argv) > 4 else None
+        out = _ingest_phase(Path(argv[1]), Path(argv[2]), argv[3], stop_at)
+    elif argv[0] == "latency":
+        out = _latency_phase(Path(argv[1]), Path(argv[2]))
+    else:
+        raise ValueError(f"phase must be ingest or latency. Currently, phase is {argv[0]!r}")
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _run_phase(env: dict[str, str], *args: str) -> dict[str, Any]:
+    code = "import sys; from evals.bench_scale import phase; raise SystemExit(phase(sys.argv[1:]))"
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True,
+                         stdout=subprocess.PIPE, text=True)  # stderr passes through: the progress
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# -- serving -----------------------------------------------------------------------------------
+def _ask_over_http(servers: Sequence[Server], questions: Sequence[tuple[str, str | None]], clients: int,
+                   seconds: float) -> dict[str, Any]:
+    """``clients`` threads asking for ``seconds`` (thread i on server i mod n); answers/s over the whole run."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        server = servers[number % len(servers)]
+        position = number * len(questions) // clients  # each thread starts elsewhere in the set
+        with httpx.Client(base_url=server.base, headers={"X-API-Key": KEY}, timeout=120) as http:
+            while time.monotonic() < deadline:
+                question, region = questions[position % len(questions)]
+                position += 1
+                begun = time.perf_counter()
+                try:
+                    response = http.post("/api/v1/ask", json={"question": question, "region": region})
+                except httpx.HTTPError as err:
+                    with lock:
+                        errors.append(f"{type(err).__name__}: {err}")
+                    continue
+                with lock:
+                    if response.status_code == 200:
+                        latencies.append((time.perf_counter() - begun) * 1000)
+                    else:
+                        errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"answers": len(latencies), "answers_per_s": round(len(latencies) / elapsed, 2),
+            "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+            "errors": len(errors), "first_errors": errors[:3]}
+
+
+def _serve(env: dict[str, str], work: Path, label: str, processes: int, threads: int,
+           questions: Sequence[tuple[str, str | None]], clients: int, seconds: float) -> dict[str, Any]:
+    servers = [Server({**env, "BANSHI_EMBED_THREADS": str(threads)}, work / f"serve-{label}-{n}.log",
+                      start_timeout=600) for n in range(processes)]
+    try:
+        starts = []
+        for server in servers:  # one after the other: each start is timed alone
+            begun = time.perf_counter()
+            server.start()
+            starts.append(time.perf_counter() - begun)
+        memory = []
+        for server in servers:
+            with httpx.Client(base_url=server.base, headers={"X-API-Key": KEY}, timeout=120) as http:
+                for question, region in questions[:HTTP_WARM_UP]:
+                    http.post("/api/v1/ask", json={"question": question, "region": region}).raise_for_status()
+            assert server.process is not None
+            memory.append(read_memory(server.process.pid))
+        load = _ask_over_http(servers, questions, clients, seconds)
+        peaks = [read_memory(s.process.pid)["hwm_mib"] for s in servers if s.process is not None]
+    finally:
+        for server in servers:
+            server.stop()
+    return {"processes": processes, "threads": threads, "start_s": round(max(starts), 1),
+            "rss_mib": max(m["rss_mib"] for m in memory), "hwm_mib": max(peaks), **load}
+
+
+# -- the run -----------------------------------------------------------------------------------
+def _say(text: str) -> None:
+    print(f"[bench-scale {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, str], args: argparse.Namespace,
+          questions: list[tuple[str, str | None]]) -> dict[str, Any]:
+    export = work / "province.jsonl"  # one name for every size: one origin, so a bigger file adds to the index
+    export.write_text("".join(lines[:guides]), encoding="utf-8")
+    regions = {json.loads(line)["行政区划"] for line in lines[:guides]}
+    asked = [(q, r if r in regions else None) for q, r in questions]  # a region the knowledge lacks is a 422
+    questions_file = work / f"questions-{guides}.json"
+    questions_file.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
+    _say(f"{guides:,} guides: ingest")
+    ingest = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides")
+    _say(f"{guides:,} guides: {ingest['chunks']:,} chunks, {ingest['to_embed']:,} embedded in {ingest['seconds']} s, "
+         f"{ingest['rejected']} rejected; retrieval and answer latency over {len(asked)} questions")
+    latency = _run_phase(env, "latency", str(data), str(questions_file))
+    serve = {}
+    for processes, threads in CONFIGS:
+        label = f"{processes}x{threads}"
+        _say(f"{guides:,} guides: {processes} serving process(es), {threads} embedder thread(s) each, "
+             f"{args.clients} clients for {args.seconds:g} s")
+        serve[label] = _serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{label}", processes, threads,
+                              asked, args.clients, args.seconds)
+    return {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve}
+
+
+def _resume_check(lines: list[str], guides: int, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    export, data = work / "resume.jsonl", work / "resume-data"
+    shutil.rmtree(data, ignore_errors=True)  # from an earlier run in the same --work-dir
+    export.write_text("".join(lines[:guides]), encoding="utf-8")
+    _say(f"resume check: an ingest of {guides:,} guides interrupted after {STOP_AT:.0%} of its chunks, then again")
+    first = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides, to be interrupted", str(STOP_AT))
+    again = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides, after the interrupt")
+    left = first["to_embed"] - first["embedded"]
+    return {"guides": guides, "interrupted": bool(first.get("interrupted")), "to_embed": first["to_embed"],
+            "embedded_before_interrupt": first["embedded"], "rerun_embedded": again["to_embed"],
+            "rerun_seconds": again["seconds"], "rerun_rejected": again["rejected"],
+            # within a batch of what was left: the re-run did not embed again what the first run had written
+            "continues": again["to_embed"] <= left + 64}
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
+           "BANSHI_API_KEYS": json.dumps({"bench": KEY}), "BANSHI_RATE_LIMIT": "0", "BANSHI_ADDRESS_RATE_LIMIT": "0"}
+    if args.database_url:
+        env["BANSHI_DATABASE_URL"] = args.database_url
+    return env
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    env = _env(args)
+    largest = work / "province-largest.jsonl"
+    counts = write_province(args.export, largest, args.sizes[-1])
+    _say(f"province file: {sum(counts.values()):,} guides ({', '.join(f'{k} {v:,}' for k, v in counts.items())})")
+    lines = largest.read_text(encoding="utf-8").splitlines(keepends=True)
+    questions = load_questions(args.questions)
+    sizes, cumulative = [], 0.0
+    for guides in args.sizes:
+        size = _size(lines, guides, work, work / "data", env, args, questions)
+        cumulative += size["ingest"]["seconds"]
+        size["cumulative_ingest_s"] = round(cumulative, 1)
+        sizes.append(size)
+    fresh = None
+    if args.fresh:
+        _say(f"fresh ingest of {args.sizes[-1]:,} guides into an empty index")
+        shutil.rmtree(work / "fresh-data", ignore_errors=True)
+        fresh = _run_phase(env, "ingest", str(largest), str(work / "fresh-data"), f"{args.sizes[-1]:,} guides, fresh")
+    resume = None if args.no_resume_check else _resume_check(lines, args.sizes[0], work, env)
+    result: dict[str, Any] = {
+        "sizes": sizes, "fresh": fresh, "resume": resume,
+        "settings": {"clients": args.clients, "seconds": args.seconds, "questions": len(questions),
+                     "database": "postgresql" if args.database_url else "sqlite (one file, every process)",
+                     "cores": os.cpu_count()},
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(time.perf_counter() - started, 1), "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    result["targets"] = [{"name": t.name, "value": None if t.value is None else round(t.value, 2), "limit": t.limit,
+                          "unit": t.unit, "met": t.met, "note": t.note} for t in check_targets(result)]
+    return result
+
+
+_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("chunks", ("ingest", "chunks")),
+    ("ingest, this step (s)", ("ingest", "seconds")),
+    ("ingest, cumulative (s)", ("cumulative_ingest_s",)),
+    ("chunks embedded this step", ("ingest", "to_embed")),
+    ("embedding rate (chunks/s)", ("ingest", "chunks_per_s")),
+    ("ingest peak RSS (MiB)", ("ingest", "peak_rss_mib")),
+    ("search + assistant load (s)", ("latency", "load_s")),
+    ("retrieval p50 (ms)", ("latency", "retrieval_p50_ms")),
+    ("retrieval p95 (ms)", ("latency", "retrieval_p95_ms")),
+    ("retrieval p95, with a region (ms)", ("latency", "retrieval_region_p95_ms")),
+    ("answer p50 (ms)", ("latency", "answer_p50_ms")),
+    ("answer p95 (ms)", ("latency", "answer_p95_ms")),
+    ("questions answered", ("latency", "decisions", "answer")),
+    ("questions asked back (clarify)", ("latency", "decisions", "clarify")),
+    ("serve: start to healthy (s)", ("serve", "1x2", "start_s")),
+    ("serve: RSS after warm-up (MiB)", ("serve", "1x2", "rss_mib")),
+    ("serve: VmHWM after load (MiB)", ("serve", "1x2", "hwm_mib")),
+    ("serve ×2: VmHWM, larger (MiB)", ("serve", "2x1", "hwm_mib")),
+    ("answers/s, 1 process, 2 threads", ("serve", "1x2", "answers_per_s")),
+    ("answers/s, 1 process, 1 thread", ("serve", "1x1", "answers_per_s")),
+    ("answers/s, 2 processes, 1 thread", ("serve", "2x1", "answers_per_s")),
+    ("HTTP answer p95 under load, 1 process (ms)", ("serve", "1x2", "p95_ms")),
+    ("HTTP answer p95 under load, 2 processes (ms)", ("serve", "2x1", "p95_ms")),
+)
+
+
+def _get(size: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = size
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:,.1f}"
+
+
+def report_lines(result: dict[str, Any]) -> list[str]:
+    """The human-readable report of a run's result."""
+    sizes = result["sizes"]
+    header = ["guides", *(f"{s['guides']:,}" for s in sizes), *(f"{s['guides']:,}/{sizes[0]['guides']:,}"
+                                                             for s in sizes[1:])]
+    rows = []
+    for label, path in _ROWS:
+        values = [_get(s, path) for s in sizes]
+        rows.append([label, *map(_number, values), *(f"×{g:.2f}" if g is not None else "-" for g in growth(values))])
+    for threads in (2, 1):
+        ratios = [_ratio(s, threads) for s in sizes]
+        rows.append([f"2 processes / 1 process, {threads} thread{'s' if threads > 1 else ''}",
+                     *(f"{r:.2f}" if r else "-" for r in ratios), *([""] * (len(sizes) - 1))])
+    lines = format_table(header, rows)
+    settings = result["settings"]
+    lines.append(f"({settings['questions']} questions in process; {settings['clients']} HTTP clients for "
+                 f"{settings['seconds']:g} s per setting; {settings['database']}; {settings['cores']} cores; "
+                 f"load average {result['load_average_before'][0]} before, {result['load_average_after'][0]} after)")
+    errors = sum(v["errors"] for s in sizes for v in s["serve"].values())
+    if errors:
+        lines.append(f"HTTP errors: {errors}, e.g. "
+                     + "; ".join(e for s in sizes for v in s["serve"].values() for e in v["first_errors"])[:300])
+    rejected = [s["guides"] for s in sizes if s["ingest"]["rejected"]]
+    lines.append("rejected at ingest: " + (f"some, at {rejected}" if rejected else "0 at every size"))
+    if result["fresh"]:
+        fresh = result["fresh"]
+        lines.append(f"fresh ingest of {fresh['guides']:,} guides: {fresh['seconds']} s ({fresh['seconds'] / 60:.1f} "
+                     f"min, {fresh['chunks']:,} chunks, {fresh['chunks_per_s']} chunks/s, peak RSS "
+                     f"{fresh['peak_rss_mib']} MiB)")
+    if result["resume"]:
+        resume = result["resume"]
+        how = "continues where it stopped" if resume["continues"] else "starts over (embeds every chunk again)"
+        lines.append(f"resume after Ctrl-C ({resume['guides']:,} guides): stopped after "
+                     f"{resume['embedded_before_interrupt']:,} of {resume['to_embed']:,} chunks; the re-run embedded "
+                     f"{resume['rerun_embedded']:,} in {resume['rerun_seconds']} s: it {how}")
+    lines.append("targets:")
+    for target in result["targets"]:
+        mark = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
+        value = "-" if target["value"] is None else f"{target['value']:.2f}"
+        sign = "≥" if target["unit"] == "×" else "≤"
+        lines.append(f"  {target['name']}: {value} {target['unit']} ({sign} {target['limit']:g}): {mark}"
+                     f" [{target['note']}]")
+    lines.append(f"{result['seconds']} s in all")
+    return lines
+
+
+def _ratio(size: dict[str, Any], threads: int) -> float | None:
+    one, two = _get(size, ("serve", f"1x{threads}", "answers_per_s")), _get(size, ("serve", "2x1", "answers_per_s"))
+    return two / one if one and two is not None else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="2302,10000,20000",
+                        help="guide counts, ascending (default 2302,10000,20000)")
+    parser.add_argument("--seconds", type=float, default=25.0, help="seconds of HTTP load per setting (default 25)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
+    parser.add_argument("--questions", type=int, default=200, help="questions in the fixed set (default 200)")
+    parser.add_argument("--fresh", action="store_true", help="also ingest the largest size into an empty index")
+    parser.add_argument("--no-resume-check", action="store_true", help="skip the interrupted-ingest check")
+    parser.add_argument("--database-url", help="conversations in this database (e.g. postgresql+psycopg://…) "
+                                               "instead of a SQLite file in the data dir")
+    parser.add_argument("--export", type=Path, default=DEFAULT_EXPORT, help="the real export the province is made from")
+    parser.add_argument("--work-dir", type=Path, help="keep the province file, indexes and server logs here (default: "
+                                                      "a temporary directory, removed at the end); a re-run on the "
+                                                      "same directory reuses its indexes")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    try:
+        args.sizes = parse_sizes(args.sizes)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.seconds <= 0 or args.clients < 1 or args.questions < 1:
+        parser.error(f"seconds, clients and questions must be greater than 0. Currently, they are {args.seconds}, "
+                     f"{args.clients} and {args.questions}")
+    if not args.export.is_file():
+        print(f"error: {args.export}: no such export", file=sys.stderr)
+        return 1
+    try:
+        if args.work_dir:
+            args.work_dir.mkdir(parents=True, exist_ok=True)
+            result = run(args, args.work_dir)
+        else:
+            with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+                result = run(args, Path(tmp))
+    except (subprocess.CalledProcessError, RuntimeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else "\n".join(report_lines(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
