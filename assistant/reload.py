@@ -9,15 +9,12 @@ that failed, leaves the stamp as it was, so citizens are never answered from hal
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import datetime as dt
-import gc
 import logging
 import threading
 from typing import Any
 
-from assistant.build import load_search
+from assistant.build import load_search, release_memory
 from assistant.service import Assistant
 from knowledge.index import KnowledgeIndex, read_generation
 from knowledge.settings import Settings
@@ -58,13 +55,13 @@ class KnowledgeWatcher:
                 KnowledgeIndex.reopen_vectors()
                 old = self.assistant.search
                 search = load_search(self.settings, old.index.embedder, old.config, tokenizer=old.tokenizer)
-                del old  # so that _release_memory below can free it
+                del old  # so that release_memory below can free it
                 self.assistant.swap(search)
             except Exception as error:  # noqa: BLE001 - keep serving what was loaded; staff see why on /healthz
                 logger.exception("reloading the knowledge failed; still serving generation %s", self.loaded[1])
                 self.loaded, self.error = seen, f"{type(error).__name__}: {error}"  # retried on the next change
                 return False
-            _release_memory()  # the old BM25 and records, or the process keeps both sizes after a reload
+            release_memory()  # the old BM25 and records, or the process keeps both sizes after a reload
             self.loaded, self.loaded_at, self.error = seen, dt.datetime.now(dt.UTC), None
             count = search.index.count()
             logger.info("knowledge reloaded: generation %s, %s guides, %s themes, %s chunks, in %.1f s", seen[1],
@@ -75,12 +72,6 @@ class KnowledgeWatcher:
         """For /healthz: what is being served, since when, and a failed reload's reason."""
         return {"generation": self.loaded[1], "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
                 "reload_error": self.error}
-
-
-def _release_memory() -> None:
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed memory in the process otherwise
 
 
 def keep_reloading(watcher: KnowledgeWatcher, every: float, stop: threading.Event) -> None:

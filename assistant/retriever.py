@@ -185,13 +185,14 @@ class HybridSearch:
             self.tokenizer = tokenizer  # a reload with the same dictionary keeps the jieba already loaded
         rows = index.all_chunks()
         self.chunks = [c for c, _ in rows]
-        self._tokens = [t for _, t in rows]
         if index.meta("tokenizer") != self.tokenizer.version:
             logger.warning("index tokens are from %s, not %s: re-tokenising in memory (re-run ingest to store them)",
                            index.meta("tokenizer"), self.tokenizer.version)
-            self._tokens = [self.tokenizer.tokens(c.text) for c in self.chunks]
+        # The token lists are not kept once BM25 has its postings (~100 MB at 20,000 guides); with_config reads them
+        # again when it needs another BM25.
+        self.bm25 = self._bm25(self.config, self._tokens([t for _, t in rows]))
+        del rows
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self.bm25 = self._bm25(self.config)
         self._records = sorted({c.record_id for c in self.chunks})
         record_index = {r: i for i, r in enumerate(self._records)}
         self._chunk_record = np.array([record_index[c.record_id] for c in self.chunks], dtype=np.int32)
@@ -215,8 +216,20 @@ class HybridSearch:
     def _weights(self, config: RetrievalConfig) -> np.ndarray:
         return np.array([config.section_weights.get(c.section, 0.3) for c in self.chunks], dtype=np.float32)
 
-    def _bm25(self, config: RetrievalConfig) -> BM25:
-        return BM25(self._tokens, bigram_weight=config.bigram_weight, unigram_weight=config.unigram_weight)
+    def _tokens(self, stored: list[list[str]] | None = None) -> list[list[str]]:
+        """Each chunk's BM25 tokens, in the order of ``self.chunks``: as stored (read again without ``stored``),
+        or worked out now when the index's were made by another tokenizer."""
+        if self.index.meta("tokenizer") != self.tokenizer.version:
+            return [self.tokenizer.tokens(c.text) for c in self.chunks]
+        if stored is None:
+            rows = self.index.chunk_tokens()
+            if [chunk_id for chunk_id, _ in rows] != [c.id for c in self.chunks]:
+                raise RuntimeError("the index changed since this search was loaded: load it again")
+            stored = [tokens for _, tokens in rows]
+        return stored
+
+    def _bm25(self, config: RetrievalConfig, tokens: list[list[str]]) -> BM25:
+        return BM25(tokens, bigram_weight=config.bigram_weight, unigram_weight=config.unigram_weight)
 
     def warm_up(self) -> None:
         """Load jieba, the embedder and Chroma's vector index now, not on the first citizen's question."""
@@ -228,7 +241,7 @@ class HybridSearch:
         clone.__dict__.update(self.__dict__)
         clone.config = config
         if (config.bigram_weight, config.unigram_weight) != (self.config.bigram_weight, self.config.unigram_weight):
-            clone.bm25 = clone._bm25(config)
+            clone.bm25 = clone._bm25(config, clone._tokens())
         clone._section_weight = clone._weights(config)
         return clone
 

@@ -7,6 +7,7 @@ to at most ``MAX_CHARS`` characters (the embedder's cost grows with length).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -173,7 +174,7 @@ def chunk_record(
 def _with_id(chunk: Chunk) -> Chunk:
     payload = json.dumps([CHUNKER_VERSION, chunk.text, chunk.metadata()], ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
-    return Chunk(**{**chunk.__dict__, "id": digest})
+    return dataclasses.replace(chunk, id=digest)
 
 
 def content_hash(record: ServiceGuide | Theme, origin: str, context: str = "") -> str:

@@ -125,6 +125,16 @@ def test_modes_for_ablation(search) -> None:  # type: ignore[no-untyped-def]
         RetrievalConfig(mode="x")
 
 
+def test_another_bm25_weighting_rebuilds_from_the_stored_tokens(search) -> None:  # type: ignore[no-untyped-def]
+    config = replace(search.config, bigram_weight=0.9, unigram_weight=0.2)
+    variant = search.with_config(config)
+    fresh = HybridSearch(search.index, search.synonyms, config)
+    assert variant.bm25 is not search.bm25
+    for question in ("外地人在本地怎么办居住证", "开饭店要办什么证", "个体户营业执照"):
+        assert [(h.record_id, round(h.score, 6)) for h in variant.search(question).hits] == \
+            [(h.record_id, round(h.score, 6)) for h in fresh.search(question).hits]
+
+
 def test_a_rule_family_switched_off_is_off(search) -> None:  # type: ignore[no-untyped-def]
     without = search.with_config(replace(search.config, without=frozenset({"named"})))
     asked = without.search("药品经营许可证怎么申请")  # the check of named things no longer holds it back
