@@ -13,7 +13,9 @@ and for each size, smallest first, on one index that grows:
   process (2 embedder threads, then 1) and with two processes on the same data dir (1 thread each, the
   clients spread over both).
 
-``--fresh`` also ingests the largest size into an empty index. Unless ``--no-resume-check``, it interrupts an
+``--chroma-server`` keeps the vectors in a ``chroma run`` server started for the run (the province shape of
+docs/deploy.md: the serving processes then hold no vectors) and reports the server's memory too. ``--fresh`` also
+ingests the largest size into an empty index. Unless ``--no-resume-check``, it interrupts an
 ingest of the smallest size halfway (SIGINT, as Ctrl-C) and runs it again, and reports how much the re-run
 embedded: whether an interrupted ingest continues or starts over. It prints a table with each figure's growth
 against the smallest size, and the targets beside the figures. Every phase that loads the model is a fresh
@@ -27,6 +29,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -340,7 +343,7 @@ def _say(text: str) -> None:
 
 
 def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, str], args: argparse.Namespace,
-          questions: list[tuple[str, str | None]]) -> dict[str, Any]:
+          questions: list[tuple[str, str | None]], chroma: ChromaServer | None = None) -> dict[str, Any]:
     export = work / "province.jsonl"  # one name for every size: one origin, so a bigger file adds to the index
     export.write_text("".join(lines[:guides]), encoding="utf-8")
     regions = {json.loads(line)["行政区划"] for line in lines[:guides]}
@@ -348,6 +351,7 @@ def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, 
     questions_file = work / f"questions-{guides}.json"
     questions_file.write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
     _say(f"{guides:,} guides: ingest")
+    env = _store(env, data)
     ingest = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides")
     _say(f"{guides:,} guides: {ingest['chunks']:,} chunks, {ingest['to_embed']:,} embedded in {ingest['seconds']} s, "
          f"{ingest['rejected']} rejected; retrieval and answer latency over {len(asked)} questions")
@@ -359,13 +363,59 @@ def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, 
              f"{args.clients} clients for {args.seconds:g} s")
         serve[label] = _serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{label}", processes, threads,
                               asked, args.clients, args.seconds)
-    return {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve}
+    out = {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve}
+    if chroma is not None and chroma.process is not None:
+        out["chroma_rss_mib"] = read_memory(chroma.process.pid)["rss_mib"]
+    return out
+
+
+def _store(env: dict[str, str], data: Path) -> dict[str, str]:
+    """``env`` for the index in ``data``: on a Chroma server, each index in a collection of its own."""
+    return {**env, "BANSHI_COLLECTION": f"bench-{data.name}"} if "BANSHI_CHROMA_URL" in env else env
+
+
+class ChromaServer:
+    """``chroma run`` (from the chromadb package) on a free port, its data in ``path``."""
+
+    def __init__(self, path: Path, log: Path) -> None:
+        self.path, self.log = path, log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+        if binary is None:
+            raise RuntimeError("--chroma-server needs the chroma command of the chromadb package")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen([binary, "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                             "--port", str(port)], stdout=out, stderr=out,
+                                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Chroma server did not start; see {self.log}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
 
 
 def _resume_check(lines: list[str], guides: int, work: Path, env: dict[str, str]) -> dict[str, Any]:
     export, data = work / "resume.jsonl", work / "resume-data"
     shutil.rmtree(data, ignore_errors=True)  # from an earlier run in the same --work-dir
     export.write_text("".join(lines[:guides]), encoding="utf-8")
+    env = _store(env, data)
     _say(f"resume check: an ingest of {guides:,} guides interrupted after {STOP_AT:.0%} of its chunks, then again")
     first = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides, to be interrupted", str(STOP_AT))
     again = _run_phase(env, "ingest", str(export), str(data), f"{guides:,} guides, after the interrupt")
@@ -387,9 +437,22 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    chroma = ChromaServer(work / "chroma-server", work / "chroma-server.log") if args.chroma_server else None
+    try:
+        if chroma is not None:
+            _say(f"vectors in a Chroma server at {chroma.start()}")
+        return _run(args, work, chroma)
+    finally:
+        if chroma is not None:
+            chroma.stop()
+
+
+def _run(args: argparse.Namespace, work: Path, chroma: ChromaServer | None) -> dict[str, Any]:
     started = time.perf_counter()
     load_before = os.getloadavg()
     env = _env(args)
+    if chroma is not None:
+        env["BANSHI_CHROMA_URL"] = chroma.url
     largest = work / "province-largest.jsonl"
     counts = write_province(args.export, largest, args.sizes[-1])
     _say(f"province file: {sum(counts.values()):,} guides ({', '.join(f'{k} {v:,}' for k, v in counts.items())})")
@@ -397,7 +460,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     questions = load_questions(args.questions)
     sizes, cumulative = [], 0.0
     for guides in args.sizes:
-        size = _size(lines, guides, work, work / "data", env, args, questions)
+        size = _size(lines, guides, work, work / "data", env, args, questions, chroma)
         cumulative += size["ingest"]["seconds"]
         size["cumulative_ingest_s"] = round(cumulative, 1)
         sizes.append(size)
@@ -405,12 +468,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if args.fresh:
         _say(f"fresh ingest of {args.sizes[-1]:,} guides into an empty index")
         shutil.rmtree(work / "fresh-data", ignore_errors=True)
-        fresh = _run_phase(env, "ingest", str(largest), str(work / "fresh-data"), f"{args.sizes[-1]:,} guides, fresh")
+        fresh = _run_phase(_store(env, work / "fresh-data"), "ingest", str(largest), str(work / "fresh-data"),
+                           f"{args.sizes[-1]:,} guides, fresh")
     resume = None if args.no_resume_check else _resume_check(lines, args.sizes[0], work, env)
     result: dict[str, Any] = {
         "sizes": sizes, "fresh": fresh, "resume": resume,
         "settings": {"clients": args.clients, "seconds": args.seconds, "questions": len(questions),
                      "database": "postgresql" if args.database_url else "sqlite (one file, every process)",
+                     "vectors": "chroma server" if chroma is not None else "embedded in each process",
                      "cores": os.cpu_count()},
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
@@ -440,6 +505,7 @@ _ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("serve: RSS after warm-up (MiB)", ("serve", "1x2", "rss_mib")),
     ("serve: VmHWM after load (MiB)", ("serve", "1x2", "hwm_mib")),
     ("serve ×2: VmHWM, larger (MiB)", ("serve", "2x1", "hwm_mib")),
+    ("Chroma server RSS (MiB)", ("chroma_rss_mib",)),
     ("answers/s, 1 process, 2 threads", ("serve", "1x2", "answers_per_s")),
     ("answers/s, 1 process, 1 thread", ("serve", "1x1", "answers_per_s")),
     ("answers/s, 2 processes, 1 thread", ("serve", "2x1", "answers_per_s")),
@@ -525,6 +591,8 @@ def main() -> int:
     parser.add_argument("--no-resume-check", action="store_true", help="skip the interrupted-ingest check")
     parser.add_argument("--database-url", help="conversations in this database (e.g. postgresql+psycopg://…) "
                                                "instead of a SQLite file in the data dir")
+    parser.add_argument("--chroma-server", action="store_true",
+                        help="keep the vectors in a `chroma run` server started for the run, as a province would")
     parser.add_argument("--export", type=Path, default=DEFAULT_EXPORT, help="the real export the province is made from")
     parser.add_argument("--work-dir", type=Path, help="keep the province file, indexes and server logs here (default: "
                                                       "a temporary directory, removed at the end); a re-run on the "
