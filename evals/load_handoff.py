@@ -19,11 +19,18 @@ acknowledged and every agent reply is stored (lost), and no conversation was cla
 (double claims). It reports answer latency, the time from an
 agent's send to the citizen's poll seeing it, and how many "database is locked" errors the server
 logged. Bounded: every wait has a deadline, and the server is stopped at the end.
+
+With ``--processes 2`` (or more) the same runs go to that many ``banshi serve`` processes on one data dir and
+one database (``--database-url``, e.g. a PostgreSQL; by default the SQLite file in the data dir): each citizen's
+calls go round the processes as a round-robin proxy sends them, so one conversation is asked on one process and
+polled on another, and the kill run kills the first process while the others go on serving.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import signal
@@ -113,8 +120,20 @@ def _agent(name: str, database_url: str, stop: threading.Event, record: Record) 
             time.sleep(0.5)
 
 
-def _call(client: httpx.Client, record: Record, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """One request; while the server is down (killed and starting again), the same request again."""
+class RoundRobin:
+    """Each request to the next server, as a round-robin proxy in front of several processes sends it."""
+
+    def __init__(self, clients: list[httpx.Client]) -> None:
+        self._next = itertools.cycle(clients)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return next(self._next).request(method, url, **kwargs)
+
+
+def _call(client: httpx.Client | RoundRobin, record: Record, method: str, url: str,
+          **kwargs: Any) -> httpx.Response:
+    """One request; while the server is down (killed and starting again), the same request again (with several
+    servers, to the next one, as a proxy does)."""
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -127,10 +146,14 @@ def _call(client: httpx.Client, record: Record, method: str, url: str, **kwargs:
             time.sleep(0.5)
 
 
-def _citizen(base: str, number: int, record: Record, think: float, poll: float, arrive: float,
+def _citizen(bases: list[str], number: int, record: Record, think: float, poll: float, arrive: float,
              questions: list[str]) -> None:
     time.sleep(arrive)
-    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
+    with contextlib.ExitStack() as stack:
+        # each citizen starts on another process, so one process does not take every first question
+        turned = bases[number % len(bases):] + bases[:number % len(bases)]
+        client = RoundRobin([stack.enter_context(httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60))
+                             for base in turned])
         session: str | None = None
         for turn in range(3):
             question = questions[(number * 3 + turn) % len(questions)]
@@ -213,7 +236,7 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def _run(server: Server, database_url: str, citizens: int, agents: int, think: float, poll: float,
+def _run(servers: list[Server], database_url: str, citizens: int, agents: int, think: float, poll: float,
          spread: float = 0.0, kill_after: float | None = None) -> Record:
     record, stop = Record(), threading.Event()
     agent_threads = [threading.Thread(target=_agent, args=(f"agent{i + 1}", database_url, stop, record))
@@ -222,15 +245,16 @@ def _run(server: Server, database_url: str, citizens: int, agents: int, think: f
         thread.start()
     time.sleep(1.0)  # presence first, or the first handoffs would get callback tickets
     questions = load_questions()
-    citizen_threads = [threading.Thread(target=_citizen, args=(server.base, n, record, think, poll,
+    bases = [server.base for server in servers]
+    citizen_threads = [threading.Thread(target=_citizen, args=(bases, n, record, think, poll,
                                                                     spread * n / citizens, questions))
                        for n in range(citizens)]
     for thread in citizen_threads:
         thread.start()
     if kill_after is not None:
         time.sleep(kill_after)
-        server.kill()
-        server.start()
+        servers[0].kill()
+        servers[0].start()
     for thread in citizen_threads:
         thread.join(timeout=300)
     stop.set()
@@ -250,12 +274,14 @@ def _check(database_url: str, records: list[Record]) -> dict[str, int]:
         agent_ids = set(db.scalars(select(Message.id).where(Message.role == "agent")))
         claimed = db.execute(select(Handoff.conversation_id, Handoff.agent)
                              .where(Handoff.agent.is_not(None))).all()
+    ours = {conversation for r in records for conversation, _ in r.questions}  # a database may hold other runs
     lost = sum(1 for r in records for q in r.questions if q not in stored)
     lost += sum(1 for r in records for m in r.replies if m not in agent_ids)
     conversations = [c for r in records for c, _ in r.claims]
     by_agent: dict[str, set[str]] = {}
     for conversation, agent in claimed:
-        by_agent.setdefault(conversation, set()).add(agent)
+        if conversation in ours:
+            by_agent.setdefault(conversation, set()).add(agent)
     double = max(len(conversations) - len(set(conversations)), sum(len(a) > 1 for a in by_agent.values()))
     return {"lost": lost, "double_claims": double}
 
@@ -271,35 +297,46 @@ def main() -> int:
                         help="seconds between a citizen's polls for the agent's reply (0: a long poll, ?wait=)")
     parser.add_argument("--no-burst", action="store_true", help="skip the run with everyone at once")
     parser.add_argument("--no-kill", action="store_true", help="skip the run that kills the server")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="serving processes on one data dir and database, the citizens' calls round-robin")
+    parser.add_argument("--database-url", help="the conversations' database (default: SQLite in the data dir)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.processes < 1:
+        parser.error(f"processes must be 1 or more. Currently, processes is {args.processes}")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {**os.environ, "BANSHI_DATA_DIR": str(data), "BANSHI_API_KEYS": json.dumps({"load": KEY}),
                "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT),
-               "BANSHI_RATE_LIMIT": "0", "BANSHI_ADDRESS_RATE_LIMIT": "0"}
+               "BANSHI_RATE_LIMIT": "0", "BANSHI_ADDRESS_RATE_LIMIT": "0",
+               **({"BANSHI_DATABASE_URL": args.database_url} if args.database_url else {}),
+               **({"BANSHI_EMBED_THREADS": "1"} if args.processes > 1 else {})}  # two processes, two cores
         subprocess.run([sys.executable, "app.py", "ingest", "knowledge/demo", "-q"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        database_url = f"sqlite:///{data / 'banshi.sqlite'}"
-        server = Server(env, Path(tmp) / "server.log")
-        server.start()
+        database_url = args.database_url or f"sqlite:///{data / 'banshi.sqlite'}"
+        servers = [Server(env, Path(tmp) / f"server-{n}.log") for n in range(args.processes)]
         try:
-            load = _run(server, database_url, args.citizens, args.agents, args.think, args.poll,
+            for server in servers:
+                server.start()
+            load = _run(servers, database_url, args.citizens, args.agents, args.think, args.poll,
                         args.spread)
             runs = [load]
             if not args.no_burst:
-                burst = _run(server, database_url, args.citizens, args.agents, 0.0, args.poll)
+                burst = _run(servers, database_url, args.citizens, args.agents, 0.0, args.poll)
                 runs.append(burst)
             if not args.no_kill:
-                runs.append(_run(server, database_url, args.citizens, args.agents, args.think,
+                runs.append(_run(servers, database_url, args.citizens, args.agents, args.think,
                                  args.poll, args.spread, kill_after=1.5))
         finally:
-            server.stop()
-        log = server.log.read_text(encoding="utf-8", errors="replace")
+            for server in servers:
+                server.stop()
+        log = "".join(server.log.read_text(encoding="utf-8", errors="replace") for server in servers
+                      if server.log.exists())
         checked = _check(database_url, runs)
     result = {
-        "citizens": args.citizens, "agents": args.agents, "think_s": args.think, "answers": len(load.latencies),
+        "citizens": args.citizens, "agents": args.agents, "processes": args.processes, "think_s": args.think,
+        "answers": len(load.latencies),
         "answer_p50_ms": round(percentile(load.latencies, 50), 1),
         "answer_p95_ms": round(percentile(load.latencies, 95), 1),
         "reply_p50_ms": round(percentile(load.reply_delays, 50), 1),
@@ -318,7 +355,8 @@ def main() -> int:
     else:
         for problem in result["problems"]:
             print(f"  {problem}")
-        print(f"{args.citizens} citizens arriving over {args.spread} s, {args.agents} agents, {args.think} s to read "
+        print(f"{args.citizens} citizens arriving over {args.spread} s, {args.agents} agents, {args.processes} "
+              f"serving process(es), {args.think} s to read "
               f"an answer; "
               f"{result['seconds']} s in all, {len(result['problems'])} problems")
         print(f"answers:          p50 {result['answer_p50_ms']} ms, p95 {result['answer_p95_ms']} ms "
