@@ -42,10 +42,16 @@ ingest: install
 run: ingest
 	$(BIN)/banshi serve --data-dir $(DATA_DIR)
 
+# The suite starts its own Chroma server; the database tests also run on a real PostgreSQL, started here when
+# we are root on Debian (.ci/postgres.sh), or the one BANSHI_TEST_DATABASE_URL names.
 test: install-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	@if [ -z "$$BANSHI_TEST_DATABASE_URL" ] && [ "$$(id -u)" = 0 ] && url=$$(bash .ci/postgres.sh); then \
+		export BANSHI_TEST_DATABASE_URL="$$url"; echo "the database tests also run on PostgreSQL"; \
+	elif [ -z "$$BANSHI_TEST_DATABASE_URL" ]; then \
+		echo "no PostgreSQL here (starting one needs root): the database tests run on SQLite only"; \
+	fi; $(BIN)/pytest
 
 # After upgrading (.venv/bin/pip install -U -e '.[st,llm,dev]') and a green make test: record the versions.
 lock:
