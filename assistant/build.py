@@ -19,7 +19,8 @@ from knowledge.tokenize import Tokenizer
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
-    embedder = make_embedder(settings.embedder, threads=settings.embed_threads)
+    """The index in ``settings.data_dir``, to ingest into."""
+    embedder = make_embedder(settings.embedder, threads=settings.ingest_threads)  # ingest: batches, two threads
     return KnowledgeIndex(settings.data_dir, embedder, collection=settings.collection, chroma_url=settings.chroma_url)
 
 

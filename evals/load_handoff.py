@@ -310,8 +310,7 @@ def main() -> int:
         env = {**os.environ, "BANSHI_DATA_DIR": str(data), "BANSHI_API_KEYS": json.dumps({"load": KEY}),
                "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PYTHONPATH": str(ROOT),
                "BANSHI_RATE_LIMIT": "0", "BANSHI_ADDRESS_RATE_LIMIT": "0",
-               **({"BANSHI_DATABASE_URL": args.database_url} if args.database_url else {}),
-               **({"BANSHI_EMBED_THREADS": "1"} if args.processes > 1 else {})}  # two processes, two cores
+               **({"BANSHI_DATABASE_URL": args.database_url} if args.database_url else {})}
         subprocess.run([sys.executable, "app.py", "ingest", "knowledge/demo", "-q"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         database_url = args.database_url or f"sqlite:///{data / 'banshi.sqlite'}"
