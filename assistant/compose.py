@@ -612,6 +612,24 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answe
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 
 
+def compose_region_question(options: Sequence[Record], confidence: float = 0.0) -> Answer:
+    """One item that several regions each issue (``options``, one guide a region): ask where, naming the regions,
+    not which of several guides of the same name."""
+    regions = sorted({r.region for r in options if isinstance(r, ServiceGuide) and r.region}, key=lambda r: (len(r), r))
+    prefix = _common_prefix(regions) if len(regions) > 1 else ""
+    short = [region[len(prefix):] or region for region in regions]
+    shown = short[:MAX_REGIONS_SHOWN]
+    more = f"等{len(short)}地" if len(short) > len(shown) else ""
+    name = options[0].name
+    text = f"**{name}**由各地分别办理，办理地点和电话各不相同。请问您在哪里办理？{'、'.join(shown)}{more}"
+    speech = f"{_spoken(name)}各地分别办理，请问您在哪里办？比如{'、'.join(short[:3])}。"
+    return Answer(text=text, speech=_clip(speech, MAX_SPEECH), decision="clarify", suggestions=shown,
+                  citations=[citation(options[0], "name")], confidence=confidence)
+
+
+MAX_REGIONS_SHOWN = 8  # regions named when asking where an item is to be done; the rest are "等N地"
+
+
 def _option_label(record: Record, options: Sequence[Record]) -> str:
     same = [o for o in options if o.name == record.name]
     if len(same) > 1:  # the same item at two levels: tell them apart by region and department

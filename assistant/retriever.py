@@ -46,7 +46,7 @@ DEFAULT_SECTION_WEIGHTS = {
 # singles-out: a candidate named by a pair of characters of its name that the others lack;
 # within: "医保呢" after a guide, searched in that guide's situation;
 # mentions: a follow-up naming only one of the current guide's materials or things it speaks of ("要带身份证吗").
-RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places"))
+RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places", "regions"))
 
 
 @dataclass(frozen=True)

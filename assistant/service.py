@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 
@@ -24,6 +25,7 @@ from assistant.compose import (
     compose_handoff,
     compose_progress,
     compose_refusal,
+    compose_region_question,
     compose_small_talk,
     compose_topic_question,
     district_choices,
@@ -112,6 +114,7 @@ class TurnState:
     confidence: float = 0.0
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
     ask_topic: bool = False  # the question names no service and none is under discussion
+    ask_region: bool = False  # the options are one item as each region issues it: ask where, not which
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
     residue: str = ""  # the text without cue, district, question and filler words (see Assistant._residue)
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)
@@ -138,6 +141,12 @@ class Assistant:
         self.places = load_places()
         records = self.index.records()
         self.names = {r.id: r.name for r in records}
+        # One item as several regions issue it (a province's cities each publish 律师执业变更审核): name → guides.
+        by_name: dict[str, list[str]] = {}
+        for record in records:
+            if isinstance(record, ServiceGuide):
+                by_name.setdefault(_item_key(record.name), []).append(record.id)
+        self.issued_by = {name: ids for name, ids in by_name.items() if len(ids) > 1}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
         self.region_names = _region_names(
             [loc.region for r in records for loc in r.locations if loc.region]
@@ -204,6 +213,17 @@ class Assistant:
             state.record = self.index.record(session.record_id)  # the district answer to our question
             state.facets = state.facets or session.facets
             return state
+        if session.options and session.region:
+            # "深圳" after we asked where an item that every city issues is to be done: that city's guide
+            local = self._issued_in(session.options, session.region)
+            if len(local) == 1:
+                state.record = local[0]
+                state.facets = state.facets or session.facets
+                state.confidence = 1.0
+                return state
+            if local:  # two guides of the item for that region: which one (they differ by department)
+                state.options = local
+                return state
         if session.options:
             # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
             names = [self.names.get(i, i) for i in session.options]
@@ -331,9 +351,54 @@ class Assistant:
                     state.record = others_named[0]
                 else:
                     state.options = records
+                    self._where_issued(state)
         elif records:
             state.record = records[0]
+        if state.record is not None and session.region and "regions" not in self.search.config.without:
+            # the citizen's own district's guide for the item, though the city's scored higher (it has more words)
+            local = self._issued_in(self.issued_by.get(_item_key(state.record.name), []), session.region)
+            if len(local) == 1:
+                state.record = local[0]
         return state
+
+    def _where_issued(self, state: TurnState) -> None:
+        """Options that are one item as several regions issue it. With the citizen's region known, each item keeps
+        only its guide for that region (its own, else its nearest parent's); with none known and one item left,
+        ask where, among every region that issues it."""
+        if "regions" in self.search.config.without:
+            return
+        region = state.session.region
+        groups: dict[str, list[ServiceGuide | Theme]] = {}
+        for record in state.options:
+            groups.setdefault(_item_key(record.name), []).append(record)
+        if region:
+            kept: list[ServiceGuide | Theme] = []
+            for key, group in groups.items():
+                everywhere = list(dict.fromkeys([*(r.id for r in group), *self.issued_by.get(key, [])]))
+                kept.extend(self._issued_in(everywhere, region) or group)
+            if len(kept) == 1:
+                state.record, state.options = kept[0], []
+            else:
+                state.options = kept
+        elif len(groups) == 1:
+            everywhere = self.issued_by.get(next(iter(groups)), [])
+            if len({self._region_of(i) for i in everywhere}) > 1:
+                state.options = [r for r in (self.index.record(i) for i in everywhere) if r is not None]
+                state.ask_region = True
+
+    def _region_of(self, record_id: str) -> str:
+        record = self.index.record(record_id)
+        return record.region or "" if isinstance(record, ServiceGuide) else ""
+
+    def _issued_in(self, record_ids: Sequence[str], region: str) -> list[ServiceGuide | Theme]:
+        """Among guides of one item, those for ``region``: its own, or else its nearest parent's (a province's
+        guide serves its cities). None when the ids are not one item, or none covers the region."""
+        records = [r for r in (self.index.record(i) for i in record_ids) if isinstance(r, ServiceGuide)]
+        if len(records) < 2 or len({_item_key(r.name) for r in records}) != 1:
+            return []
+        covering = [r for r in records if r.region and region.startswith(r.region)]
+        deepest = max((len(r.region or "") for r in covering), default=0)
+        return [r for r in covering if len(r.region or "") == deepest]
 
     def _only_required(self, state: TurnState, result: Retrieval) -> str | None:
         """A certificate or licence the question asks how or where to get, which the guides found speak of only
@@ -493,6 +558,8 @@ class Assistant:
             state.answer = compose_handoff(state.handoff_reason, hotline=self._hotline_useful(state))
         elif state.ask_topic:
             state.answer = compose_topic_question(state.facets)
+        elif state.options and state.ask_region:
+            state.answer = compose_region_question(state.options, state.confidence)
         elif state.options:
             state.answer = compose_clarify(state.options, state.confidence)
         elif state.record is not None:
@@ -724,6 +791,15 @@ def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -
             for name in (place.name, place.short):
                 widened.setdefault(name, full)
     return dict(sorted(widened.items(), key=lambda kv: -len(kv[0])))
+
+
+def _item_key(name: str) -> str:
+    """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
+    "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
+    return _BRACKETS.sub("", name)
+
+
+_BRACKETS = re.compile(r"[()（）《》〈〉\[\]【】\s]")
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -606,3 +608,72 @@ def test_a_city_the_knowledge_covers_keeps_another_citys_guides_out(tmp_path_fac
     search.config = replace(search.config, without=frozenset({"places"}))
     unruled = Assistant(search).ask(asked)
     assert unruled.decision == "answer" and unruled.citations[0].guide_id == "t-hk-visa-gz"  # what it did before
+
+
+def _food_licence_by_district(pack: Path) -> None:
+    """The fixture pack's 食品经营许可 issued again by two districts, each with its own office and phone."""
+    for district, phone in (("东区", "0000-2220001"), ("西区", "0000-2220002")):
+        (pack / "guides" / f"food-{district}.yaml").write_text(f"""\
+id: t-food-license-{'east' if district == '东区' else 'west'}
+name: 食品经营许可
+kind: 行政许可
+department: 测试市{district}市场监督管理局
+region: 测试市{district}
+audience: [企业法人, 个体工商户]
+materials:
+  - name: 食品经营许可申请书
+locations:
+  - name: 测试市{district}政务服务中心
+    address: 测试市{district}{district}路8号
+    region: 测试市{district}
+fee: 不收费
+consult_phone: {phone}
+""", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def districts_assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from assistant.build import build_search
+    from assistant.service import Assistant
+    from knowledge.settings import Settings
+    from tests.conftest import FIXTURE_PACK, ingested
+
+    pack = tmp_path_factory.mktemp("districts") / "pack"
+    shutil.copytree(FIXTURE_PACK, pack)
+    _food_licence_by_district(pack)
+    data = ingested(tmp_path_factory.mktemp("districts-data"), pack)
+    return Assistant(build_search(Settings(data_dir=data)))
+
+
+def test_an_item_each_district_issues_is_asked_where_and_the_place_picks_the_guide(districts_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    asked = districts_assistant.ask("食品经营许可要带什么材料", session)
+    assert asked.decision == "clarify"
+    assert "请问您在哪里办理" in asked.text and "1." not in asked.text  # regions, not a list of same-named guides
+    assert set(asked.suggestions) == {"测试市", "东区", "西区"} and "东区" in asked.speech
+    picked = districts_assistant.ask("西区", session)
+    assert picked.decision == "answer" and picked.citations[0].guide_id == "t-food-license-west"
+    assert "测试市西区政务服务中心" in picked.text  # its own office
+
+
+@pytest.mark.parametrize(("question", "region", "guide"), [
+    ("东区开饭店要办什么证", None, "t-food-license-east"),  # the question names the place
+    ("食品经营许可要带什么材料", "测试市西区", "t-food-license-west"),  # the chat's district selector, a kiosk's hall
+    ("开饭店要办什么证", "测试市西区", "t-food-license-west"),  # the city's guide has the words, the district's is his
+    ("食品经营许可要带什么材料", "测试市", "t-food-license"),  # the city's own guide for the city
+])
+def test_a_known_place_picks_the_guide_without_asking(districts_assistant, question: str, region: str | None,  # type: ignore[no-untyped-def]
+                                                      guide: str) -> None:
+    answer = districts_assistant.ask(question, Session(region=region))
+    assert answer.decision == "answer" and answer.citations[0].guide_id == guide, answer.text
+
+
+def test_without_the_region_rule_the_same_named_guides_are_listed(districts_assistant) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from assistant.service import Assistant
+
+    search = districts_assistant.search
+    plain = Assistant(search.with_config(replace(search.config, without=frozenset({"regions"}))))
+    asked = plain.ask("食品经营许可要带什么材料", Session())
+    assert asked.decision == "clarify" and "1." in asked.text and "请问您在哪里办理" not in asked.text
