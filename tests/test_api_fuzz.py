@@ -7,7 +7,6 @@ NUL in text, SQLite takes it).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,26 +18,15 @@ from hypothesis import strategies as st
 
 from app import create_app
 from knowledge.settings import Settings
-from tests.conftest import DEMO_PACK, ingested
+from tests.conftest import DEMO_PACK, empty_database, ingested
 
 KEY = {"X-API-Key": "kiosk-secret", "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        url = None
-    else:
-        url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
-        if not url:
-            pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run these against it")
-        from sqlalchemy import create_engine
-
-        from assistant.store import Base
-
-        engine = create_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
+    # SQLite: the file the app makes in its data dir, as by default
+    url = None if request.param == "sqlite" else empty_database(request.param, tmp_path_factory.mktemp("fuzz-db"))
     data: Path = tmp_path_factory.mktemp("fuzz-data")
     ingested(data, DEMO_PACK)
     app = create_app(Settings(data_dir=data, database_url=url, api_keys={"kiosk-city": "kiosk-secret"},

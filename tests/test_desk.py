@@ -16,6 +16,7 @@ from sqlalchemy import select
 from assistant.desk import ClaimConflictError, Desk, DeskError, keep_purging
 from assistant.redact import redact
 from assistant.store import AgentPresence, Base, Conversation, Feedback, Message
+from tests.conftest import empty_database
 
 MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
 
@@ -35,18 +36,9 @@ def clock() -> Clock:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def desk(request: pytest.FixtureRequest, tmp_path: Path, demo_assistant, clock: Clock) -> Desk:  # type: ignore[no-untyped-def]
-    """A real SQLite file, and a real PostgreSQL database when BANSHI_TEST_DATABASE_URL names one."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'desk.sqlite'}"
-    else:
-        url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
-        if not url:
-            pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run these against it")
-        from sqlalchemy import create_engine
-
-        engine = create_engine(url)
-        Base.metadata.drop_all(engine)  # a clean database for every test
-        engine.dispose()
+    """A real SQLite file, and a real PostgreSQL database when BANSHI_TEST_DATABASE_URL names one (emptied for
+    every test)."""
+    url = empty_database(request.param, tmp_path)
     return Desk(url, lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall),
                 hours=(dt.time(8, 30), dt.time(17, 30)), clock=clock, staff_names={"alice": "李敏（工号 0123）"})
 
