@@ -346,7 +346,8 @@ SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
 _YES_NO = re.compile(r"吗|能不能|可不可以|可以不|要不要|需不需要|是不是|是否|能否|用不用|行不行|[能可要用]不[？?]?$")
 _ONLINE_QUESTION = re.compile(r"(网上|线上|在线|手机上?|掌上|app|小程序)(能|可以|可不可以|能不能|帮.{0,3})?"
-                              r"(办|申请|弄|搞|提交|怎么|预约)|网办|不用去|不去现场|跑一趟|跑几次|跑几趟", re.I)
+                              r"(办|申请|弄|搞|提交|怎么|预约)|(网上|线上|手机上?)(能|可以|能不能|可不可以)[^查看]{1,4}[吗么]"
+                              r"|网办|不用去|不去现场|跑一趟|跑几次|跑几趟", re.I)
 # Questions that name no facet but ask for one in their own words ("哪些人可以申请", "要交什么", "上哪查").
 _ONLINE_LOOKUP = re.compile(r"(网上|在线|线上).{0,4}(查|看|报名|预约|找)|上哪.{0,2}(查|看)|哪里能?(查|看)|哪.?查")
 _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
@@ -397,13 +398,23 @@ def _sentences(text: str, n: int = 2) -> str:
     return "".join(parts[:n])
 
 
+def asks_online(question: str, facets: Sequence[Facet]) -> bool:
+    """"网上能签注吗", "手机上能办吗": answered by whether the guide can be done online, the same in every district.
+    Not "我不会在网上弄，去哪个窗口办", which asks for a place."""
+    return bool(_ONLINE_QUESTION.search(question)) and not _PLACE_QUESTION.search(question) and \
+        ("where" in facets or bool(_YES_NO.search(question)))
+
+
+_PLACE_QUESTION = re.compile(r"窗口|地址|去哪|哪里|在哪|地点|几楼")
+
+
 def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], region: str | None,
           hall: Hall | None, question: str) -> tuple[str, str, Chunk | None, str | None]:
     """The sentence or two that answer, for the text and for the speech; the quoted passage they come from, or
     else the part of the card they give (which the card then leaves out)."""
     faq = _faq_answer(quoted)
     yes_no = bool(_YES_NO.search(question))
-    if _ONLINE_QUESTION.search(question) and ("where" in facets or yes_no):
+    if asks_online(question, facets):
         text = _online(record)
         return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),

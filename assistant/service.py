@@ -19,6 +19,7 @@ from assistant.answer import Answer
 from assistant.complaints import ComplaintDetector
 from assistant.compose import (
     FACET_SECTIONS,
+    asks_online,
     compose_answer,
     compose_clarify,
     compose_district_question,
@@ -565,7 +566,7 @@ class Assistant:
         elif state.record is not None:
             districts = district_choices(state.record)
             if "where" in state.facets and districts and not session.region and \
-                    not _names_a_location(state.text, state.record):
+                    not _names_a_location(state.text, state.record) and not asks_online(state.text, state.facets):
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:

@@ -677,3 +677,10 @@ def test_without_the_region_rule_the_same_named_guides_are_listed(districts_assi
     plain = Assistant(search.with_config(replace(search.config, without=frozenset({"regions"}))))
     asked = plain.ask("食品经营许可要带什么材料", Session())
     assert asked.decision == "clarify" and "1." in asked.text and "请问您在哪里办理" not in asked.text
+
+
+def test_an_online_question_is_not_asked_for_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    online = demo_assistant.ask("居住证到期了，网上能签注吗", Session())
+    assert online.decision == "answer" and online.text.split("\n")[0].endswith("可全程网上办理，无需到现场。")
+    window = demo_assistant.ask("育儿补贴我不会在网上弄，去哪个窗口办", Session())
+    assert window.decision == "clarify" and "请问您在哪个区" in window.text  # a window: that depends on the district
