@@ -151,6 +151,18 @@ def read_memory(pid: int) -> dict[str, float]:
     return {"rss_mib": round(fields["VmRSS"], 1), "hwm_mib": round(fields["VmHWM"], 1)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores have spent on anything but idling and waiting, so far (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 # -- phases in their own process ---------------------------------------------------------------
 class _Meter:
     """The ingest's progress callback: done/total chunks, rate and ETA on stderr."""
@@ -328,8 +340,18 @@ def _serve(env: dict[str, str], work: Path, label: str, processes: int, threads:
                     http.post("/api/v1/ask", json={"question": question, "region": region}).raise_for_status()
             assert server.process is not None
             memory.append(read_memory(server.process.pid))
+        pids = [s.process.pid for s in servers if s.process is not None]
+        before = ([cpu_seconds(pid) for pid in pids], cpu_seconds(os.getpid()), machine_busy_seconds(),
+                  time.perf_counter())
         load = _ask_over_http(servers, questions, clients, seconds)
-        peaks = [read_memory(s.process.pid)["hwm_mib"] for s in servers if s.process is not None]
+        elapsed = time.perf_counter() - before[3]
+        servers_cpu = sum(cpu_seconds(pid) - used for pid, used in zip(pids, before[0], strict=True))
+        # Cores each kind of work kept busy during the load: the servers, this script's HTTP clients, and all the
+        # machine's work (the rest is PostgreSQL, the Chroma server and anything else running).
+        load["cores"] = {"servers": round(servers_cpu / elapsed, 2),
+                         "clients": round((cpu_seconds(os.getpid()) - before[1]) / elapsed, 2),
+                         "machine": round((machine_busy_seconds() - before[2]) / elapsed, 2)}
+        peaks = [read_memory(pid)["hwm_mib"] for pid in pids]
     finally:
         for server in servers:
             server.stop()
@@ -509,6 +531,10 @@ _ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("answers/s, 1 process, 2 threads", ("serve", "1x2", "answers_per_s")),
     ("answers/s, 1 process, 1 thread", ("serve", "1x1", "answers_per_s")),
     ("answers/s, 2 processes, 1 thread", ("serve", "2x1", "answers_per_s")),
+    ("cores busy: servers, 1 process (1 thread)", ("serve", "1x1", "cores", "servers")),
+    ("cores busy: servers, 2 processes", ("serve", "2x1", "cores", "servers")),
+    ("cores busy: HTTP clients, 2 processes", ("serve", "2x1", "cores", "clients")),
+    ("cores busy: whole machine, 2 processes", ("serve", "2x1", "cores", "machine")),
     ("HTTP answer p95 under load, 1 process (ms)", ("serve", "1x2", "p95_ms")),
     ("HTTP answer p95 under load, 2 processes (ms)", ("serve", "2x1", "p95_ms")),
 )

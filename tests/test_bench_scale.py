@@ -4,6 +4,7 @@ too long for the suite; it is checked by hand at small sizes)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import pytest
 from evals.bench_scale import (
     Target,
     check_targets,
+    cpu_seconds,
     format_table,
     growth,
     load_questions,
+    machine_busy_seconds,
     parse_sizes,
     read_memory,
     report_lines,
@@ -99,3 +102,12 @@ def test_memory_of_a_live_process_and_the_question_set() -> None:
                          ("想去当保安，第一次申领保安员证要满足什么条件？", "广东省广州市"),
                          questions[2]]
     assert len(load_questions(1000, [answers])) == 136
+
+
+def test_cpu_time_is_read_for_a_process_and_for_the_machine() -> None:
+    mine, machine = cpu_seconds(os.getpid()), machine_busy_seconds()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # keep one core busy for 0.3 s
+        pass
+    used = cpu_seconds(os.getpid()) - mine
+    assert 0.2 <= used < 5 and machine_busy_seconds() - machine >= used - 0.05
