@@ -863,11 +863,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def feature_lines(settings: Settings) -> list[str]:
     """What is on and off in this server, said at start-up: names and counts, never a secret."""
+    from assistant.build import embedder_of
+
     staff = sorted(settings.staff)
     channels = sorted(settings.api_keys)
     database = settings.database().split(":", 1)[0]  # the scheme only: a URL may carry a password
     return [
-        f"knowledge: {settings.data_dir} ({settings.embedder}); database: {database}",
+        f"knowledge: {settings.data_dir} ({embedder_of(settings)}); database: {database}",
         f"staff console /agent: {len(staff)} account(s) {', '.join(staff)}" if staff else
         "staff console /agent: no accounts (BANSHI_STAFF unset): nobody can log in",
         f"channel API /api/v1: {len(channels)} key(s) for {', '.join(channels)}" if channels else

