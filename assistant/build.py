@@ -29,7 +29,9 @@ def build_search(settings: Settings, config: RetrievalConfig | None = None) -> H
 
     Raises ConfigError when the index is empty (nothing ingested yet).
     """
-    return load_search(settings, make_embedder(embedder_of(settings), threads=settings.embed_threads), config)
+    search = load_search(settings, make_embedder(embedder_of(settings), threads=settings.embed_threads), config)
+    release_memory()  # what loading it read and threw away (JSON, SQLite rows): ~100 MB at 20,000 guides
+    return search
 
 
 def embedder_of(settings: Settings) -> str:
@@ -52,7 +54,6 @@ def load_search(settings: Settings, embedder: Embedder, config: RetrievalConfig 
     if index.count()["chunks"] == 0:
         raise ConfigError(f"the index in {settings.data_dir} is empty: run `banshi ingest` first")
     search = HybridSearch(index, load_synonyms(settings.synonyms), config, tokenizer=tokenizer)
-    release_memory()  # what loading it read and threw away (JSON, SQLite rows): ~100 MB at 20,000 guides
     search.warm_up()
     return search
 

@@ -61,7 +61,8 @@ class KnowledgeWatcher:
                 logger.exception("reloading the knowledge failed; still serving generation %s", self.loaded[1])
                 self.loaded, self.error = seen, f"{type(error).__name__}: {error}"  # retried on the next change
                 return False
-            release_memory()  # the old BM25 and records, or the process keeps both sizes after a reload
+            # the old BM25 and records, and what loading the new one threw away: else the process keeps both sizes
+            release_memory()
             self.loaded, self.loaded_at, self.error = seen, dt.datetime.now(dt.UTC), None
             count = search.index.count()
             logger.info("knowledge reloaded: generation %s, %s guides, %s themes, %s chunks, in %.1f s", seen[1],

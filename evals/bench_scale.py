@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from evals.load_handoff import Server
+from evals.load_handoff import Server, free_port
 from evals.metrics import percentile
 from evals.province import DEFAULT_EXPORT, write_province
 
@@ -408,9 +407,7 @@ class ChromaServer:
         binary = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
         if binary is None:
             raise RuntimeError("--chroma-server needs the chroma command of the chromadb package")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen([binary, "run", "--path", str(self.path), "--host", "127.0.0.1",

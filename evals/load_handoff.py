@@ -84,7 +84,7 @@ def load_questions(path: Path = CASES) -> list[str]:
     return questions
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -204,7 +204,7 @@ class Server:
     """``app.py serve`` on loopback, its log in a file; started, killed and started again."""
 
     def __init__(self, env: dict[str, str], log: Path, *, start_timeout: float = 90.0) -> None:
-        self.env, self.log, self.port = env, log, _free_port()
+        self.env, self.log, self.port = env, log, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.start_timeout = start_timeout  # a big knowledge base takes longer to load
         self.process: subprocess.Popen[bytes] | None = None
