@@ -45,8 +45,10 @@ DEFAULT_SECTION_WEIGHTS = {
 # acts: redo/renew/end/change acts (补领, 换领, 注销, 变更) asked for or not, among candidates and in follow-ups;
 # singles-out: a candidate named by a pair of characters of its name that the others lack;
 # within: "医保呢" after a guide, searched in that guide's situation;
-# mentions: a follow-up naming only one of the current guide's materials or things it speaks of ("要带身份证吗").
-RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places", "regions"))
+# mentions: a follow-up naming only one of the current guide's materials or things it speaks of ("要带身份证吗");
+# stories: a long message is not answered with a guide named for an act it never asks for (data/acts.json).
+RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places", "regions",
+                           "stories"))
 
 
 @dataclass(frozen=True)

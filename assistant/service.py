@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 
+from assistant.acts import asked_act, asks_an_act, story_unasked, unasked_act
 from assistant.answer import Answer
 from assistant.complaints import ComplaintDetector
 from assistant.compose import (
@@ -319,6 +320,10 @@ class Assistant:
         if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
             # "居住证要怎么申请": not 居住证办理进度查询, whatever its score; nothing else close is no answer
             close = [h for h in close if not _is_lookup(h.name)]
+        if "stories" not in self.search.config.without and not state.progress:
+            # "…出生证丢了要怎么补办，回原来出生的医院能办吗": not 出生医学证明信息查询, a guide for an act the
+            # whole story never asks for; nothing else close is no answer
+            close = [h for h in close if story_unasked(state.text, h.name) is None]
         records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
         if records:  # a theme and its own items are not alternatives: the bundle when asked for, else the item
             wanted = Theme if asks_for_bundle(state.text) else ServiceGuide
@@ -331,9 +336,9 @@ class Assistant:
             own = _pairs(self.search.tokenizer.words(state.text))
             without = self.search.config.without
             plain = records if "acts" in without else [
-                r for r in records if not _unasked_act(state.text, r) or
+                r for r in records if not unasked_act(state.text, r.name) or
                 own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
-            acted = [] if "acts" in without else [r for r in records if _asked_act(state.text, r)]
+            acted = [] if "acts" in without else [r for r in records if asked_act(state.text, r.name)]
             # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
             named = [] if "singles-out" in without else [
                 r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
@@ -449,8 +454,8 @@ class Assistant:
         """A follow-up asking to redo, renew or end the thing under discussion ("丢了咋办", "到期了怎么续"),
         which another guide of the same thing is named for: a search with the current guide's name (to keep
         the thing), led by that guide."""
-        if "acts" in self.search.config.without or not any(asked.search(state.text) for _, asked in _ACTS) or \
-                _asked_act(state.text, current):
+        if "acts" in self.search.config.without or not asks_an_act(state.text) or \
+                asked_act(state.text, current.name):
             return None
         found = self._beside(state, current, filters)
         for hit in found.hits:
@@ -458,7 +463,7 @@ class Assistant:
             # Ranked by score, not confidence: the current guide's name in the search names its own act
             # (期满换证), which the check of named things holds against the others.
             if record is not None and record.id != current.id and hit.score >= CLARIFY_RATIO * found.hits[0].score \
-                    and _asked_act(state.text, record) and \
+                    and asked_act(state.text, record.name) and \
                     _name_pairs(record, aliases=False) & _name_pairs(current, aliases=False):
                 others = [h for h in found.hits if h is not hit]
                 trusted = replace(hit, confidence=max(hit.confidence, threshold))
@@ -716,17 +721,6 @@ def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
     return False
 
 
-# Services that redo or end what another one issues (补领, 换领, 注销, 变更), and the words that ask for them.
-_ACTS = tuple((re.compile(name), re.compile(asked)) for name, asked in (
-    ("补领|补办|补证|补换|补发|挂失|遗失",
-     "补|丢|遗失|掉了|不见|找不到|找不着|没了|弄没|损坏|坏了|坏掉|破了|烂|啃|泡水|淋湿|撕|落在|忘在|挂失|偷|被盗|被扒|"
-     "消磁|失效|刷不了|不好使|用不了"),
-    ("换领|换证|换发|期满|续期|延期", "换|到期|过期|期满|续期|续签|续办|续证|延|到日子|不能用|超期|满一年|旧了"),
-    ("注销", "注销|销户|销掉|去世|死亡|走了|过世|不在了|没了|死了|关掉|不开了|不干了|退掉|停业|歇业"),
-    ("变更", "变更|改|换|迁|更新|更名|调|过户|搬家|搬了"),
-))
-
-
 _FIRST_ISSUE = re.compile("第一次|首次|头一回|初次|新办")
 
 
@@ -757,17 +751,6 @@ def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:
             if pattern.search(clause):
                 found.append(re.sub(r"^\s*\d+[.、]\s*", "", clause.strip()) + "。")
     return found[:1]
-
-
-def _unasked_act(text: str, record: ServiceGuide | Theme) -> bool:
-    """Is the guide a redo or an end of something (补领结婚证, 驾驶证期满换证) the question does not ask to
-    redo or end ("结婚证怎么领", "驾驶证怎么考")?"""
-    return any(name.search(record.name) and not asked.search(text) for name, asked in _ACTS)
-
-
-def _asked_act(text: str, record: ServiceGuide | Theme) -> bool:
-    """Is the guide named for the act the question asks for ("社保卡芯片坏了" → 社会保障卡挂失与补换)?"""
-    return any(name.search(record.name) and asked.search(text) for name, asked in _ACTS)
 
 
 def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme], *,
