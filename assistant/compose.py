@@ -709,6 +709,17 @@ def note_elsewhere(answer: Answer, place: str, areas: list[str]) -> Answer:
                                      "reference_only": answer.decision == "answer"})
 
 
+def note_story_unsure(answer: Answer, phone: str | None) -> Answer:
+    """A long message that tells a situation, answered from a guide found with modest confidence: the guide is
+    shown as the nearest one, for reference, with whom to ask whether it fits (not as the citizen's answer)."""
+    ask = f"请致电 {phone} 或转人工服务确认" if phone else f"请拨打 {HOTLINE} 或转人工服务确认"
+    line = f"以下指南与您的情况不一定相符，仅供参考；是否适用，{ask}。"
+    suggestions = [*[s for s in answer.suggestions if s != HANDOFF_CHIP][:2], HANDOFF_CHIP]
+    return answer.model_copy(update={"text": f"{line}\n\n{answer.text}",
+                                     "speech": _clip(f"以下指南仅供参考。{answer.speech}", MAX_SPEECH),
+                                     "reference_only": True, "suggestions": suggestions})
+
+
 def compose_small_talk(kind: SmallTalk) -> Answer:
     """A greeting, thanks, goodbye or "你是谁": a short polite reply that cites nothing and changes nothing."""
     text = _SMALL_TALK_REPLIES[kind]

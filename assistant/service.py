@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 
-from assistant.acts import asked_act, asks_an_act, story_unasked, unasked_act
+from assistant.acts import asked_act, asks_an_act, is_story, story_unasked, unasked_act
 from assistant.answer import Answer
 from assistant.complaints import ComplaintDetector
 from assistant.compose import (
@@ -32,6 +32,7 @@ from assistant.compose import (
     compose_topic_question,
     district_choices,
     note_elsewhere,
+    note_story_unsure,
     unstated,
 )
 from assistant.intent import (
@@ -65,7 +66,9 @@ _GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你�
                            "个些这那还就都也有没能可办理申请咋弄整去带")
 CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the question must tell apart
 CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
-SURE = 0.7  # below this a searched guide is answered with a line on how to correct a wrong match
+# Below this a searched guide is answered with a line on how to correct a wrong match; and a long message that
+# tells a situation (acts.is_story) gets it only as the nearest guide, for reference (docs/trust.md)
+SURE = 0.7
 MAX_OPTIONS = 4
 FAILURES_BEFORE_HANDOFF = 2
 # "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
@@ -115,6 +118,7 @@ class TurnState:
     districts: list[str] = field(default_factory=list)
     confidence: float = 0.0
     unsure: bool = False  # a fresh search found the guide with modest confidence: say how to correct it
+    story_unsure: bool = False  # a long story, and the guide found with too little confidence to be its answer
     ask_topic: bool = False  # the question names no service and none is under discussion
     ask_region: bool = False  # the options are one item as each region issues it: ask where, not which
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
@@ -315,6 +319,8 @@ class Assistant:
             return state
         state.confidence = result.confidence
         state.unsure = result.confidence < SURE
+        state.story_unsure = "stories" not in self.search.config.without and is_story(state.question) and \
+            result.confidence < SURE
         close = [h for h in result.hits[:MAX_OPTIONS]
                  if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
         if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
@@ -640,6 +646,8 @@ class Assistant:
         assert state.answer is not None
         if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
             state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
+        elif state.story_unsure and state.answer.decision == "answer" and state.record is not None:
+            state.answer = note_story_unsure(state.answer, state.record.consult_phone)
         self._update_session(state)
         return state
 

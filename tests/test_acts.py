@@ -45,7 +45,8 @@ def test_a_long_story_is_judged_on_every_act_and_a_short_question_is_not() -> No
     assert story_unasked(story, "出生医学证明信息查询") == "查询"
     assert story_unasked(story, "出生医学证明补发") is None
     assert story_unasked("出生证丢了要怎么补办", "出生医学证明信息查询") is None
-    moving = "我是江西人，大专毕业后来深圳工作两年多了，社保一直在深圳交，现在想把户口迁到深圳来，人才引进落户要怎么申请"
+    moving = ("我是江西人，大专毕业后来深圳工作两年多了，社保一直在深圳交，"
+              "现在想把户口迁到深圳来，人才引进落户要怎么申请")
     assert story_unasked(moving, "户口迁出") == "迁出"
     assert story_unasked(moving.replace("迁到深圳来", "迁回江西老家"), "户口迁出") is None
     assert is_story("一" * STORY_CHARS) and not is_story("一" * (STORY_CHARS - 1) + "abc")
@@ -95,7 +96,8 @@ def birth_search(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: i
 def test_a_story_is_not_answered_with_a_guide_for_an_act_it_never_asks(birth_search) -> None:  # type: ignore[no-untyped-def]
     from assistant.service import Assistant
 
-    story = "孩子在测试市医院出生，出生医学证明一直夹在户口本里，搬家以后怎么都找不到了，出生医学证明信息丢了，要怎么补办出生医学证明"
+    story = ("孩子在测试市医院出生，出生医学证明一直夹在户口本里，搬家以后怎么都找不到了，"
+             "出生医学证明信息丢了，要怎么补办出生医学证明")
     assert Assistant(birth_search).ask("出生医学证明信息查询在哪里查").citations[0].guide_id == "t-birth-lookup"
     refused = Assistant(birth_search).ask(story)
     assert refused.decision == "refuse" and not refused.citations
@@ -107,3 +109,23 @@ def test_a_story_is_not_answered_with_a_guide_for_an_act_it_never_asks(birth_sea
     assert unruled.decision == "answer" and unruled.citations[0].guide_id == "t-birth-lookup"
     asked = Assistant(birth_search).ask(story.replace("要怎么补办出生医学证明", "要怎么查询出生医学证明"))
     assert asked.decision == "answer" and asked.citations[0].guide_id == "t-birth-lookup"
+
+
+def test_a_story_found_with_modest_confidence_gets_the_guide_only_as_a_reference(birth_search) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import SURE, Assistant
+
+    story = ("孩子在测试市医院出生，出生医学证明一直夹在户口本里，单位要核对出生证明的真伪，"
+             "想问出生医学证明信息要怎么查询")
+    hedged = Assistant(birth_search).ask(story)
+    assert hedged.decision == "answer" and hedged.citations[0].guide_id == "t-birth-lookup"
+    assert hedged.confidence < SURE and hedged.reference_only
+    assert hedged.text.startswith("以下指南与您的情况不一定相符，仅供参考") and "0000-1110009" in hedged.text
+    assert "仅供参考" in hedged.speech and "转人工" in hedged.suggestions
+    short = Assistant(birth_search).ask("出生医学证明怎么查询")  # a short question: answered as asked
+    assert short.decision == "answer" and short.confidence < SURE and not short.reference_only
+    birth_search.config = replace(birth_search.config, without=frozenset({"stories"}))
+    try:
+        plain = Assistant(birth_search).ask(story)
+    finally:
+        birth_search.config = replace(birth_search.config, without=frozenset())
+    assert plain.decision == "answer" and not plain.reference_only and not plain.text.startswith("以下指南")
