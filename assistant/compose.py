@@ -393,6 +393,24 @@ def _faq(quoted: Sequence[Chunk]) -> Chunk | None:
     return next((c for c in quoted if c.section == "faq" and "答：" in c.text), None)
 
 
+# The guide's own FAQ asks the citizen's question when this share of the character pairs of the two questions is
+# shared (Dice): "生育津贴能领多少天" is answered by the FAQ that asks it, not by the time limit that 多少天 names.
+FAQ_ASKED = 0.6
+
+
+def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
+    if faq is None or not question:
+        return False
+    asked = faq.text.split("答：", 1)[0].split("】", 1)[-1]
+
+    def pairs(text: str) -> set[str]:
+        chars = [c for c in text if c.isalnum()]
+        return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
+
+    ours, theirs = pairs(question), pairs(asked)
+    return bool(ours and theirs) and 2 * len(ours & theirs) / (len(ours) + len(theirs)) >= FAQ_ASKED
+
+
 def _sentences(text: str, n: int = 2) -> str:
     parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
     return "".join(parts[:n])
@@ -424,7 +442,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             text = _online(record)
             return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
-    if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"}):
+    if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
+                _asks_the_faq(question, _faq(quoted))):
         answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else _sentences(answer)), _sentences(answer), _faq(quoted), None
     if first == "time":

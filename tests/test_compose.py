@@ -21,9 +21,9 @@ ONLINE = GUIDE.model_copy(update={"channels": ["网上办理", "窗口办理"], 
                                   "online_url": "https://zwfw.example.org/apply/g1"})
 
 
-def _faq(answer: str) -> Chunk:
+def _faq(answer: str, asked: str = "租房能办吗？") -> Chunk:
     return Chunk(id="c1", record_id="g1", record_type="guide", section="faq", position=0,
-                 text=f"【居住证申领】问：租房能办吗？答：{answer}", name="居住证申领", region=None, level=None,
+                 text=f"【居住证申领】问：{asked}答：{answer}", name="居住证申领", region=None, level=None,
                  kind=None, audience=(), source_title=None, source_url=None, origin="test")
 
 
@@ -36,6 +36,12 @@ def _faq(answer: str) -> Chunk:
     ("居住证能网上办吗", ["where"], GUIDE, [], "**居住证申领**：不能网上办理，需到现场1次。"),
     ("居住证要带什么", ["materials"], GUIDE, [],
      "**居住证申领**：需要准备居民身份证、居住证相片、住所证明等6项材料。"),
+    # the guide's own FAQ asks the question: its answer, not the field that 多少天 names
+    ("居住证办好能用多少天", ["time"], GUIDE, [_faq("有效期一年，期满前可签注。", "居住证办好能用多少天？")],
+     "**居住证申领**：有效期一年，期满前可签注。"),
+    # an FAQ that asks something else does not displace the field asked for
+    ("居住证办理要多少天", ["time"], GUIDE, [_faq("有效期一年，期满前可签注。", "居住证办好能用多少天？")],
+     "**居住证申领**：10个工作日（承诺办结时限）。"),
 ])
 def test_the_answer_comes_first(question: str, facets: list[Facet], guide: ServiceGuide, related: list[Chunk],
                                 opening: str) -> None:
