@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from assistant.lexicon import LEXICON
 from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
 
@@ -37,9 +38,7 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 # The last sentence asks how, where, with what or at what cost to get something done ("…要找哪个部门审批？",
 # "收费吗"), or asks for a judgement on a dispute or a lawsuit ("你评评理", "法院会怎么判"), which no person
 # at the desk gives either: a question, answered or refused, not a complaint.
-_ASKS_PROCEDURE = re.compile(
-    r"申请|审批|报批|办理|手续|报名|怎么办|咋办|如何办|办证|登记|备案|查询|查一下|鉴定|检定|上哪|去哪|在哪|"
-    r"多少钱|收费吗|收不收|要钱|费用|材料|带什么|带啥|多久|评评理|谁的责任|怎么判|能赢吗")
+_ASKS_PROCEDURE = LEXICON.pattern("asks-procedure")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from assistant.answer import Answer, Card, Citation
 from assistant.intent import FACET_LABELS, FACET_ORDER, HOTLINE, Facet, SmallTalk
+from assistant.lexicon import LEXICON
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
@@ -354,7 +355,7 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
     ("materials", re.compile(r"交什么|交回什么|哪些表|交哪些|要交啥")),
     ("who", re.compile(r"哪些人|什么人|哪些单位|什么单位|什么情况下|谁|还能|能.{0,8}吗|可以.{0,8}吗")),
 )
-_DELIVERY_QUESTION = re.compile(r"寄|快递|送到|领取")
+_DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = re.compile(r"^(能|不能|可以|不可以|需要|不需要|不用|无需|是|不是|不一定|有|没有|会|不会|要|不要|"
                             r"必须|不必)")
@@ -423,7 +424,7 @@ def asks_online(question: str, facets: Sequence[Facet]) -> bool:
         ("where" in facets or bool(_YES_NO.search(question)))
 
 
-_PLACE_QUESTION = re.compile(r"窗口|地址|去哪|哪里|在哪|地点|几楼")
+_PLACE_QUESTION = LEXICON.pattern("place-question")
 
 
 def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], region: str | None,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from assistant.intent import HOTLINE
+from assistant.lexicon import LEXICON
 from knowledge.schema import Hall, ServiceGuide, Theme
 from knowledge.text import normalise_text
 
@@ -19,9 +20,7 @@ _ENUMERATOR = re.compile(r"^\s*(?:[-*]\s*)?\d+[.、)）]\s*", re.M)
 _URL = re.compile(r"https?://[^\s)）\]。，；、]+")
 _NUMBER = re.compile(r"\d+(?:[-.:]\d+)*")
 # Kinds of documents; an answer naming a kind that no source names has made it up.
-_DOCUMENT = re.compile(r"证明|证书|执照|合同|申请表|申请书|登记表|户口簿|户口本|协议书|身份证|结婚证|"
-                       r"离婚证|许可证|残疾人证|驾驶证|行驶证|通行证|护照|房产证|准生证|出生证|"
-                       r"社保卡|医保卡|存折|发票|公章|照片")
+_DOCUMENT = LEXICON.pattern("document-kinds")
 _SENTENCE = re.compile(r"(?<=[。；！？\n])")
 # "等6项，详见完整指南": the count of a list the answer shortens, counted from the source's own list.
 _LIST_COUNT = re.compile(r"等\d+[项处步]")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from assistant.lexicon import LEXICON
+
 Facet = Literal["who", "where", "how", "materials", "time", "fee", "phone", "result"]
 FACET_ORDER: tuple[Facet, ...] = ("who", "materials", "how", "where", "time", "fee", "result", "phone")
 FACET_LABELS: dict[Facet, str] = {
@@ -16,33 +18,16 @@ FACET_LABELS: dict[Facet, str] = {
     "time": "办理时限", "fee": "收费标准", "phone": "咨询电话", "result": "办理结果",
 }
 
+# The cue words are data (assistant/data/lexicon/): what each table is for is in its header.
 # "能加急吗": how long it takes, and whether the guide says anything about hurrying it.
-URGENT_CUES = ("加急", "急用", "急需", "急件", "加快", "快点", "快一点", "尽快", "赶时间")
-CUES: dict[Facet, tuple[str, ...]] = {
-    "who": ("谁能", "谁可以", "条件", "资格", "能不能办", "能办吗", "可以办吗", "能不能申请", "能申请吗", "符合",
-            "够不够", "有没有资格", "我能", "能领吗", "能不能领", "可以领吗", "能不能上", "能上吗", "要求",
-            "可以吗", "可不可以", "行不行", "行吗"),
-    "where": ("在哪", "哪里", "哪儿", "去哪", "地址", "窗口", "几楼", "地点", "边度", "喺边", "网上办", "网上能",
-              "线上", "在线", "网办", "能不能网上", "几点", "上班时间", "办公时间", "开门", "周末", "星期六", "周六",
-              "哪个部门", "找哪", "找谁", "到哪", "哪个区", "自助机", "跑一趟", "要跑", "跑几次", "去现场"),
-    "how": ("怎么办", "如何办", "流程", "步骤", "怎么申请", "如何申请", "咋办", "咋整", "点样", "怎么弄", "怎么搞",
-            "手续", "程序", "办法", "怎么操作", "怎么走", "怎么处理"),
-    "materials": ("材料", "带什么", "带啥", "带哪些", "准备什么", "准备啥", "准备哪些", "要什么证", "资料", "证件",
-                  "拿什么", "带咩", "要带", "提交什么", "复印件", "原件", "照片"),
-    "time": ("多久", "几天", "时限", "多长时间", "多少天", "什么时候能", "几时", "几耐", "要等", "办结", "当天",
-             "马上能", "工作日", *URGENT_CUES),
-    "fee": ("收费", "多少钱", "费用", "要钱", "免费", "几多钱", "花钱", "交钱", "收钱", "钱吗", "工本费", "给钱",
-            "贵不贵", "贵吗", "贵不"),
-    # Not a bare 咨询: "我想咨询一下社保" asks about 社保, not for its phone number.
-    "phone": ("电话", "热线", "号码", "联系方式", "怎么联系", "如何联系", "联系谁", "怎么咨询", "咨询方式", "打哪个"),
-    "result": ("拿到什么", "办理结果", "发什么", "领什么证", "出什么", "结果", "邮寄", "寄到", "能寄", "寄回", "快递",
-               "送到家", "怎么领取", "去哪领", "哪里领"),
-}
+URGENT_CUES = LEXICON.words("urgent")
+_FACET_CUES = LEXICON.groups("facets")
+CUES: dict[Facet, tuple[str, ...]] = {f: (*_FACET_CUES.get(f, ()), *(URGENT_CUES if f == "time" else ()))
+                                      for f in FACET_ORDER if f in _FACET_CUES}
 
 
 # "我的件办到哪一步了": the progress of one's own application, which no guide can tell.
-PROGRESS_CUES = ("进度", "办到哪", "到哪一步", "哪一步了", "办好了没", "办好没", "办完了没", "办完没", "审批到哪",
-                 "审核到哪", "批下来了没", "批下来没", "批了没", "好了没有")
+PROGRESS_CUES = LEXICON.words("progress")
 
 
 def asks_urgent(text: str) -> bool:
@@ -62,9 +47,7 @@ def detect_facets(text: str) -> list[Facet]:
     return [facet for facet in FACET_ORDER if facet in found]
 
 
-HANDOFF_CUES = ("人工", "转人", "找真人", "要真人", "转真人", "客服", "工作人员", "找人", "找个人", "叫人", "有没有人",
-                "投诉", "举报你们", "态度差", "态度不好", "不满意", "听不懂", "答非所问", "没用", "不想跟机器",
-                "看不懂这个机器")
+HANDOFF_CUES = LEXICON.words("handoff")
 
 
 # "叫个真人同我倾", "跟真人说", "找你们领导": a verb of asking with a person. 领导/负责人 only with 找/叫/跟,
@@ -91,9 +74,7 @@ def called_hotline(said: list[str]) -> bool:
     return any(HOTLINE in text for text in said)
 
 
-BUNDLE_CUES = ("一起办", "一起", "一次办", "一次过", "一次申请", "一次性", "一件事", "顺便", "一并", "联办", "一站式",
-               "哪些手续", "哪些证", "都要办", "都要整", "要跑哪些", "跑哪些", "好几个地方", "一个个跑", "分别去",
-               "要办哪些", "办哪些")
+BUNDLE_CUES = LEXICON.words("bundle")
 
 
 def for_cues(text: str) -> str:
@@ -113,24 +94,11 @@ def asks_for_bundle(text: str) -> bool:
 SmallTalk = Literal["identity", "thanks", "bye", "greeting", "ack", "personal", "hotline"]
 # Whole messages made only of these words are small talk, not questions about a service. The kind
 # answered is the first of SmallTalk present: "你好，你是谁" is about the assistant, "好的谢谢" thanks.
-_SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
-    "identity": ("你是谁", "您是谁", "你是什么", "你是机器人吗", "你是机器人", "你是人工智能吗", "你是真人吗",
-                 "你是人吗", "你能做什么", "你能干什么", "你会什么", "你会做什么", "你可以做什么", "你都能做什么",
-                 "你能帮我做什么", "你有什么功能", "能做什么", "能干什么"),
-    "thanks": ("谢谢", "多谢晒", "多谢", "唔该晒", "唔该", "感谢", "谢了", "谢啦", "辛苦了", "辛苦", "麻烦你了",
-               "麻烦您了", "费心了", "thanks", "thankyou", "thx"),
-    "bye": ("再见", "拜拜", "拜", "bye", "byebye", "没有了", "没事了", "没问题了", "没别的了", "就这些", "先这样"),
-    "greeting": ("你好", "您好", "你们好", "大家好", "嗨", "哈喽", "哈啰", "hello", "hi", "早上好", "上午好", "中午好",
-                 "下午好", "晚上好", "早安", "在吗", "在不在", "在么", "有人吗"),
-    "hotline": ("12345热线", "12345", "热线"),
-    "ack": ("好的", "好滴", "好嘞", "好", "嗯嗯", "嗯", "哦哦", "哦", "噢", "知道了", "明白了", "懂了", "了解了",
-            "清楚了", "收到", "可以", "行", "ok", "okay"),
-}
+_SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = LEXICON.groups("small-talk")  # type: ignore[assignment]
 # Words that only soften or join small talk: "非常感谢你的帮助啊", "请问你是谁".
-_SMALL_TALK_FILLER = ("非常", "十分", "太", "真的", "真是", "的帮助", "帮助", "你", "您", "了", "啊", "呀", "哈", "啦",
-                      "哦", "呢", "吧", "嘛", "哟", "喔", "请问", "那", "那就", "就", "先", "也")
+_SMALL_TALK_FILLER = LEXICON.words("small-talk-filler")
 _SMALL_TALK_WORDS = sorted({w for words in _SMALL_TALK.values() for w in words} | set(_SMALL_TALK_FILLER),
-                           key=len, reverse=True)
+                           key=lambda w: (-len(w), w))
 _NOT_WORDS = re.compile(r"[\s\W_]+")
 _EMOJI = {"👍": "好", "👌": "好", "🙏": "谢谢", "👋": "再见", "😊": "好", "🙂": "好"}
 _EMOJI_WORDS = re.compile("|".join(_EMOJI))

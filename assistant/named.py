@@ -21,21 +21,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.lexicon import LEXICON
 from knowledge.tokenize import STOPWORDS, Tokenizer
 
 # Last words of what services issue or register: a term ending in one of these names a service.
-HEADS = ("许可证", "证明", "证书", "执照", "通行证", "证", "卡", "登记", "备案", "许可", "公证", "补贴", "津贴",
-         "补助金", "补助", "保障金", "救助", "贷款", "签注")
+HEADS = LEXICON.words("heads")
 # Heads of documents one holds (a licence, a certificate, a card), as against acts (登记, 备案, 补贴).
-DOCUMENTS = ("证", "证明", "证书", "执照", "卡")
+DOCUMENTS = LEXICON.words("documents")
 # Heads that name the same kind of thing: a guide with one of them is judged for the others.
-_FAMILIES = (("补贴", "津贴", "补助", "补助金", "救助", "抚恤金"), ("许可证", "许可", "执照"), ("证书", "证明"))
-# Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡").
-_NOT_MODIFIERS = frozenset(("听说", "请问", "申请", "想要", "准备", "能办", "要办", "去办", "咨询", "了解", "知道",
-                            "问问", "打算", "顺便", "领取", "补办", "办好", "还有", "还要", "拿到", "开具", "没有",
-                            # time and place: when or where, not what ("搬家的时候结婚证弄没了")
-                            "时候", "以后", "以前", "之前", "之后", "时间", "现在", "今年", "明年", "去年", "上次",
-                            "这次", "那边", "这边", "地方", "家里", "里面", "外面"))
+_FAMILIES = tuple(LEXICON.groups("head-families").values())
+# Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡"); time and place.
+_NOT_MODIFIERS = frozenset(LEXICON.words("not-modifiers"))
 _ASKING_VERBS = "办开领考拿补换"
 _MAX_MODIFIERS = 3
 _MAX_MODIFIER_LENGTH = 4

@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.lexicon import LEXICON
 from knowledge.errors import ConfigError
 
 PLACES = Path(__file__).resolve().parent / "data" / "places.tsv"
 # Before a name: where the citizen comes from or travels to; after it: a person or a household's origin,
 # or a street named after the place (北京路 is in 广州).
-_ORIGIN_BEFORE = re.compile(r"(老家|老家是|来自|从|回|去|到|飞|户口在|户籍在|户口是|户籍是)$")
-_ORIGIN_AFTER = re.compile(r"^(人|籍|户口|户籍|老乡|来的|过来|东路|西路|南路|北路|中路|路|街|大道|大街|巷)")
+_ORIGIN_BEFORE = LEXICON.pattern("origin-before", after="$")
+_ORIGIN_AFTER = LEXICON.pattern("origin-after", before="^")
 
 
 @dataclass(frozen=True)

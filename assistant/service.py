@@ -51,6 +51,7 @@ from assistant.intent import (
     small_talk,
     wants_human,
 )
+from assistant.lexicon import LEXICON
 from assistant.named import DOCUMENTS, has_thing, names_of
 from assistant.places import Place, load_places, place_elsewhere
 from assistant.query import normalise_query
@@ -83,17 +84,16 @@ _A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s
 # Words of a question that name no service, although aliases use them ("公积金能贷多少", "结婚登记预约",
 # "给孩子办护照"): what is asked (every cue word of every facet) and who for. A follow-up using only
 # these ("电话多少", "怎么预约", "那小孩的呢") is about the guide under discussion.
-_NOT_SERVICE_WORDS = ("孩子", "小孩", "宝宝", "老人", "家人", "亲人", "夫妻", "双方", "本人", "外地", "本地", "预约",
-                      "第一", "每月", "每年", "一年", "一月", "每天", "今年", "明年", "现在")
+_NOT_SERVICE_WORDS = LEXICON.words("not-a-service")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
-_PAID_OUT = ("补贴", "补助", "津贴", "救助", "抚恤", "待遇", "养老金", "生活保障", "生育津贴", "提取", "丧葬费")
-_PAYS = re.compile(r"收费|费用|工本费|手续费|交钱|交费|缴费|花钱|要钱|收钱|给钱|免费")
+_PAID_OUT = LEXICON.words("paid-out")
+_PAYS = LEXICON.pattern("pays")
 _WHAT = re.compile(r"什么|啥|哪些|哪几")
-_URGENT_TEXT = re.compile(r"加急|急需|急用|急件|加快|急难|先行")  # a guide that speaks of hurrying: its passage answers
-_AT_ONCE = re.compile(r"即时|当场|当天|立即|即办")
+_URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
+_AT_ONCE = LEXICON.pattern("at-once")
 _NOT_SERVICE = re.compile("|".join(_NOT_SERVICE_WORDS))
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
-_ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=len, reverse=True)
+_ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
 _QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
@@ -197,10 +197,12 @@ class Assistant:
             state.handoff_reason = "complaint" if complains else "requested"
         elif self._is_complaint(state):
             state.handoff_reason = "complaint"  # a neighbour's noise, unpaid wages: for a person, never a guide
-        for name, region in self.region_names.items():
-            if name in text:
-                state.session.region = region
-                break
+        named = {region for name, region in self.region_names.items() if name in text}
+        named = {r for r in named if not any(o != r and o.startswith(r) for o in named)}  # 青山区, not 示例市 too
+        if len(named) == 1:
+            state.session.region = named.pop()
+        # two districts named ("户口在明湖区，但是住在青山区"): neither is taken for the citizen's; the answer
+        # gives what the guide says for each
         if state.session.region is None and state.hall is not None:
             state.session.region = state.hall.region  # a kiosk knows where it stands
         state.elsewhere = place_elsewhere(state.question, self.areas, self.places)
@@ -729,7 +731,7 @@ def _names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
     return False
 
 
-_FIRST_ISSUE = re.compile("第一次|首次|头一回|初次|新办")
+_FIRST_ISSUE = LEXICON.pattern("first-issue")
 
 
 # Guides named for following an application (…办证进度查询), and the words of a question that asks to follow one.
@@ -796,7 +798,7 @@ _BRACKETS = re.compile(r"[()（）《》〈〉\[\]【】\s]")
 
 def _region_names(regions: list[str]) -> dict[str, str]:
     """Short names a citizen uses ("明湖区", "明湖") → the full region ("示例市明湖区")."""
-    unique = sorted(set(regions), key=len)
+    unique = sorted(set(regions), key=lambda r: (len(r), r))
     names: dict[str, str] = {}
     for region in unique:
         parents = [p for p in unique if p != region and region.startswith(p)]

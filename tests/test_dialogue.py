@@ -684,3 +684,14 @@ def test_an_online_question_is_not_asked_for_the_district(demo_assistant) -> Non
     assert online.decision == "answer" and online.text.split("\n")[0].endswith("可全程网上办理，无需到现场。")
     window = demo_assistant.ask("育儿补贴我不会在网上弄，去哪个窗口办", Session())
     assert window.decision == "clarify" and "请问您在哪个区" in window.text  # a window: that depends on the district
+
+
+def test_the_district_a_question_names_is_the_most_specific_one_and_two_districts_are_neither(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.session import Session
+
+    session = Session()
+    demo_assistant.ask("我在示例市青山区菜市场旁边租了个门面，想开个小店卖日用百货，要办什么", session)
+    assert session.region == "示例市青山区"  # not the city, which the question names too
+    both = Session()
+    demo_assistant.ask("户口在明湖区，但是住在青山区，孩子上小学该去哪个区报名？", both)
+    assert both.region is None  # which of the two is the citizen's is not said
