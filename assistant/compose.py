@@ -357,9 +357,8 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.
-_YES_NO_ANSWER = re.compile(r"^(能|不能|可以|不可以|需要|不需要|不用|无需|是|不是|不一定|有|没有|会|不会|要|不要|"
-                            r"必须|不必)")
-ONLINE_CHANNELS = ("网上办理", "掌上办理", "全程网办")
+_YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
+ONLINE_CHANNELS = LEXICON.words("online-channels")
 
 
 def can_do_online(record: Record) -> bool | None:

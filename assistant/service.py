@@ -73,7 +73,7 @@ SURE = 0.7
 MAX_OPTIONS = 4
 FAILURES_BEFORE_HANDOFF = 2
 # "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
-_ELLIPTICAL = re.compile(r"^(那|那么|如果|要是|假如|万一)|呢[?？!！。.]*$")
+_ELLIPTICAL = re.compile(f"^(?:{LEXICON.pattern('follow-up-openings').pattern})|呢[?？!！。.]*$")
 # A number the citizen gives ("电话13812345678", "身份证号…"), not a question about phones: the number
 # (redacted first) goes, with the word that introduces it.
 _GIVEN_NUMBER = re.compile(r"(我的?)?(联系)?"
@@ -88,13 +88,13 @@ _NOT_SERVICE_WORDS = LEXICON.words("not-a-service")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = LEXICON.words("paid-out")
 _PAYS = LEXICON.pattern("pays")
-_WHAT = re.compile(r"什么|啥|哪些|哪几")
+_WHAT = LEXICON.pattern("what")
 _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
 _AT_ONCE = LEXICON.pattern("at-once")
 _NOT_SERVICE = re.compile("|".join(_NOT_SERVICE_WORDS))
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
-_QUESTION_WORDS = re.compile(r"多少|几多|怎么样|怎么|怎样|咋样|咋|什么|啥子|啥|哪些|哪个|能不能|是不是|有没有")
+_QUESTION_WORDS = LEXICON.pattern("question-words")
 _FILLER = re.compile(
     r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
     r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
