@@ -14,7 +14,7 @@ from assistant.chain import build_chain
 from assistant.markup import as_text
 from assistant.places import place_elsewhere
 from assistant.retriever import Filters, Retrieval
-from assistant.service import Assistant
+from assistant.service import SURE, Assistant, _item_key
 from assistant.session import Session
 from knowledge.records import SECTIONS
 
@@ -71,7 +71,10 @@ def decision_reason(answer: Answer, session: Session, retrieval: Retrieval, thre
         reason = (f"置信度 {answer.confidence:.2f}，不低于拒答阈值 {threshold:.2f}："
                   f"按“{name}”（{cited.guide_id}）回答{rank}。")
     elif answer.decision == "clarify":
-        if session.options:
+        items = {_item_key(names.get(i, i)) for i in session.options}
+        if session.options and len(items) == 1 and len(session.options) > 1:
+            reason = f"“{items.pop()}”由各地分别办理，问题没有说在哪里办：先问在哪里办理。"
+        elif session.options:
             options = "、".join(f"“{names.get(i, i)}”" for i in session.options)
             reason = f"{len(session.options)} 项指南得分接近，无法确定是哪一项：{options}，请群众选择。"
         elif session.region_options and session.record_id:
@@ -98,6 +101,8 @@ def decision_reason(answer: Answer, session: Session, retrieval: Retrieval, thre
         reason = ""
     if elsewhere:
         reason += f"问题提到的{elsewhere}不在知识库的范围内，只作参考。"
+    elif answer.reference_only:
+        reason += f"群众讲述了具体情况，置信度低于 {SURE:.2f}：指南只作参考。"
     return reason
 
 

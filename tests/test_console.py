@@ -258,3 +258,21 @@ def test_purge_deletes_reviews_with_their_conversation(desk: Desk, reviews: Feed
     assert desk.purge(dt.timedelta(days=180))["feedback"] == 1
     with desk.sessions() as db:
         assert db.scalars(select(FeedbackReview)).all() == [] and db.scalars(select(Feedback)).all() == []
+
+
+def test_hit_testing_says_why_it_asks_where_and_why_a_story_gets_only_a_reference(assistant: Assistant) -> None:
+    from assistant.answer import Answer, Citation
+    from assistant.hittest import decision_reason
+    from assistant.service import SURE
+    from assistant.session import Session
+
+    retrieval = assistant.search.search("律师执业变更")
+    names = {"a": "律师执业变更审核(（执业类别变更）)", "b": "律师执业变更审核(执业类别变更)", "c": "律师执业注销"}
+    clarify = Answer(text="…", speech="…", decision="clarify")
+    asked_where = decision_reason(clarify, Session(options=["a", "b"]), retrieval, 0.4, names)
+    assert "由各地分别办理" in asked_where and "得分接近" not in asked_where
+    asked_which = decision_reason(clarify, Session(options=["a", "c"]), retrieval, 0.4, names)
+    assert "得分接近" in asked_which
+    hedged = Answer(text="…", speech="…", decision="answer", confidence=0.5, reference_only=True,
+                    citations=[Citation(guide_id="a", section="name", title="律师执业变更审核")])
+    assert f"置信度低于 {SURE:.2f}：指南只作参考" in decision_reason(hedged, Session(), retrieval, 0.4, names)
