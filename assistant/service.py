@@ -287,6 +287,12 @@ class Assistant:
                 result = redo
                 state.retrieval = redo
                 follows = False
+        item = self._item_of_theme(state, result, current, threshold) if follows and current is not None else None
+        if item is not None:  # "那销户口要带啥" after 个人身后一件事: 死亡人员户口注销's materials, not the bundle's
+            state.record = item
+            state.facets = state.facets or session.facets
+            state.confidence = max(result.confidence, threshold)
+            return state
         mentioned = self._mentions_only(state, current) if follows and current is not None else None
         if current is not None and mentioned:
             # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
@@ -477,6 +483,19 @@ class Assistant:
                 trusted = replace(hit, confidence=max(hit.confidence, threshold))
                 return replace(found, hits=[trusted, *others], confidence=trusted.confidence)
         return None
+
+    def _item_of_theme(self, state: TurnState, result: Retrieval, current: ServiceGuide | Theme,
+                       threshold: float) -> ServiceGuide | Theme | None:
+        """After a one-thing theme, a follow-up that names one of its items ("那销户口要带啥"): that item, when the
+        question's own search ranks it first and clearly ahead of the next guide, and the citizen does not ask
+        about doing everything together. The theme under discussion vouches for it, so no confidence is asked
+        of the search: "销户口" alone is too short to be sure of."""
+        if not isinstance(current, Theme) or "within" in self.search.config.without or asks_for_bundle(state.text) \
+                or len(_NOT_SERVICE.sub("", state.residue)) < 2 or not result.hits:
+            return None
+        first = result.hits[0]
+        ahead = len(result.hits) == 1 or result.hits[1].score < CLARIFY_RATIO * first.score
+        return self.index.record(first.record_id) if first.record_id in current.items and ahead else None
 
     def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """A question about the guide under discussion: nothing left once facet words are taken away,

@@ -695,3 +695,18 @@ def test_the_district_a_question_names_is_the_most_specific_one_and_two_district
     both = Session()
     demo_assistant.ask("户口在明湖区，但是住在青山区，孩子上小学该去哪个区报名？", both)
     assert both.region is None  # which of the two is the citizen's is not said
+
+
+def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.session import Session
+
+    session = Session()
+    bundle = demo_assistant.ask("人去世了要办哪些手续，能一次办吗", session)
+    assert bundle.citations[0].guide_id == "theme-after-death"
+    item = demo_assistant.ask("那销户口要带啥", session)
+    assert item.decision == "answer" and item.citations[0].guide_id == "demo-hukou-death"
+    assert "12项" not in item.text  # the item's own materials, not the bundle's
+    again = Session()
+    demo_assistant.ask("人去世了要办哪些手续，能一次办吗", again)
+    whole = demo_assistant.ask("那要带什么材料", again)  # names no item: the bundle's materials
+    assert whole.citations[0].guide_id == "theme-after-death"
