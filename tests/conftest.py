@@ -88,6 +88,24 @@ def ingested(data: Path, pack: Path = DEMO_PACK) -> Path:
     return data
 
 
+def small_pack_search(tmp_path_factory: pytest.TempPathFactory, embedder: Any, name: str,
+                      files: dict[str, str]) -> Any:
+    """A HybridSearch over a pack written from ``files`` (path in the pack → text) and ingested into a fresh
+    index: for a test that needs a few guides of its own."""
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    pack = tmp_path_factory.mktemp(f"{name}-pack")
+    for path, text in files.items():
+        (pack / path).parent.mkdir(parents=True, exist_ok=True)
+        (pack / path).write_text(text, encoding="utf-8")
+    index = KnowledgeIndex(tmp_path_factory.mktemp(f"{name}-data"), embedder)
+    Ingestor(index).run([load_source(pack)])
+    return HybridSearch(index, load_synonyms())
+
+
 def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")

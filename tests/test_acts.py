@@ -10,6 +10,7 @@ import pytest
 
 from assistant.acts import ACTS, STORY_CHARS, asked_act, is_story, load_acts, story_unasked, unasked_act
 from knowledge.errors import ConfigError
+from tests.conftest import small_pack_search
 
 RAW = json.loads(files("assistant").joinpath("data/acts.json").read_text(encoding="utf-8"))
 
@@ -79,18 +80,7 @@ _PACK = {
 
 @pytest.fixture(scope="module")
 def birth_search(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    from assistant.query import load_synonyms
-    from assistant.retriever import HybridSearch
-    from ingest.pipeline import Ingestor, load_source
-    from knowledge.index import KnowledgeIndex
-
-    pack = tmp_path_factory.mktemp("birth-pack")
-    for name, text in _PACK.items():
-        (pack / name).parent.mkdir(parents=True, exist_ok=True)
-        (pack / name).write_text(text, encoding="utf-8")
-    index = KnowledgeIndex(tmp_path_factory.mktemp("birth-data"), embedder)
-    Ingestor(index).run([load_source(pack)])
-    return HybridSearch(index, load_synonyms())
+    return small_pack_search(tmp_path_factory, embedder, "birth", _PACK)
 
 
 def test_a_story_is_not_answered_with_a_guide_for_an_act_it_never_asks(birth_search) -> None:  # type: ignore[no-untyped-def]

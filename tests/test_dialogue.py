@@ -13,6 +13,7 @@ from assistant.compose import compose_answer, spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.session import Session, pick_option
+from tests.conftest import small_pack_search
 
 
 def test_facets() -> None:
@@ -542,18 +543,7 @@ _PASSPORT_PACK = {
 
 @pytest.fixture(scope="module")
 def passport_search(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    from assistant.query import load_synonyms
-    from assistant.retriever import HybridSearch
-    from ingest.pipeline import Ingestor, load_source
-    from knowledge.index import KnowledgeIndex
-
-    pack = tmp_path_factory.mktemp("passport-pack")
-    for name, text in _PASSPORT_PACK.items():
-        (pack / name).parent.mkdir(parents=True, exist_ok=True)
-        (pack / name).write_text(text, encoding="utf-8")
-    index = KnowledgeIndex(tmp_path_factory.mktemp("passport-data"), embedder)
-    Ingestor(index).run([load_source(pack)])
-    return HybridSearch(index, load_synonyms())
+    return small_pack_search(tmp_path_factory, embedder, "passport", _PASSPORT_PACK)
 
 
 def test_a_progress_lookup_guide_answers_only_a_question_about_progress(passport_search) -> None:  # type: ignore[no-untyped-def]
