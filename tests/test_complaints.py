@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.complaints import CENTROIDS, EXAMPLES, ComplaintDetector, asks_procedure, load_examples
+from assistant.complaints import CENTROIDS, EXAMPLES, ComplaintDetector, asks_procedure, load_examples, the_ask
 from assistant.desk import NOBODY_AT_KIOSK, NOBODY_NOW, Desk
 from assistant.places import load_places, place_elsewhere
 from assistant.session import Session
@@ -36,8 +36,11 @@ def test_a_held_out_message_is_a_complaint_or_a_question_by_what_it_says(demo_as
 def test_short_messages_and_procedure_questions_are_left_to_the_cue_words(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     detector = demo_assistant.complaints
     assert not detector.is_complaint("楼上装修太吵了，谁来管管")  # short: the detector does not guess
-    assert asks_procedure("老房子墙上裂了好几道缝，担心是危房，房屋安全鉴定找谁做，收费吗")
-    assert not asks_procedure(NOISE)
+    procedure = "老房子墙上裂了好几道缝，担心是危房，房屋安全鉴定找谁做，收费吗"
+    assert the_ask("村里的石场天天放炮。请上级督促处理！") == "请上级督促处理"  # the last sentence is the ask
+    assert asks_procedure(procedure) and not asks_procedure(NOISE)
+    assert detector.ask_margin(procedure) < 0 < detector.ask_margin(NOISE)  # the ask: how to get it done / deal with it
+    assert not detector.is_complaint(procedure) and detector.is_complaint(NOISE)
     assert demo_assistant.ask("办护照要多少钱").decision == "answer"
 
 
@@ -137,3 +140,15 @@ def test_an_import_declares_the_area_it_covers(tmp_path: Path) -> None:
                     encoding="utf-8")
     pack = import_export(path, MAPPINGS["gd2021"]).pack
     assert pack is not None and (pack.name, pack.region) == ("gd2021", "广东省")
+
+
+@pytest.mark.parametrize("case", ["gd-w-126", "gd-w-128", "gd-w-134", "gd-w-137"])
+def test_a_story_that_asks_whether_the_citizen_qualifies_is_a_question_not_a_complaint(demo_assistant,  # type: ignore[no-untyped-def]
+                                                                                      case: str) -> None:
+    """问政 messages whose opening reads like a grievance and whose last sentence asks about the citizen's own
+    case ("我这种情况能领吗", "外地户口在广东能不能办残疾证"): the ask decides."""
+    cases = (ROOT / "evals" / "cases" / "gd" / "wenzheng-dev.jsonl").read_text(encoding="utf-8").splitlines()
+    text = next(json.loads(line)["question"] for line in cases if f'"{case}"' in line)
+    detector = demo_assistant.complaints
+    assert detector.margin(text) > 0 > detector.ask_margin(text) and not asks_procedure(text)
+    assert not detector.is_complaint(text)
