@@ -636,10 +636,26 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answe
     labels = [_option_label(r, options) for r in options]
     numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
     text = "\n".join(["您想办理的是哪一项？请回复序号或名称：", *numbered])
-    said = [_spoken(r.name) for r in options[:3]]  # spoken: at most three short options, the rest are on screen
-    speech = _clip("请问您要办理的是：" + "，还是".join(said) + "？", MAX_SPEECH)
+    speech = _clip(_spoken_options([r.name for r in options[:3]]), MAX_SPEECH)  # the rest are on screen
     return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
                   citations=[citation(r, "name") for r in options], confidence=confidence)
+
+
+_SPOKEN_BRACKETS = re.compile(r"[(（][^()（）]*(?:[(（][^()（）]*[)）][^()（）]*)*[)）]")
+
+
+def _spoken_options(names: Sequence[str]) -> str:
+    """A clarifying question as said aloud: what the options share once, then what tells them apart, without
+    the brackets no one reads out ("律师执业变更审核", "律师执业注销" → "…律师执业的哪一项：变更审核，还是注销？")."""
+    said = [_spoken(_SPOKEN_BRACKETS.sub("", name)) or _spoken(name) for name in names]
+    shared = min(len(s) for s in said)  # what they share ends where a name's main part does
+    if len(set(said)) < len(said):  # the brackets were what told them apart: their words, without the brackets
+        shared = min(len(re.split(r"[(（]", name, maxsplit=1)[0]) for name in names)
+        said = [_spoken(re.sub(r"[()（）]", "", name)) for name in names]
+    prefix = _common_prefix(said)[:shared] if len(said) > 1 else ""
+    if len(prefix) >= 4 and all(len(s) - len(prefix) >= 2 for s in said):
+        return f"请问您要办的是{prefix}的哪一项：" + "，还是".join(s[len(prefix):] for s in said) + "？"
+    return "请问您要办理的是：" + "，还是".join(said) + "？"
 
 
 def compose_region_question(options: Sequence[Record], confidence: float = 0.0) -> Answer:

@@ -86,3 +86,17 @@ def test_the_speech_is_short_and_a_clarifying_question_names_at_most_three_optio
     answer = compose_clarify(options)
     assert answer.speech == "请问您要办理的是：首次，还是换领，还是补领？"
     assert answer.suggestions == ["首次申领", "换领", "补领", "临时身份证申领"]
+
+
+@pytest.mark.parametrize(("names", "speech"), [
+    (["律师执业变更审核(（执业类别变更）)", "律师执业注销"], "请问您要办的是律师执业的哪一项：变更审核，还是注销？"),
+    # the same item told apart by its brackets: their words, after the item's name said once
+    (["律师执业变更审核(（执业类别变更）)", "律师执业变更审核(执业机构变更)"],
+     "请问您要办的是律师执业变更审核的哪一项：执业类别变更，还是执业机构变更？"),
+    (["居住证申领", "居住证签注（续期）"], "请问您要办理的是：居住证，还是居住证签注？"),  # nothing worth saying once
+])
+def test_a_clarifying_question_says_what_the_options_share_once(names: list[str], speech: str) -> None:
+    options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name}) for i, name in enumerate(names)]
+    asked = compose_clarify(options)
+    assert asked.speech == speech
+    assert all(name in asked.text for name in names)  # the screen lists them in full
