@@ -483,7 +483,8 @@ def _time_lead(record: Record) -> str:
 
 
 def _short_place(loc: Location) -> str:
-    return "".join(p for p in (loc.name, f"（{loc.address}）" if loc.address else "", loc.window or "") if p)
+    address = (f"（{loc.address}）" if loc.name else loc.address) if loc.address else ""
+    return "".join(p for p in (loc.name, address, loc.window or "") if p)
 
 
 def _where_lead(record: Record, region: str | None, hall: Hall | None) -> str:

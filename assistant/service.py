@@ -186,7 +186,7 @@ class Assistant:
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.residue = self._residue(text)
-        state.facets = detect_facets(text)
+        state.facets = detect_facets(self._without_names(text))
         state.progress = asks_progress(text)
         # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
         state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
@@ -207,6 +207,16 @@ class Assistant:
             state.session.region = state.hall.region  # a kiosk knows where it stands
         state.elsewhere = place_elsewhere(state.question, self.areas, self.places)
         return state
+
+    def _without_names(self, text: str) -> str:
+        """The question without the certificates and licences it names: a cue word inside a name asks for nothing
+        ("法律职业资格证书丢了怎么补" is no question of who may apply, though 资格 is a cue of it)."""
+        if "named" in self.search.config.without:
+            return text
+        terms, things = names_of(text, self.search.tokenizer)
+        for name in sorted([*(t.text for t in terms if t.head.endswith(DOCUMENTS)), *things], key=len, reverse=True):
+            text = text.replace(name, "，")
+        return text
 
     def _is_complaint(self, state: TurnState) -> bool:
         """Does the message tell of a wrong done and ask for it to be dealt with, without the cue words?"""

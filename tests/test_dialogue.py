@@ -700,3 +700,14 @@ def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assis
     demo_assistant.ask("人去世了要办哪些手续，能一次办吗", again)
     whole = demo_assistant.ask("那要带什么材料", again)  # names no item: the bundle's materials
     assert whole.citations[0].guide_id == "theme-after-death"
+
+
+def test_a_cue_word_inside_a_certificate_the_question_names_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.service import TurnState
+
+    def facets(question: str) -> list[str]:
+        return list(demo_assistant.understand(TurnState(question=question, session=Session())).facets)
+
+    assert facets("法律职业资格证书丢了怎么补") == []  # 资格 is in the certificate's name: no question of who
+    assert facets("办居住证有什么条件") == ["who"]  # outside a name, the cue asks
+    assert facets("教师资格证考试要带什么材料") == ["materials"]
