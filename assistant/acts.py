@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+from assistant.lexicon import alternation
 from knowledge.errors import ConfigError
+from knowledge.text import chinese_chars
 
 # A message of at least this many Chinese characters tells a situation ("我丈夫去年在广州…请问工亡待遇要怎么领"):
 # what it asks is said in full, so a guide for an act it never names is not its answer. Measured on the
 # development sets (docs/trust.md): the short questions answered right with such a guide have at most 29.
 STORY_CHARS = 40
-
-_CHINESE = re.compile(r"[\u3400-\u9fff]")
-
 
 @dataclass(frozen=True)
 class Act:
@@ -48,7 +47,7 @@ def _words(raw: dict[str, Any], key: str, act: str) -> re.Pattern[str] | None:
     if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
         raise ConfigError(f"acts.json: {act}.{key} must be a list of words")
     # longest first, so that an alternation takes the whole word
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None
+    return re.compile(alternation(sorted(words, key=len, reverse=True))) if words else None
 
 
 def load_acts(text: str) -> tuple[Act, ...]:
@@ -75,7 +74,7 @@ _ALWAYS = tuple(a for a in ACTS if not a.stories)
 
 def is_story(text: str) -> bool:
     """A long message that tells a situation (see STORY_CHARS)."""
-    return len(_CHINESE.findall(text)) >= STORY_CHARS
+    return chinese_chars(text) >= STORY_CHARS
 
 
 def unasked_act(text: str, guide_name: str) -> bool:

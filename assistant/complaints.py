@@ -26,6 +26,7 @@ import numpy as np
 from assistant.lexicon import LEXICON
 from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
+from knowledge.text import chinese_chars
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ MIN_CHINESE = 20  # shorter messages are questions or plain requests for a perso
 
 Label = Literal["complaint", "question"]
 _KEYS = ("complaint", "question", "ask_complaint", "ask_question")
-_CHINESE = re.compile(r"[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 # The last sentence asks how, where, with what or at what cost to get something done ("…要找哪个部门审批？",
 # "收费吗"), or asks for a judgement on a dispute or a lawsuit ("你评评理", "法院会怎么判"), which no person
@@ -75,8 +75,8 @@ def load_examples(path: Path = EXAMPLES) -> list[Example]:
 
 def asks_procedure(text: str) -> bool:
     """Does the message's last sentence ask how to get something done (or for a verdict on a dispute)?"""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    return bool(sentences) and _ASKS_PROCEDURE.search(sentences[-1]) is not None
+    last = _last_sentence(text)
+    return last is not None and _ASKS_PROCEDURE.search(last) is not None
 
 
 def _opening(text: str) -> str:
@@ -85,12 +85,17 @@ def _opening(text: str) -> str:
 
 def the_ask(text: str) -> str:
     """The end of the message's last sentence: what it asks for."""
+    last = _last_sentence(text)
+    return (text if last is None else last)[-ASK:]
+
+
+def _last_sentence(text: str) -> str | None:
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    return (sentences[-1] if sentences else text)[-ASK:]
+    return sentences[-1] if sentences else None
 
 
 def long_enough(text: str) -> bool:
-    return len(_CHINESE.findall(text)) >= MIN_CHINESE
+    return chinese_chars(text) >= MIN_CHINESE
 
 
 class ComplaintDetector:

@@ -649,11 +649,11 @@ def _spoken_options(names: Sequence[str]) -> str:
     """A clarifying question as said aloud: what the options share once, then what tells them apart, without
     the brackets no one reads out ("律师执业变更审核", "律师执业注销" → "…律师执业的哪一项：变更审核，还是注销？")."""
     said = [_spoken(_SPOKEN_BRACKETS.sub("", name)) or _spoken(name) for name in names]
-    shared = min(len(s) for s in said)  # what they share ends where a name's main part does
+    main = None
     if len(set(said)) < len(said):  # the brackets were what told them apart: their words, without the brackets
-        shared = min(len(re.split(r"[(（]", name, maxsplit=1)[0]) for name in names)
         said = [_spoken(re.sub(r"[()（）]", "", name)) for name in names]
-    prefix = _common_prefix(said)[:shared] if len(said) > 1 else ""
+        main = min(len(re.split(r"[(（]", name, maxsplit=1)[0]) for name in names)  # what they share ends there
+    prefix = _common_prefix(said)[:main] if len(said) > 1 else ""
     if len(prefix) >= 4 and all(len(s) - len(prefix) >= 2 for s in said):
         return f"请问您要办的是{prefix}的哪一项：" + "，还是".join(s[len(prefix):] for s in said) + "？"
     return "请问您要办理的是：" + "，还是".join(said) + "？"

@@ -14,7 +14,7 @@ from assistant.chain import build_chain
 from assistant.markup import as_text
 from assistant.places import place_elsewhere
 from assistant.retriever import Filters, Retrieval
-from assistant.service import SURE, Assistant, _item_key
+from assistant.service import SURE, Assistant, item_key
 from assistant.session import Session
 from knowledge.records import SECTIONS
 
@@ -71,7 +71,7 @@ def decision_reason(answer: Answer, session: Session, retrieval: Retrieval, thre
         reason = (f"置信度 {answer.confidence:.2f}，不低于拒答阈值 {threshold:.2f}："
                   f"按“{name}”（{cited.guide_id}）回答{rank}。")
     elif answer.decision == "clarify":
-        items = {_item_key(names.get(i, i)) for i in session.options}
+        items = {item_key(names.get(i, i)) for i in session.options}
         if session.options and len(items) == 1 and len(session.options) > 1:
             reason = f"“{items.pop()}”由各地分别办理，问题没有说在哪里办：先问在哪里办理。"
         elif session.options:

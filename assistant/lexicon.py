@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,12 @@ class Lexicon:
 
     def pattern(self, name: str, *, before: str = "", after: str = "") -> re.Pattern[str]:
         """Any entry of a list table as a regular expression (entries are plain words, tried in file order)."""
-        return re.compile(f"{before}(?:{'|'.join(re.escape(w) for w in self.words(name))}){after}")
+        return re.compile(f"{before}(?:{alternation(self.words(name))}){after}")
+
+
+def alternation(words: Iterable[str]) -> str:
+    """Plain words as one regular-expression alternation, tried in the order given."""
+    return "|".join(re.escape(w) for w in words)
 
 
 def load_lexicon() -> Lexicon:

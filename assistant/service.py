@@ -151,7 +151,7 @@ class Assistant:
         by_name: dict[str, list[str]] = {}
         for record in records:
             if isinstance(record, ServiceGuide):
-                by_name.setdefault(_item_key(record.name), []).append(record.id)
+                by_name.setdefault(item_key(record.name), []).append(record.id)
         self.issued_by = {name: ids for name, ids in by_name.items() if len(ids) > 1}
         self.theme_ids = {r.id for r in records if isinstance(r, Theme)}
         self.region_names = _region_names(
@@ -297,7 +297,7 @@ class Assistant:
                 result = redo
                 state.retrieval = redo
                 follows = False
-        item = self._item_of_theme(state, result, current, threshold) if follows and current is not None else None
+        item = self._item_of_theme(state, result, current) if follows and current is not None else None
         if item is not None:  # "那销户口要带啥" after 个人身后一件事: 死亡人员户口注销's materials, not the bundle's
             state.record = item
             state.facets = state.facets or session.facets
@@ -337,7 +337,7 @@ class Assistant:
             return state
         state.confidence = result.confidence
         state.unsure = result.confidence < SURE
-        state.story_unsure = "stories" not in self.search.config.without and is_story(state.question) and \
+        state.story_unsure = "stories" not in self.search.config.without and is_story(state.text) and \
             result.confidence < SURE
         close = [h for h in result.hits[:MAX_OPTIONS]
                  if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
@@ -386,7 +386,7 @@ class Assistant:
             state.record = records[0]
         if state.record is not None and session.region and "regions" not in self.search.config.without:
             # the citizen's own district's guide for the item, though the city's scored higher (it has more words)
-            local = self._issued_in(self.issued_by.get(_item_key(state.record.name), []), session.region)
+            local = self._issued_in(self.issued_by.get(item_key(state.record.name), []), session.region)
             if len(local) == 1:
                 state.record = local[0]
         return state
@@ -400,7 +400,7 @@ class Assistant:
         region = state.session.region
         groups: dict[str, list[ServiceGuide | Theme]] = {}
         for record in state.options:
-            groups.setdefault(_item_key(record.name), []).append(record)
+            groups.setdefault(item_key(record.name), []).append(record)
         if region:
             kept: list[ServiceGuide | Theme] = []
             for key, group in groups.items():
@@ -424,7 +424,7 @@ class Assistant:
         """Among guides of one item, those for ``region``: its own, or else its nearest parent's (a province's
         guide serves its cities). None when the ids are not one item, or none covers the region."""
         records = [r for r in (self.index.record(i) for i in record_ids) if isinstance(r, ServiceGuide)]
-        if len(records) < 2 or len({_item_key(r.name) for r in records}) != 1:
+        if len(records) < 2 or len({item_key(r.name) for r in records}) != 1:
             return []
         covering = [r for r in records if r.region and region.startswith(r.region)]
         deepest = max((len(r.region or "") for r in covering), default=0)
@@ -494,8 +494,8 @@ class Assistant:
                 return replace(found, hits=[trusted, *others], confidence=trusted.confidence)
         return None
 
-    def _item_of_theme(self, state: TurnState, result: Retrieval, current: ServiceGuide | Theme,
-                       threshold: float) -> ServiceGuide | Theme | None:
+    def _item_of_theme(self, state: TurnState, result: Retrieval,
+                       current: ServiceGuide | Theme) -> ServiceGuide | Theme | None:
         """After a one-thing theme, a follow-up that names one of its items ("那销户口要带啥"): that item, when the
         question's own search ranks it first and clearly ahead of the next guide, and the citizen does not ask
         about doing everything together. The theme under discussion vouches for it, so no confidence is asked
@@ -816,7 +816,7 @@ def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -
     return dict(sorted(widened.items(), key=lambda kv: -len(kv[0])))
 
 
-def _item_key(name: str) -> str:
+def item_key(name: str) -> str:
     """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
     "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
     return _BRACKETS.sub("", name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
 _WHITESPACE = re.compile(r"[ \t\r\f\v\u3000\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # A space after Chinese punctuation before more Chinese: a line break that YAML folded ("能力，\n并已" →
@@ -34,3 +35,9 @@ def normalise_text(text: str) -> str:
     text = to_simplified(text.translate(_FULLWIDTH_ALNUM))
     lines = [_SPACE_AFTER_PUNCTUATION.sub("", _WHITESPACE.sub(" ", line)).strip() for line in text.splitlines()]
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def chinese_chars(text: str) -> int:
+    """How many Chinese characters a text holds: how long a message is, whatever its punctuation and digits."""
+    return len(_CHINESE.findall(text))
+
