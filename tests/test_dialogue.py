@@ -677,8 +677,6 @@ def test_an_online_question_is_not_asked_for_the_district(demo_assistant) -> Non
 
 
 def test_the_district_a_question_names_is_the_most_specific_one_and_two_districts_are_neither(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    from assistant.session import Session
-
     session = Session()
     demo_assistant.ask("我在示例市青山区菜市场旁边租了个门面，想开个小店卖日用百货，要办什么", session)
     assert session.region == "示例市青山区"  # not the city, which the question names too
@@ -688,8 +686,6 @@ def test_the_district_a_question_names_is_the_most_specific_one_and_two_district
 
 
 def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    from assistant.session import Session
-
     session = Session()
     bundle = demo_assistant.ask("人去世了要办哪些手续，能一次办吗", session)
     assert bundle.citations[0].guide_id == "theme-after-death"
