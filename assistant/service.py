@@ -376,7 +376,10 @@ class Assistant:
             else:
                 # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
                 # pair of its name (not aliases, not synonyms added to the question) that no other one has.
-                others_named = [r for r in named if r is not records[0]]
+                # …and it speaks of every thing the question names ("二级注册消防工程师…初始注册": not 结构工程师's)
+                stems = self._document_stems(state.text)
+                others_named = [r for r in named if r is not records[0] and
+                                all(stem in r.name for stem in stems if stem in records[0].name)]
                 if len(others_named) == 1:
                     state.record = others_named[0]
                 else:
@@ -437,15 +440,31 @@ class Assistant:
         if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below or \
                 "named" in self.search.config.without:
             return None
-        terms, things = names_of(state.text, self.search.tokenizer)
-        named = [*((t.said, t.text) for t in terms), *((w, w) for w in things)]
-        named = [(said, thing) for said, thing in named if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
-        for said, thing in named:
+        names = [h.name for h in result.hits[:MAX_OPTIONS]]
+        if any(stem in name for name in names for stem in self._document_stems(state.text)):
+            # a guide found is named for a thing the question names (实验动物生产许可证: 实验动物生产许可(新申请));
+            # the other things it names are what the citizen holds ("港澳回乡证丢了，办出入境通行证")
+            return None
+        for said, thing in self._documents(state.text):
             having = [self.search.sections_having(h.record_id, thing) for h in result.hits[:MAX_OPTIONS]]
             having = [sections for sections in having if sections]
             if having and all(sections <= _REQUIRING for sections in having):
                 return said
         return None
+
+    def _documents(self, text: str) -> list[tuple[str, str]]:
+        """The certificates and licences the question names: as said, and as the guides write them."""
+        return [(said, thing) for said, thing, _ in self._named_documents(text)]
+
+    def _named_documents(self, text: str) -> list[tuple[str, str, str]]:
+        terms, things = names_of(text, self.search.tokenizer)
+        named = [*((t.said, t.text, t.text[:-len(t.head)]) for t in terms), *((w, w, w) for w in things)]
+        return [(said, thing, _document_stem(of)) for said, thing, of in named
+                if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
+
+    def _document_stems(self, text: str) -> list[str]:
+        """What the documents the question names are of: 消防工程师资格证 → 消防工程师, 操作证 → 操作."""
+        return [stem for _, _, stem in self._named_documents(text) if len(stem) >= 2]
 
     def _beside(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters) -> Retrieval:
         """The question searched together with the name of the guide under discussion, once a turn."""
@@ -780,6 +799,15 @@ def asks_lookup(text: str) -> bool:
 # Sections where a guide speaks of a certificate it asks for, not one it issues (that is in its name,
 # aliases, overview, steps or outcomes; an FAQ may answer for it either way).
 _REQUIRING = frozenset(("materials", "eligibility"))
+
+
+def _document_stem(thing: str) -> str:
+    """What a named document is of, without what kind of paper it is: 消防工程师资格证 → 消防工程师 (the term's
+    head already taken off), 操作证 → 操作."""
+    for head in sorted(DOCUMENTS, key=len, reverse=True):
+        if thing.endswith(head):
+            return thing[:-len(head)]
+    return thing
 
 
 def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:

@@ -707,3 +707,54 @@ def test_a_cue_word_inside_a_certificate_the_question_names_asks_for_nothing(dem
     assert facets("法律职业资格证书丢了怎么补") == []  # 资格 is in the certificate's name: no question of who
     assert facets("办居住证有什么条件") == ["who"]  # outside a name, the cue asks
     assert facets("教师资格证考试要带什么材料") == ["materials"]
+
+
+_LICENCE_PACK = {
+    "pack.yaml": "name: licences\ntitle: 许可测试包\nregion: 测试市\nsample: true\ndescription: 测试用。\n"
+                 "licence: MIT\n",
+    "guides/licences.yaml": """- id: t-lab-new
+  name: 实验动物生产许可(新申请)
+  kind: 行政许可
+  department: 测试市科学技术局
+  region: 测试市
+  eligibility: 申请实验动物生产许可证的单位应当具备相应的设施和人员。
+  time_limit_promised: 8(工作日)
+  consult_phone: 0000-1110005
+- id: t-lab-renew
+  name: 实验动物生产许可(延续)
+  kind: 行政许可
+  department: 测试市科学技术局
+  region: 测试市
+  eligibility: 实验动物生产许可证有效期届满需要延续的单位。
+  materials:
+    - name: 原实验动物生产许可证
+  time_limit_promised: 10(工作日)
+  consult_phone: 0000-1110005
+- id: t-building
+  name: 建设工程规划许可证核发
+  kind: 行政许可
+  department: 测试市自然资源局
+  region: 测试市
+  materials:
+    - name: 建设用地规划许可证
+  time_limit_promised: 15(工作日)
+  consult_phone: 0000-1110006
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def licence_search(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    return small_pack_search(tmp_path_factory, embedder, "licence", _LICENCE_PACK)
+
+
+def test_a_licence_named_by_its_guide_is_answered_though_the_guide_writes_it_without_zheng(licence_search) -> None:  # type: ignore[no-untyped-def]
+    """实验动物生产许可证 is what 实验动物生产许可(新申请) issues, though its text speaks of it only as a condition;
+    建设用地规划许可证 is only brought to 建设工程规划许可, which issues another licence."""
+    from assistant.service import Assistant
+
+    issued = Assistant(licence_search).ask("新申请实验动物生产许可证要几个工作日")
+    assert issued.decision == "answer" and issued.citations[0].guide_id == "t-lab-new"
+    assert "8个工作日" in issued.text
+    brought = Assistant(licence_search).ask("建设用地规划许可证怎么办")
+    assert brought.decision == "refuse" and "“建设用地规划许可证”" in brought.text
