@@ -528,46 +528,52 @@ def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) 
 
 def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, lead: str,
                   led: str | None) -> list[str]:
-    """What the question needs, a line or a short list each: a "how" question and an overview get materials,
-    where, time limit, online and phone."""
+    """What the question needs, a line each: a "how" question and an overview get materials, where, time limit,
+    online and phone; a facet asked gets its field in full (a list still shortened). The rest of the guide is
+    behind "查看完整指南"."""
     wanted: list[str] = [f for f in FACET_ORDER if f in facets]
-    full = set(facets)  # the facets asked get their field in full (a list still shortened)
+    full = set(facets)
     if not facets or "how" in facets:
         wanted = list(dict.fromkeys([*wanted, *([] if facets else ["who"]), "materials", "where", "time", "fee",
-                                     "online", "phone", *(["result"] if isinstance(record, Theme) else [])]))
+                                     "online", "phone"]))
     if "where" in facets:
         wanted.append("online")
     lines: list[str] = []
-    overview = len(set(wanted)) > 3
     for part in dict.fromkeys(wanted):
         if part == led and part not in ("where", "materials", "online"):
             continue
         if led == "overview" and part in ("time", "fee"):
             continue  # said in the overview's lead
         if part == "materials" and record.materials:
-            show = describe_material if "materials" in full else _short_material
-            items = [f"{i}. {show(m)}" for i, m in enumerate(record.materials, start=1)]
-            lines += ["**申请材料**", *_shortened(items, len(items), "项", 10 if "materials" in full else 3)]
-        elif part == "how" and record.steps:
+            if "materials" in full:
+                items = [f"{i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1)]
+                lines += ["**申请材料**", *_shortened(items, len(items), "项", 10)]
+            elif led != "materials":
+                lines.append(f"**申请材料**：{_materials_line(record)}")
+        elif part == "how" and record.steps:  # the procedure asked for: each step, in short
             steps = [f"{i}. {_clip(step, 40)}" for i, step in enumerate(record.steps, start=1)]
             lines += ["**办理流程**", *_shortened(steps, len(steps), "步")]
         elif part == "where":
             places = locations_for(record, region)
-            place = describe_location if "where" in full else _short_place
-            shown = [f"- {place(loc)}" for loc in places]
-            if places and (len(places) > 1 or part != led):
-                lines += ["**办理地点**", *_shortened(shown, len(shown), "处", 3 if "where" in full else 1)]
-            extra = "where" in full and isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
-            if extra:
-                lines.append(f"{extra}。")
+            if "where" in full:
+                shown = [f"- {describe_location(loc)}" for loc in places]
+                if places and (len(places) > 1 or part != led):
+                    lines += ["**办理地点**", *_shortened(shown, len(shown), "处", 3)]
+                extra = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
+                if extra:
+                    lines.append(f"{extra}。")
+            elif places and led != "where":
+                more = f"等{len(places)}处" if len(places) > 1 else ""
+                lines.append(f"**办理地点**：{_place_name(places[0])}{more}。")
         elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
-            limit = 100 if overview else 200
+            limit = 100 if len(set(wanted)) > 3 else 200
             lines.append(f"**受理条件**：{_clip(record.eligibility, limit)}" +
                          ("（详见完整指南）" if len(record.eligibility) > limit else ""))
         elif part == "time":
-            lines.append(f"**办理时限**：{_time_lead(record)}")
+            lines.append(f"**办理时限**：{_time_lead(record) if 'time' in full else _time_short(record)}")
         elif part == "fee":
-            lines.append(f"**收费标准**：{_sentence(record.fee) if record.fee else unstated('收费标准', record)}")
+            fee = _sentence(_clip(record.fee, CARD_FEE)) if record.fee else unstated("收费标准", record)
+            lines.append(f"**收费标准**：{fee}")
         elif part == "online" and led in ("online", "overview"):
             if can_do_online(record) and record.online_url:
                 lines.append(f"**网上办理入口**：{record.online_url}")
@@ -580,16 +586,30 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     return lines
 
 
+CARD_FEE = 100  # a fee a card shows in a line is cut here, the rest in the full guide
+
+
+def _materials_line(record: Record) -> str:
+    names = "、".join(m.name for m in record.materials[:3])
+    return f"{names}等{len(record.materials)}项，详见完整指南。" if len(record.materials) > 3 else f"{names}。"
+
+
+def _place_name(loc: Location) -> str:
+    """A place as a card line names it: the hall and its window; the address when it has no name."""
+    return "".join(p for p in (loc.name, loc.window) if p) if loc.name else _short_place(loc)
+
+
+def _time_short(record: Record) -> str:
+    """The time limit a citizen waits for: the promised one, else the legal one."""
+    limit = record.time_limit_promised or (record.time_limit_legal if isinstance(record, ServiceGuide) else None)
+    return f"{spoken_duration(limit)}。" if limit else unstated("办理时限", record)
+
+
 def _compact_sections(record: Record, facets: Sequence[Facet]) -> list[str]:
     parts = [FACET_SECTIONS[f] for f in FACET_ORDER if f in facets]
     if not facets or "how" in facets:
         parts += ["materials", "locations", "time_fee", "steps", "contact"]
     return parts
-
-
-def _short_material(material: object) -> str:
-    """A material as a card lists it: the name and its 原件/份数, without the notes (those are in the full guide)."""
-    return describe_material(material).split("：", 1)[0]  # type: ignore[arg-type]
 
 
 def _plain(text: str) -> str:

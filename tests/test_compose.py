@@ -60,8 +60,11 @@ def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> No
 
 def test_a_shortened_list_says_so_and_the_full_guide_has_everything() -> None:
     answer = compose_answer(GUIDE, [], question="居住证")
-    assert "**申请材料**\n1. 居民身份证（原件，1份）\n2. 居住证相片（原件，1份）\n3. 住所证明（原件，1份）\n\n" \
-           "等6项，详见完整指南。" in answer.text
+    # an overview's card gives each field a line: the materials by name, the first place by its name and window
+    assert "**申请材料**：居民身份证、居住证相片、住所证明等6项，详见完整指南。" in answer.text
+    assert "**办理地点**：明湖派出所户政窗口。" in answer.text and "湖滨路1号" not in answer.text
+    listed = compose_answer(GUIDE, ["materials"], question="要带什么").text  # asked: the list, each item
+    assert "\n1. 居民身份证（原件，1份）\n" in listed and "6. 学籍证明（原件，1份）" in listed
     assert "6. 学籍证明（原件，1份）" in answer.guide and "6. 学籍证明" not in answer.text
     assert "(工作日)" not in answer.text + answer.guide
     assert "6. 学籍证明（原件，1份）" in compose_answer(GUIDE, ["time"], question="多久").guide  # whatever was asked
@@ -100,3 +103,11 @@ def test_a_clarifying_question_says_what_the_options_share_once(names: list[str]
     asked = compose_clarify(options)
     assert asked.speech == speech
     assert all(name in asked.text for name in names)  # the screen lists them in full
+
+
+def test_steps_are_listed_when_the_procedure_is_asked_and_left_to_the_full_guide_otherwise() -> None:
+    stepped = GUIDE.model_copy(update={"steps": ["申请：到窗口提交材料", "审核：民警核验", "领证：到窗口领取"]})
+    how = compose_answer(stepped, ["how"], question="居住证怎么办")
+    assert "**办理流程**\n1. 申请：到窗口提交材料\n2. 审核：民警核验\n3. 领证：到窗口领取" in how.text
+    overview = compose_answer(stepped, [], question="居住证")
+    assert "办理流程" not in overview.text and "1. 申请：到窗口提交材料" in overview.guide
