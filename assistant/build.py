@@ -74,3 +74,14 @@ def build_assistant(settings: Settings, search: HybridSearch) -> Assistant:
     complaints.warm_up()
     complaints.embedder.warm_up()
     return Assistant(search, complaints)
+
+
+def build_rephraser(settings: Settings, assistant: Assistant):  # type: ignore[no-untyped-def]
+    """The optional LLM stage, when BANSHI_LLM_BASE_URL and BANSHI_LLM_MODEL are set."""
+    if not settings.llm_base_url:
+        return None
+    from assistant.llm import Rephraser, make_chat_model
+
+    model = make_chat_model(settings.llm_base_url, settings.llm_model or "", settings.llm_api_key,
+                            settings.llm_timeout, settings.llm_max_tokens)
+    return Rephraser(model, assistant.sources)

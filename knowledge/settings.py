@@ -120,3 +120,12 @@ class Settings(BaseSettings):
         if not 0 < value < 65536:
             raise ValueError(f"must be a TCP port (1-65535), got {value}")
         return value
+
+
+def offline() -> None:
+    """Nothing leaves the machine at run time: no hub downloads (a sentence-transformers hub id without network
+    hangs otherwise) and no usage reports. Called before the libraries that read these are imported."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # else every start calls api.gradio.app

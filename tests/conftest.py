@@ -82,7 +82,7 @@ def pack_copy(tmp_path: Path) -> Path:
 
 def ingested(data: Path, pack: Path = DEMO_PACK) -> Path:
     """``pack`` ingested into the data dir ``data`` as a person would (``banshi ingest``); returns ``data``."""
-    from app import main
+    from cli import main
 
     assert main(["ingest", str(pack), "--data-dir", str(data), "-q", "--json"]) == 0
     return data

@@ -14,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app import create_app, main, script_literal
 from assistant.staff import check_login, hash_password, verify_password
+from cli import main
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, empty_database, ingested
+from web.server import create_app, script_literal
 
 KEY = {"X-API-Key": "kiosk-secret"}
 PARTNER = {"X-API-Key": "partner-secret"}  # another channel

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, empty_database, ingested
+from web.server import create_app
 
 KEY = {"X-API-Key": "kiosk-secret", "Content-Type": "application/json"}
 

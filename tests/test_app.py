@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models import FakeListChatModel
 
-from app import create_app, main
 from assistant.build import build_search
 from assistant.service import Assistant
+from cli import main
 from knowledge.index import read_generation
 from knowledge.settings import Settings
 from tests.conftest import ingested, live_server
+from web.server import create_app
 
 
 @pytest.fixture()
@@ -155,11 +156,12 @@ class _SlowEndpoint(FakeListChatModel):
 
 
 def test_one_citizens_slow_answer_does_not_hold_up_another(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app
+    import web.server
     from assistant.llm import Rephraser
 
     endpoint = _SlowEndpoint(responses=["您好，请按办事指南准备材料。"], barrier=threading.Barrier(2, timeout=20))
-    monkeypatch.setattr(app, "build_rephraser", lambda settings, assistant: Rephraser(endpoint, assistant.sources))
+    monkeypatch.setattr(web.server, "build_rephraser",
+                        lambda settings, assistant: Rephraser(endpoint, assistant.sources))
     from gradio_client import Client
 
     with live_server(create_app(Settings(data_dir=data_dir))) as url:
@@ -173,8 +175,8 @@ def test_one_citizens_slow_answer_does_not_hold_up_another(data_dir: Path, monke
 
 
 def test_the_chat_says_what_it_answers_from() -> None:
-    from app import knowledge_notice
     from knowledge.schema import Pack
+    from web.chat import knowledge_notice
 
     city = Pack(name="city", title="某市政务服务知识包")
     demo = Pack(name="demo", title="示例市政务服务知识包（示例数据）", region="示例市", sample=True)
@@ -184,7 +186,7 @@ def test_the_chat_says_what_it_answers_from() -> None:
 
 
 def test_start_up_says_what_is_on_and_never_a_secret(tmp_path: Path) -> None:
-    from app import feature_lines
+    from cli import feature_lines
 
     bare = "\n".join(feature_lines(Settings(data_dir=tmp_path, retention_days=0)))
     assert "no accounts (BANSHI_STAFF unset)" in bare and "no channel keys" in bare and "kiosk /kiosk: no key" in bare

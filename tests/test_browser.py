@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from app import create_app
 from assistant.staff import hash_password
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, ROOT, ingested, live_server
+from web.server import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from app import create_app
 from assistant.staff import hash_password
 from evals.cases import load_cases
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, ingested, live_server
 from tests.test_browser import _console, _shot, browser  # noqa: F401 - the browser fixture is used by name
+from web.server import create_app
 
 pytestmark = pytest.mark.browser
 

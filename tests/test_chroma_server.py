@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import main
+from cli import main
 from tests.conftest import DEMO_PACK, ROOT
 
 CASES = ROOT / "evals" / "cases" / "demo-colloquial.jsonl"

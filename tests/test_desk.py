@@ -390,7 +390,7 @@ def test_the_server_keeps_purging_until_stopped(desk: Desk, clock: Clock) -> Non
 
 
 def test_purge_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from app import main
+    from cli import main
 
     url = f"sqlite:///{tmp_path / 'banshi.sqlite'}"
     then = Clock(dt.datetime.now(dt.UTC) - dt.timedelta(days=200))
@@ -434,7 +434,7 @@ def test_report_shows_what_to_improve(desk: Desk, clock: Clock) -> None:
 
 
 def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    from app import main
+    from cli import main
 
     desk = Desk(f"sqlite:///{tmp_path / 'banshi.sqlite'}",
                 lambda question, session, hall: demo_assistant.ask(question, session, hall_id=hall))

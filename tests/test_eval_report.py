@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app import main
+from cli import main
 from evals.charts import cjk_font, latency_chart, length_chart, tag_chart
 from evals.compare import compare_reports
 from evals.report import render_markdown, render_table

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app import main
 from assistant.answer import Answer
+from cli import main
 from evals.answers import ANSWER_FIRST_CHARS, shape_metrics
 from evals.cases import EvalCase, load_cases
 from evals.metrics import hit_at, percentile, reciprocal_rank

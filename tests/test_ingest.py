@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import main
+from cli import main
 from ingest.pipeline import Ingestor, load_source
 from knowledge.embedders.base import Embedder
 from knowledge.errors import IndexMismatchError, KnowledgeError

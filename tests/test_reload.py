@@ -7,11 +7,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from app import create_app, knowledge_line, main
 from assistant.reload import keep_reloading
+from cli import main
 from knowledge.index import read_generation
 from knowledge.settings import Settings
 from tests.conftest import answer_text, edit_pack, ingest_elsewhere, served_generation_changes
+from web.console import knowledge_line
+from web.server import create_app
 
 
 def test_a_running_server_answers_from_what_was_ingested_beside_it(pack_copy: Path, tmp_path: Path) -> None:
