@@ -133,7 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     stop = threading.Event()
     if settings.retention_days:
-        from assistant.desk import keep_purging
+        from desk.records import keep_purging
 
         threading.Thread(target=keep_purging, args=(app.state.desk, dt.timedelta(days=settings.retention_days), stop),
                          name="retention", daemon=True).start()
@@ -183,7 +183,7 @@ def _host(url: str) -> str:
 
 def _records_desk(settings: Settings):  # type: ignore[no-untyped-def]
     """The desk for commands that read or delete records: it never answers, so no index is loaded."""
-    from assistant.desk import Desk
+    from desk.handoff import Desk
 
     def no_answers(*_: object) -> Any:
         raise RuntimeError("this command does not answer questions")
@@ -259,7 +259,7 @@ def _read_questions():  # type: ignore[no-untyped-def]
 def cmd_hash_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from assistant.staff import hash_password
+    from desk.staff import hash_password
 
     print(hash_password(getpass.getpass("新密码（至少 8 位）：")))
     return 0

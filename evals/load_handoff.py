@@ -93,7 +93,8 @@ def free_port() -> int:
 def _agent(name: str, database_url: str, stop: threading.Event, record: Record) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from assistant.desk import ClaimConflictError, Desk
+    from desk.handoff import Desk
+    from desk.types import ClaimConflictError
 
     desk = Desk(database_url, lambda *args: None)  # type: ignore[arg-type,return-value]  # agents never ask the bot
     while not stop.is_set():
@@ -267,7 +268,7 @@ def _check(database_url: str, records: list[Record]) -> dict[str, int]:
     """What the database holds against what the server acknowledged: lost messages and double claims."""
     from sqlalchemy import select
 
-    from assistant.store import Handoff, Message, make_sessionmaker
+    from desk.store import Handoff, Message, make_sessionmaker
 
     with make_sessionmaker(database_url)() as db:
         stored = set(db.execute(select(Message.conversation_id, Message.content).where(Message.role == "user")).all())

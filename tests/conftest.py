@@ -177,7 +177,7 @@ def empty_database(kind: str, tmp_path: Path) -> str:
         pytest.skip("set BANSHI_TEST_DATABASE_URL to a PostgreSQL database to run these against it")
     from sqlalchemy import create_engine
 
-    from assistant.store import Base
+    from desk.store import Base
 
     engine = create_engine(url)
     Base.metadata.drop_all(engine)

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from assistant.staff import check_login, hash_password, verify_password
 from cli import main
+from desk.staff import check_login, hash_password, verify_password
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, empty_database, ingested
 from web.server import create_app, script_literal
@@ -139,7 +139,7 @@ def test_a_kiosk_ends_a_session_when_the_citizen_leaves(api_data: Path, tmp_path
 def test_a_long_poll_returns_as_soon_as_an_agent_writes(api_data: Path, tmp_path: Path) -> None:
     """With ``wait``, /messages waits for the next message: one written by this process's console arrives at
     once, one written by another process sharing the database within a second or so."""
-    from assistant.desk import Desk
+    from desk.handoff import Desk
 
     url = f"sqlite:///{tmp_path / 'own.sqlite'}"
     settings = Settings(data_dir=api_data, api_keys={"kiosk-city": "kiosk-secret"}, rate_limit=0, database_url=url)

@@ -129,7 +129,7 @@ def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_p
     from gradio_client import Client
     from sqlalchemy import update
 
-    from assistant.store import AgentPresence
+    from desk.store import AgentPresence
 
     app = create_app(Settings(data_dir=data_dir, database_url=f"sqlite:///{tmp_path / 'own.sqlite'}"))
     desk = app.state.desk

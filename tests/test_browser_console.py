@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from assistant.staff import hash_password
+from desk.staff import hash_password
 from evals.cases import load_cases
 from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, ingested, live_server

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from assistant.complaints import CENTROIDS, EXAMPLES, ComplaintDetector, asks_procedure, load_examples, the_ask
-from assistant.desk import NOBODY_AT_KIOSK, NOBODY_NOW, Desk
 from assistant.places import load_places, place_elsewhere
 from assistant.session import Session
+from desk.handoff import Desk
+from desk.types import NOBODY_AT_KIOSK, NOBODY_NOW
 from ingest.importers import MAPPINGS, import_export
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 from assistant.build import build_search
-from assistant.desk import Desk
 from assistant.hittest import hit_test, region_choices, render_markdown
-from assistant.reviews import CaseDraft, DislikedAnswer, FeedbackReviews, ReviewError, parse_facts, parse_ids
 from assistant.service import Assistant
-from assistant.store import Feedback, FeedbackReview
 from cli import main
+from desk.handoff import Desk
+from desk.reviews import CaseDraft, DislikedAnswer, FeedbackReviews, ReviewError, parse_facts, parse_ids
+from desk.store import Feedback, FeedbackReview
 from evals.cases import load_cases
 from knowledge.settings import Settings
 from tests.conftest import FIXTURE_PACK, ingested

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from assistant.desk import ClaimConflictError, Desk, DeskError, keep_purging
 from assistant.redact import redact
-from assistant.store import AgentPresence, Base, Conversation, Feedback, Message
+from desk.handoff import Desk
+from desk.records import keep_purging
+from desk.store import AgentPresence, Base, Conversation, Feedback, Message
+from desk.types import ClaimConflictError, DeskError
 from tests.conftest import empty_database
 
 MONDAY_10 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
@@ -605,7 +607,7 @@ def test_processes_starting_together_on_one_postgresql_all_start() -> None:
 
     from sqlalchemy import create_engine
 
-    from assistant.store import make_sessionmaker
+    from desk.store import make_sessionmaker
 
     url = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
     if not url:

@@ -23,8 +23,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from assistant.desk import ClaimConflictError, Desk
-from assistant.store import Handoff, Message, make_sessionmaker
+from desk.handoff import Desk
+from desk.store import Handoff, Message, make_sessionmaker
+from desk.types import ClaimConflictError
 from knowledge.index import read_generation
 from tests.conftest import (
     FIXTURE_PACK,

@@ -9,9 +9,9 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
-from assistant.ratelimit import FORGET_BATCH, RateLimiter, SharedRateLimiter
-from assistant.staff import LoginThrottle, SharedLoginThrottle
-from assistant.store import LoginFailure, RateBucket, limit_key, make_sessionmaker
+from desk.ratelimit import FORGET_BATCH, RateLimiter, SharedRateLimiter
+from desk.staff import LoginThrottle, SharedLoginThrottle
+from desk.store import LoginFailure, RateBucket, limit_key, make_sessionmaker
 from knowledge.settings import Settings
 from tests.conftest import empty_database
 

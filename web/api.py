@@ -24,9 +24,10 @@ from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from assistant.answer import Answer
 from assistant.clean import clean_text
-from assistant.desk import MAX_QUESTION_CHARS, Desk, DeskError
-from assistant.ratelimit import Limiter, RateLimiter
 from assistant.service import Assistant
+from desk.handoff import Desk
+from desk.ratelimit import Limiter, RateLimiter
+from desk.types import MAX_QUESTION_CHARS, DeskError
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds; a larger one is a 422, not a database error
 PAGE = 100  # messages in one page of a session's history, unless the caller asks for fewer or more

@@ -85,10 +85,10 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
     import gradio as gr
 
     from assistant.clean import clean_text
-    from assistant.desk import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
-    from assistant.edge import BROWSER_COOKIE, log_failure
-    from assistant.ratelimit import RateLimiter
-    from assistant.tokens import ConversationTokens
+    from desk.ratelimit import RateLimiter
+    from desk.types import MAX_QUESTION_CHARS, WITH_PERSON, DeskError
+    from web.edge import BROWSER_COOKIE, log_failure
+    from web.tokens import ConversationTokens
 
     limiter = limiter or RateLimiter(0)
     tokens = tokens or ConversationTokens(secrets.token_bytes(32))

@@ -13,7 +13,7 @@ logger = logging.getLogger("banshi")
 
 def knowledge_line(knowledge: Any) -> str:
     """What the assistant answers from, for staff: counts, the generation and when it was loaded."""
-    from assistant.desk import BEIJING
+    from desk.types import BEIJING
 
     count = knowledge.assistant.index.count()
     status = knowledge.status()
@@ -29,8 +29,8 @@ def hit_testing_page(knowledge):  # type: ignore[no-untyped-def]
     """The console's 命中测试 tab: a question (and a region) in; the ranking, the decision and why out."""
     import gradio as gr
 
-    from assistant.desk import MAX_QUESTION_CHARS
     from assistant.hittest import hit_test, region_choices, render_markdown
+    from desk.types import MAX_QUESTION_CHARS
 
     gr.Markdown("输入群众可能问的话，查看检索到的办事指南、各项得分，以及智能助手会回答、反问还是拒答。")
     with gr.Row():
@@ -59,7 +59,7 @@ def review_page(console, tab, desk, knowledge):  # type: ignore[no-untyped-def]
 
     from assistant.hittest import DECISIONS, region_choices
     from assistant.markup import as_text
-    from assistant.reviews import EXPECTS, CaseDraft, FeedbackReviews, ReviewError, parse_facts, parse_ids
+    from desk.reviews import EXPECTS, CaseDraft, FeedbackReviews, ReviewError, parse_facts, parse_ids
 
     cases = knowledge.settings.feedback_cases_file()
     reviews = FeedbackReviews(desk.sessions, cases, clock=desk.clock)
@@ -154,7 +154,7 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
     review of 差评."""
     import gradio as gr
 
-    from assistant.desk import REASONS, ClaimConflictError, DeskError
+    from desk.types import REASONS, ClaimConflictError, DeskError
 
     with gr.Blocks(title="办事 · 工作人员工作台") as console:
         current = gr.State(None)
@@ -288,7 +288,7 @@ def build_agent_console(desk, knowledge=None):  # type: ignore[no-untyped-def]
 
 def report_text(report: dict[str, Any], days: int) -> str:
     """The staff report (``Desk.report``) as plain lines, for the terminal and the console's 统计 panel."""
-    from assistant.desk import BEIJING
+    from desk.types import BEIJING
 
     since = dt.datetime.fromisoformat(report["since"]).astimezone(BEIJING)
     decisions, handoffs = report["decisions"], report["handoffs"]

@@ -31,12 +31,12 @@ def create_app(settings: Settings, *, clock=None):  # type: ignore[no-untyped-de
     from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
     from assistant.chain import build_chain
-    from assistant.desk import Desk
-    from assistant.edge import Edge, client_address
-    from assistant.ratelimit import Limiter, RateLimiter, SharedRateLimiter
     from assistant.reload import KnowledgeWatcher
-    from assistant.staff import LoginThrottle, SharedLoginThrottle, check_login
-    from assistant.tokens import ConversationTokens
+    from desk.handoff import Desk
+    from desk.ratelimit import Limiter, RateLimiter, SharedRateLimiter
+    from desk.staff import LoginThrottle, SharedLoginThrottle, check_login
+    from web.edge import Edge, client_address
+    from web.tokens import ConversationTokens
 
     assistant = build_assistant(settings, build_search(settings))
     knowledge = KnowledgeWatcher(settings, assistant)  # `serve` calls its check() every BANSHI_RELOAD_SECONDS

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from assistant.store import LoginFailure, limit_key
+from desk.store import LoginFailure, limit_key
 
 ITERATIONS = 200_000
 

@@ -23,7 +23,7 @@ client_address: contextvars.ContextVar[str] = contextvars.ContextVar("client_add
 Scope = dict[str, Any]
 UPLOADS = ("/gradio_api/upload", "/gradio_api/process_recording")  # no page of ours takes a file
 # The citizen chat's browser: a random id, HttpOnly, that the chat's signed conversation ids are bound to, so an
-# id copied out of the page's storage is no use in another browser (see assistant/tokens.py).
+# id copied out of the page's storage is no use in another browser (see web/tokens.py).
 BROWSER_COOKIE = "banshi-browser"
 _NOT_THE_CHAT = ("/api/", "/agent", "/kiosk", "/healthz", "/docs", "/redoc", "/openapi.json")
 

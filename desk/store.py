@@ -94,7 +94,7 @@ class FeedbackReview(Base):
 
 
 class RateBucket(Base):
-    """A client's token bucket when the rate limits are shared (see assistant/ratelimit.py). ``key`` is a digest
+    """A client's token bucket when the rate limits are shared (see desk/ratelimit.py). ``key`` is a digest
     of the limit's scope and the client's key (an address, a session), so no address is kept here; the times
     are the limiter's clock in seconds."""
 
@@ -106,7 +106,7 @@ class RateBucket(Base):
 
 class LoginFailure(Base):
     """One failed staff login, once for its address and once for its login, when the throttle is shared (see
-    assistant/staff.py). ``key`` is a digest, as in ``rate_buckets``."""
+    desk/staff.py). ``key`` is a digest, as in ``rate_buckets``."""
 
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

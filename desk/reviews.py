@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.clean import clean_text
-from assistant.desk import MAX_QUESTION_CHARS
 from assistant.redact import redact
-from assistant.store import Conversation, Feedback, FeedbackReview, Message
+from desk.store import Conversation, Feedback, FeedbackReview, Message
+from desk.types import MAX_QUESTION_CHARS
 from knowledge.errors import BanshiError
 
 EXPECTS = {"answer": "回答", "clarify": "反问", "refuse": "拒答", "handoff": "转人工"}  # a case's expected decision

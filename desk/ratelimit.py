@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
-from assistant.store import RateBucket, limit_key
+from desk.store import RateBucket, limit_key
 
 # A bucket refills its whole burst (``per_minute`` tokens at ``per_minute`` a minute) in a minute, so one untouched
 # that long is full: forgetting it changes nothing.
