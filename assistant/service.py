@@ -56,7 +56,7 @@ from assistant.named import DOCUMENTS, has_thing, names_of
 from assistant.places import Place, load_places, place_elsewhere
 from assistant.query import normalise_query
 from assistant.redact import redact
-from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch, Retrieval
+from assistant.retriever import UNMATCHED_CAP, Filters, Hit, HybridSearch, Retrieval
 from assistant.session import Session, pick_option
 from knowledge.records import Chunk
 from knowledge.schema import Hall, ServiceGuide, Theme
@@ -223,14 +223,23 @@ class Assistant:
         return self.complaints is not None and self.complaints.is_complaint(state.question)
 
     def resolve(self, state: TurnState) -> TurnState:
-        """Find the guide: a picked option, the guide under discussion, or a new search."""
-        session = state.session
+        """Find the guide. Each step settles the turn (a guide, options to ask among, noise) or leaves it to the
+        next, in this order: an answer to our own question back, an item picked by its number, a field asked with
+        no service named, then a search: a follow-up on the guide under discussion, or the candidates found."""
         if state.handoff_reason or state.small_talk:
             return state
+        for step in (self._answers_our_question, self._picks_by_number, self._names_no_service, self._searches):
+            if step(state):
+                break
+        return state
+
+    def _answers_our_question(self, state: TurnState) -> bool:
+        """A district, a region or an option given after we asked for one."""
+        session = state.session
         if session.region_options and session.record_id and session.region:
             state.record = self.index.record(session.record_id)  # the district answer to our question
             state.facets = state.facets or session.facets
-            return state
+            return True
         if session.options and session.region:
             # "深圳" after we asked where an item that every city issues is to be done: that city's guide
             local = self._issued_in(session.options, session.region)
@@ -238,10 +247,10 @@ class Assistant:
                 state.record = local[0]
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
-                return state
+                return True
             if local:  # two guides of the item for that region: which one (they differ by department)
                 state.options = local
-                return state
+                return True
         if session.options:
             # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
             names = [self.names.get(i, i) for i in session.options]
@@ -253,14 +262,18 @@ class Assistant:
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
-                return state
+                return True
         if session.options and (_A_NUMBER.fullmatch(state.text) or not state.residue):
             # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
-            return state
+            return True
+        return False
+
+    def _picks_by_number(self, state: TurnState) -> bool:
+        """"第三个" after a theme's numbered list of items is that item; with nothing under discussion, nothing
+        was picked (and "第一个" is no question about a first application). A message with no words is noise."""
+        session = state.session
         if _A_NUMBER.fullmatch(state.text):
-            # "第三个" after a theme's numbered list of items is that item; with nothing under discussion,
-            # nothing was picked (and "第一个" is no question about a first application).
             current = self.index.record(session.record_id) if session.record_id else None
             theme = current if isinstance(current, Theme) else \
                 self.index.record(session.theme_id) if session.theme_id else None
@@ -270,25 +283,74 @@ class Assistant:
                 if item is not None:
                     state.record, state.confidence = item, 1.0
                     state.facets = state.facets or session.facets
-                    return state
+                    return True
             if current is None:
                 state.noise = True
-                return state
+                return True
         if not has_words(state.text):
             state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
-            return state
+            return True
+        return False
+
+    def _names_no_service(self, state: TurnState) -> bool:
+        """"多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options."""
+        session = state.session
         if state.facets and session.record_id is None and len(state.residue) <= 1:
-            # "多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             state.ask_topic = not state.options
-            return state
+            return True
         if session.awaiting_topic and session.record_id is None:
             state.facets = state.facets or session.facets  # "居住证" after we asked which service "多少钱" was about
+        return False
+
+    def _searches(self, state: TurnState) -> bool:
+        """A search: a follow-up keeps (or narrows) the guide under discussion; otherwise the candidates found
+        are weighed."""
+        session = state.session
         filters = Filters(region=session.region)
         result = self.search.search(state.question, k=MAX_OPTIONS + 1, filters=filters)
         state.retrieval = result
         threshold = self.search.calibration.refuse_below
         current = self.index.record(session.record_id) if session.record_id else None
+        followed = self._follows(state, result, current, filters, threshold)
+        if followed is None:
+            return True
+        result = followed
+        if result.confidence < threshold and current is None and session.last_user_question():
+            # "我是个体户呢" after "开店要办什么": search the two turns together.
+            combined = self.search.search(f"{session.last_user_question()} {state.question}", k=MAX_OPTIONS + 1,
+                                          filters=filters)
+            if combined.confidence >= threshold:
+                result = combined
+                state.retrieval = combined
+        required = self._only_required(state, result)
+        if required:  # "建设用地规划许可证怎么办": the guides found ask for one, none issues it
+            state.retrieval = replace(result, confidence=min(result.confidence, threshold * UNMATCHED_CAP),
+                                      unmatched=(required,))
+            return True
+        if result.confidence < threshold or not result.hits:
+            return True
+        state.confidence = result.confidence
+        state.unsure = result.confidence < SURE
+        state.story_unsure = "stories" not in self.search.config.without and is_story(state.text) and \
+            result.confidence < SURE
+        close, records = self._candidates(state, result, threshold)
+        if len(records) > 1:
+            self._choose(state, result, close, records)
+        elif records:
+            state.record = records[0]
+        if state.record is not None and session.region and "regions" not in self.search.config.without:
+            # the citizen's own district's guide for the item, though the city's scored higher (it has more words)
+            local = self._issued_in(self.issued_by.get(item_key(state.record.name), []), session.region)
+            if len(local) == 1:
+                state.record = local[0]
+        return True
+
+    def _follows(self, state: TurnState, result: Retrieval, current: ServiceGuide | Theme | None, filters: Filters,
+                 threshold: float) -> Retrieval | None:
+        """A follow-up on the guide under discussion settles the turn (None); else the result to weigh: the
+        search's, or one a follow-up rule found instead ("到期了怎么续" after 居住证申领: 居住证签注)."""
+        session = state.session
         # "药品经营许可证呢" after 食品经营许可 names another thing: not a follow-up
         follows = current is not None and not self.search.lacks_named(state.question, current.id)
         if follows and current is not None:
@@ -302,7 +364,7 @@ class Assistant:
             state.record = item
             state.facets = state.facets or session.facets
             state.confidence = max(result.confidence, threshold)
-            return state
+            return None
         mentioned = self._mentions_only(state, current) if follows and current is not None else None
         if current is not None and mentioned:
             # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
@@ -310,35 +372,23 @@ class Assistant:
             state.facets = ["materials"] if mentioned == "materials" else state.facets
             state.to_the_point = mentioned == "text"  # what the guide says of it, not the whole guide again
             state.confidence = max(result.confidence, threshold)
-            return state
+            return None
         if follows and current is not None and self._is_follow_up(state, result, current.id, threshold):
             state.record = current
             state.facets = state.facets or session.facets
             state.confidence = max(result.confidence, threshold)
-            return state
+            return None
         if current is not None and follows:
             within = self._within(state, current, filters, threshold)
             if within is not None:  # "医保呢" after 办理退休: 退休人员医保, not any 医保
                 result = within
                 state.retrieval = within
-        if result.confidence < threshold and current is None and session.last_user_question():
-            # "我是个体户呢" after "开店要办什么": search the two turns together.
-            combined = self.search.search(f"{session.last_user_question()} {state.question}", k=MAX_OPTIONS + 1,
-                                          filters=filters)
-            if combined.confidence >= threshold:
-                result = combined
-                state.retrieval = combined
-        required = self._only_required(state, result)
-        if required:  # "建设用地规划许可证怎么办": the guides found ask for one, none issues it
-            state.retrieval = replace(result, confidence=min(result.confidence, threshold * UNMATCHED_CAP),
-                                      unmatched=(required,))
-            return state
-        if result.confidence < threshold or not result.hits:
-            return state
-        state.confidence = result.confidence
-        state.unsure = result.confidence < SURE
-        state.story_unsure = "stories" not in self.search.config.without and is_story(state.text) and \
-            result.confidence < SURE
+        return result
+
+    def _candidates(self, state: TurnState, result: Retrieval,
+                    threshold: float) -> tuple[list[Hit], list[ServiceGuide | Theme]]:
+        """The hits close enough to the first to be what the question means, and their guides: a theme and its own
+        items are not alternatives (the bundle when asked for, else the item)."""
         close = [h for h in result.hits[:MAX_OPTIONS]
                  if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
         if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
@@ -349,50 +399,46 @@ class Assistant:
             # whole story never asks for; nothing else close is no answer
             close = [h for h in close if story_unasked(state.text, h.name) is None]
         records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
-        if records:  # a theme and its own items are not alternatives: the bundle when asked for, else the item
+        if records:
             wanted = Theme if asks_for_bundle(state.text) else ServiceGuide
             first = next((r for r in records if isinstance(r, wanted) and
                           any(_bundled(r, o) for o in records if o is not r)), records[0])
             records = [first, *(r for r in records if r is not first and not _bundled(first, r))]
-        if len(records) > 1:
-            clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
-            # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
-            own = _pairs(self.search.tokenizer.words(state.text))
-            without = self.search.config.without
-            plain = records if "acts" in without else [
-                r for r in records if not unasked_act(state.text, r.name) or
-                own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
-            acted = [] if "acts" in without else [r for r in records if asked_act(state.text, r.name)]
-            # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
-            named = [] if "singles-out" in without else [
-                r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
-            if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
-                state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
-            elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
-                state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
-            elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
-                                          _singles_out(result.query.search_text, records[0], records[1:])):
-                state.record = records[0]
-            else:
-                # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
-                # pair of its name (not aliases, not synonyms added to the question) that no other one has.
-                # …and it speaks of every thing the question names ("二级注册消防工程师…初始注册": not 结构工程师's)
-                stems = self._document_stems(state.text)
-                others_named = [r for r in named if r is not records[0] and
-                                all(stem in r.name for stem in stems if stem in records[0].name)]
-                if len(others_named) == 1:
-                    state.record = others_named[0]
-                else:
-                    state.options = records
-                    self._where_issued(state)
-        elif records:
+        return close, records
+
+    def _choose(self, state: TurnState, result: Retrieval, close: list[Hit],
+                records: list[ServiceGuide | Theme]) -> None:
+        """Which of several candidates: the one the question's act or words single out, else ask back."""
+        clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
+        # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
+        own = _pairs(self.search.tokenizer.words(state.text))
+        without = self.search.config.without
+        plain = records if "acts" in without else [
+            r for r in records if not unasked_act(state.text, r.name) or
+            own & (_name_pairs(r) - set().union(*(_name_pairs(o) for o in records if o is not r)))]
+        acted = [] if "acts" in without else [r for r in records if asked_act(state.text, r.name)]
+        # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
+        named = [] if "singles-out" in without else [
+            r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
+        if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
+            state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
+        elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
+            state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
+        elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
+                                      _singles_out(result.query.search_text, records[0], records[1:])):
             state.record = records[0]
-        if state.record is not None and session.region and "regions" not in self.search.config.without:
-            # the citizen's own district's guide for the item, though the city's scored higher (it has more words)
-            local = self._issued_in(self.issued_by.get(item_key(state.record.name), []), session.region)
-            if len(local) == 1:
-                state.record = local[0]
-        return state
+        else:
+            # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
+            # pair of its name (not aliases, not synonyms added to the question) that no other one has…
+            # …and it speaks of every thing the question names ("二级注册消防工程师…初始注册": not 结构工程师's)
+            stems = self._document_stems(state.text)
+            others_named = [r for r in named if r is not records[0] and
+                            all(stem in r.name for stem in stems if stem in records[0].name)]
+            if len(others_named) == 1:
+                state.record = others_named[0]
+            else:
+                state.options = records
+                self._where_issued(state)
 
     def _where_issued(self, state: TurnState) -> None:
         """Options that are one item as several regions issue it. With the citizen's region known, each item keeps
