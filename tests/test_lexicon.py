@@ -122,17 +122,19 @@ def test_no_word_table_comes_back_into_code() -> None:
 
 
 def _patterns():  # type: ignore[no-untyped-def]
+    import assistant.candidates as candidates
     import assistant.complaints as complaints
     import assistant.compose as compose
     import assistant.grounding as grounding
     import assistant.places as places
     import assistant.service as service
+    import assistant.turn as turn
 
     return {
         "pays": (service._PAYS, "{}吗"), "guide-urgent": (service._URGENT_TEXT, "可{}办理"),
-        "at-once": (service._AT_ONCE, "{}办结"), "first-issue": (service._FIRST_ISSUE, "{}领证"),
-        "what": (service._WHAT, "要带{}"), "question-words": (service._QUESTION_WORDS, "要{}"),
-        "follow-up-openings": (service._ELLIPTICAL, "{}青山区的"), "asks-procedure": (complaints._ASKS_PROCEDURE, "{}"),
+        "at-once": (service._AT_ONCE, "{}办结"), "first-issue": (candidates._FIRST_ISSUE, "{}领证"),
+        "what": (turn.WHAT, "要带{}"), "question-words": (service._QUESTION_WORDS, "要{}"),
+        "follow-up-openings": (turn.ELLIPTICAL, "{}青山区的"), "asks-procedure": (complaints._ASKS_PROCEDURE, "{}"),
         "document-kinds": (grounding._DOCUMENT, "带上{}"), "place-question": (compose._PLACE_QUESTION, "{}"),
         "delivery-question": (compose._DELIVERY_QUESTION, "能{}吗"), "yes-no-answers": (compose._YES_NO_ANSWER, "{}。"),
         "origin-before": (places._ORIGIN_BEFORE, "我{}"), "origin-after": (places._ORIGIN_AFTER, "{}的"),

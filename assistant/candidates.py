@@ -1,0 +1,234 @@
+"""Which guide the question means among the candidates a search found: the close ones, then the one its act
+or its own words single out, the citizen's region's own, or a question back; and a certificate no guide issues."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from importlib.resources import files
+
+from assistant.acts import asked_act, story_unasked, unasked_act
+from assistant.intent import asks_for_bundle
+from assistant.lexicon import LEXICON
+from assistant.named import DOCUMENTS, names_of
+from assistant.retriever import Hit, HybridSearch, Retrieval
+from assistant.turn import MAX_OPTIONS, TurnState
+from knowledge.index import KnowledgeIndex
+from knowledge.schema import ServiceGuide, Theme
+
+_GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她要想请怎样如何什哪里儿"
+                           "个些这那还就都也有没能可办理申请咋弄整去带")
+CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the question must tell apart
+CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
+
+
+def bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
+    return (isinstance(first, Theme) and other.id in first.items) or \
+        (isinstance(other, Theme) and first.id in other.items)
+
+
+def name_pairs(record: ServiceGuide | Theme, *, aliases: bool = True) -> set[str]:
+    """Character pairs of the record's name (and aliases), without the ones every question has."""
+    words = [record.name, *record.aliases] if aliases else [record.name]
+    return {p for p in char_pairs(words) if not set(p) & _GENERIC_CHARS}
+
+
+def char_pairs(words: list[str]) -> set[str]:
+    """Every pair of adjacent characters of each word."""
+    return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
+
+
+def names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
+    """The question names one of the record's places ("妇幼保健院"), so the district does not matter."""
+    for location in record.locations:
+        name = location.name or ""
+        if any(name[i : i + 4] in text for i in range(max(0, len(name) - 3))):
+            return True
+    return False
+
+
+_FIRST_ISSUE = LEXICON.pattern("first-issue")
+
+
+# Guides named for following an application (…办证进度查询), and the words of a question that asks to follow one.
+_LOOKUPS = json.loads(files("assistant").joinpath("data/lookups.json").read_text(encoding="utf-8"))
+_LOOKUP_GUIDE_ENDS = tuple(_LOOKUPS["guide_ends"])
+_LOOKUP_ASKS = tuple(_LOOKUPS["question_asks"])
+
+
+def _is_lookup(name: str) -> bool:
+    return name.strip().endswith(_LOOKUP_GUIDE_ENDS)
+
+
+def asks_lookup(text: str) -> bool:
+    return any(word in text for word in _LOOKUP_ASKS)
+
+
+# Sections where a guide speaks of a certificate it asks for, not one it issues (that is in its name,
+# aliases, overview, steps or outcomes; an FAQ may answer for it either way).
+_REQUIRING = frozenset(("materials", "eligibility"))
+
+
+def _document_stem(thing: str) -> str:
+    """What a named document is of, without what kind of paper it is: 消防工程师资格证 → 消防工程师 (the term's
+    head already taken off), 操作证 → 操作."""
+    for head in sorted(DOCUMENTS, key=len, reverse=True):
+        if thing.endswith(head):
+            return thing[:-len(head)]
+    return thing
+
+
+def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGuide | Theme], *,
+                 aliases: bool = True) -> bool:
+    """Does the question name something of ``record`` that the ``others`` lack?
+
+    A character pair of its name (and aliases) ("补领", "个体", "退休") that none of the others has in
+    name or aliases; a question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
+    """
+    theirs = set().union(*(name_pairs(o) for o in others))
+    return any(pair in text for pair in name_pairs(record, aliases=aliases) - theirs)
+
+
+def item_key(name: str) -> str:
+    """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
+    "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
+    return _BRACKETS.sub("", name)
+
+
+_BRACKETS = re.compile(r"[()（）《》〈〉\[\]【】\s]")
+
+
+class Candidates:
+    """The choice among candidates: a part of Assistant (its search, index and regions)."""
+
+    search: HybridSearch
+    index: KnowledgeIndex
+    issued_by: dict[str, list[str]]
+
+    def _candidates(self, state: TurnState, result: Retrieval,
+                    threshold: float) -> tuple[list[Hit], list[ServiceGuide | Theme]]:
+        """The hits close enough to the first to be what the question means, and their guides: a theme and its own
+        items are not alternatives (the bundle when asked for, else the item)."""
+        close = [h for h in result.hits[:MAX_OPTIONS]
+                 if h.score >= CLARIFY_RATIO * result.hits[0].score and h.confidence >= threshold]
+        if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
+            # "居住证要怎么申请": not 居住证办理进度查询, whatever its score; nothing else close is no answer
+            close = [h for h in close if not _is_lookup(h.name)]
+        if "stories" not in self.search.config.without and not state.progress:
+            # "…出生证丢了要怎么补办，回原来出生的医院能办吗": not 出生医学证明信息查询, a guide for an act the
+            # whole story never asks for; nothing else close is no answer
+            close = [h for h in close if story_unasked(state.text, h.name) is None]
+        records = [r for r in (self.index.record(h.record_id) for h in close) if r is not None]
+        if records:
+            wanted = Theme if asks_for_bundle(state.text) else ServiceGuide
+            first = next((r for r in records if isinstance(r, wanted) and
+                          any(bundled(r, o) for o in records if o is not r)), records[0])
+            records = [first, *(r for r in records if r is not first and not bundled(first, r))]
+        return close, records
+
+    def _choose(self, state: TurnState, result: Retrieval, close: list[Hit],
+                records: list[ServiceGuide | Theme]) -> None:
+        """Which of several candidates: the one the question's act or words single out, else ask back."""
+        clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
+        # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
+        own = char_pairs(self.search.tokenizer.words(state.text))
+        without = self.search.config.without
+        plain = records if "acts" in without else [
+            r for r in records if not unasked_act(state.text, r.name) or
+            own & (name_pairs(r) - set().union(*(name_pairs(o) for o in records if o is not r)))]
+        acted = [] if "acts" in without else [r for r in records if asked_act(state.text, r.name)]
+        # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
+        named = [] if "singles-out" in without else [
+            r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
+        if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
+            state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
+        elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
+            state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
+        elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
+                                      _singles_out(result.query.search_text, records[0], records[1:])):
+            state.record = records[0]
+        else:
+            # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
+            # pair of its name (not aliases, not synonyms added to the question) that no other one has…
+            # …and it speaks of every thing the question names ("二级注册消防工程师…初始注册": not 结构工程师's)
+            stems = self._document_stems(state.text)
+            others_named = [r for r in named if r is not records[0] and
+                            all(stem in r.name for stem in stems if stem in records[0].name)]
+            if len(others_named) == 1:
+                state.record = others_named[0]
+            else:
+                state.options = records
+                self._where_issued(state)
+
+    def _where_issued(self, state: TurnState) -> None:
+        """Options that are one item as several regions issue it. With the citizen's region known, each item keeps
+        only its guide for that region (its own, else its nearest parent's); with none known and one item left,
+        ask where, among every region that issues it."""
+        if "regions" in self.search.config.without:
+            return
+        region = state.session.region
+        groups: dict[str, list[ServiceGuide | Theme]] = {}
+        for record in state.options:
+            groups.setdefault(item_key(record.name), []).append(record)
+        if region:
+            kept: list[ServiceGuide | Theme] = []
+            for key, group in groups.items():
+                everywhere = list(dict.fromkeys([*(r.id for r in group), *self.issued_by.get(key, [])]))
+                kept.extend(self._issued_in(everywhere, region) or group)
+            if len(kept) == 1:
+                state.record, state.options = kept[0], []
+            else:
+                state.options = kept
+        elif len(groups) == 1:
+            everywhere = self.issued_by.get(next(iter(groups)), [])
+            if len({self._region_of(i) for i in everywhere}) > 1:
+                state.options = [r for r in (self.index.record(i) for i in everywhere) if r is not None]
+                state.ask_region = True
+
+    def _region_of(self, record_id: str) -> str:
+        record = self.index.record(record_id)
+        return record.region or "" if isinstance(record, ServiceGuide) else ""
+
+    def _issued_in(self, record_ids: Sequence[str], region: str) -> list[ServiceGuide | Theme]:
+        """Among guides of one item, those for ``region``: its own, or else its nearest parent's (a province's
+        guide serves its cities). None when the ids are not one item, or none covers the region."""
+        records = [r for r in (self.index.record(i) for i in record_ids) if isinstance(r, ServiceGuide)]
+        if len(records) < 2 or len({item_key(r.name) for r in records}) != 1:
+            return []
+        covering = [r for r in records if r.region and region.startswith(r.region)]
+        deepest = max((len(r.region or "") for r in covering), default=0)
+        return [r for r in covering if len(r.region or "") == deepest]
+
+    def _only_required(self, state: TurnState, result: Retrieval) -> str | None:
+        """A certificate or licence the question asks how or where to get, which the guides found speak of only
+        as something to bring or to hold (规划许可 asks for a 建设用地规划许可证; it does not issue one): no
+        guide of the knowledge issues it. Not for questions about bringing it or about who may apply."""
+        if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below or \
+                "named" in self.search.config.without:
+            return None
+        names = [h.name for h in result.hits[:MAX_OPTIONS]]
+        if any(stem in name for name in names for stem in self._document_stems(state.text)):
+            # a guide found is named for a thing the question names (实验动物生产许可证: 实验动物生产许可(新申请));
+            # the other things it names are what the citizen holds ("港澳回乡证丢了，办出入境通行证")
+            return None
+        for said, thing in self._documents(state.text):
+            having = [self.search.sections_having(h.record_id, thing) for h in result.hits[:MAX_OPTIONS]]
+            having = [sections for sections in having if sections]
+            if having and all(sections <= _REQUIRING for sections in having):
+                return said
+        return None
+
+    def _documents(self, text: str) -> list[tuple[str, str]]:
+        """The certificates and licences the question names: as said, and as the guides write them."""
+        return [(said, thing) for said, thing, _ in self._named_documents(text)]
+
+    def _named_documents(self, text: str) -> list[tuple[str, str, str]]:
+        terms, things = names_of(text, self.search.tokenizer)
+        named = [*((t.said, t.text, t.text[:-len(t.head)]) for t in terms), *((w, w, w) for w in things)]
+        return [(said, thing, _document_stem(of)) for said, thing, of in named
+                if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
+
+    def _document_stems(self, text: str) -> list[str]:
+        """What the documents the question names are of: 消防工程师资格证 → 消防工程师, 操作证 → 操作."""
+        return [stem for _, _, stem in self._named_documents(text) if len(stem) >= 2]

@@ -1,0 +1,204 @@
+"""Follow-ups: whether a message goes on about the guide under discussion ("要多久", "户口本也要吗"), about one item
+of a theme, about the same service elsewhere ("医保呢"), or leaves it for another."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.acts import asked_act, asks_an_act
+from assistant.candidates import CLARIFY_RATIO, bundled, char_pairs, name_pairs
+from assistant.intent import (
+    asks_for_bundle,
+)
+from assistant.named import has_thing
+from assistant.query import normalise_query
+from assistant.retriever import Filters, HybridSearch, Retrieval
+from assistant.turn import ELLIPTICAL, MAX_OPTIONS, NOT_SERVICE, WHAT, TurnState
+from knowledge.index import KnowledgeIndex
+from knowledge.schema import ServiceGuide, Theme
+
+
+class FollowUps:
+    """The follow-up rules: a part of Assistant (its search, index and the pairs of the services' names)."""
+
+    search: HybridSearch
+    index: KnowledgeIndex
+    service_pairs: set[str]
+    name_residues: dict[str, list[str]]
+
+    def _follows(self, state: TurnState, result: Retrieval, current: ServiceGuide | Theme | None, filters: Filters,
+                 threshold: float) -> Retrieval | None:
+        """A follow-up on the guide under discussion settles the turn (None); else the result to weigh: the
+        search's, or one a follow-up rule found instead ("到期了怎么续" after 居住证申领: 居住证签注)."""
+        session = state.session
+        # "药品经营许可证呢" after 食品经营许可 names another thing: not a follow-up
+        follows = current is not None and not self.search.lacks_named(state.question, current.id)
+        if follows and current is not None:
+            redo = self._redo_of(state, current, filters, threshold)
+            if redo is not None:  # "到期了怎么续" after 居住证申领: 居住证签注（续期）
+                result = redo
+                state.retrieval = redo
+                follows = False
+        item = self._item_of_theme(state, result, current) if follows and current is not None else None
+        if item is not None:  # "那销户口要带啥" after 个人身后一件事: 死亡人员户口注销's materials, not the bundle's
+            state.record = item
+            state.facets = state.facets or session.facets
+            state.confidence = max(result.confidence, threshold)
+            return None
+        mentioned = self._mentions_only(state, current) if follows and current is not None else None
+        if current is not None and mentioned:
+            # "户口本也要吗" after a passport answer: about one of its materials, or something its text speaks of
+            state.record = current
+            state.facets = ["materials"] if mentioned == "materials" else state.facets
+            state.to_the_point = mentioned == "text"  # what the guide says of it, not the whole guide again
+            state.confidence = max(result.confidence, threshold)
+            return None
+        if follows and current is not None and self._is_follow_up(state, result, current.id, threshold):
+            state.record = current
+            state.facets = state.facets or session.facets
+            state.confidence = max(result.confidence, threshold)
+            return None
+        if current is not None and follows:
+            within = self._within(state, current, filters, threshold)
+            if within is not None:  # "医保呢" after 办理退休: 退休人员医保, not any 医保
+                result = within
+                state.retrieval = within
+        return result
+
+    def _beside(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters) -> Retrieval:
+        """The question searched together with the name of the guide under discussion, once a turn."""
+        if state.beside is None:
+            state.beside = self.search.search(f"{current.name} {state.question}", k=MAX_OPTIONS + 1,
+                                              filters=filters)
+        return state.beside
+
+    def _within(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
+                threshold: float) -> Retrieval | None:
+        """A short question that leaves the guide under discussion for another service ("医保呢", "公积金呢",
+        "税务呢") asks for that service in the same situation: a search with the current guide's name,
+        when it finds, confidently, another guide whose name or aliases have the service asked for."""
+        thing = NOT_SERVICE.sub("", state.residue)
+        if not 2 <= len(thing) <= 4 or "within" in self.search.config.without:
+            return None
+        asked = char_pairs([thing, *normalise_query(thing, self.search.synonyms).expansions])
+        found = self._beside(state, current, filters)
+        for hit in found.hits:  # the current guide may well come first: its name is in the search
+            record = self.index.record(hit.record_id)
+            # not the 一件事 that bundles the current guide: "小升初呢" after 小学入学 is 初中入学 itself
+            if record is not None and record.id != current.id and hit.confidence >= threshold and \
+                    asked & name_pairs(record) and not bundled(record, current):
+                rest = [h for h in found.hits if h is not hit and h.record_id != current.id]
+                return replace(found, hits=[hit, *rest], confidence=hit.confidence)
+        return None
+
+    def _redo_of(self, state: TurnState, current: ServiceGuide | Theme, filters: Filters,
+                 threshold: float) -> Retrieval | None:
+        """A follow-up asking to redo, renew or end the thing under discussion ("丢了咋办", "到期了怎么续"),
+        which another guide of the same thing is named for: a search with the current guide's name (to keep
+        the thing), led by that guide."""
+        if "acts" in self.search.config.without or not asks_an_act(state.text) or \
+                asked_act(state.text, current.name):
+            return None
+        found = self._beside(state, current, filters)
+        for hit in found.hits:
+            record = self.index.record(hit.record_id)
+            # Ranked by score, not confidence: the current guide's name in the search names its own act
+            # (期满换证), which the check of named things holds against the others.
+            if record is not None and record.id != current.id and hit.score >= CLARIFY_RATIO * found.hits[0].score \
+                    and asked_act(state.text, record.name) and \
+                    name_pairs(record, aliases=False) & name_pairs(current, aliases=False):
+                others = [h for h in found.hits if h is not hit]
+                trusted = replace(hit, confidence=max(hit.confidence, threshold))
+                return replace(found, hits=[trusted, *others], confidence=trusted.confidence)
+        return None
+
+    def _item_of_theme(self, state: TurnState, result: Retrieval,
+                       current: ServiceGuide | Theme) -> ServiceGuide | Theme | None:
+        """After a one-thing theme, a follow-up that names one of its items ("那销户口要带啥"): that item, when the
+        question's own search ranks it first and clearly ahead of the next guide, and the citizen does not ask
+        about doing everything together. The theme under discussion vouches for it, so no confidence is asked
+        of the search: "销户口" alone is too short to be sure of."""
+        if not isinstance(current, Theme) or "within" in self.search.config.without or asks_for_bundle(state.text) \
+                or len(NOT_SERVICE.sub("", state.residue)) < 2 or not result.hits:
+            return None
+        first = result.hits[0]
+        ahead = len(result.hits) == 1 or result.hits[1].score < CLARIFY_RATIO * first.score
+        return self.index.record(first.record_id) if first.record_id in current.items and ahead else None
+
+    def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
+        """A question about the guide under discussion: nothing left once facet words are taken away,
+        or a search whose best guide is the one under discussion."""
+        residue = state.residue
+        if "who" not in state.facets and self._named_elsewhere(residue, current_id):
+            # "驾照丢了怎么办" after 驾照换证, "给宝宝交医保要带什么" after 居民医保: another service. Not "外地户口
+            # 可以吗": who may apply is asked with attributes that other services are named after.
+            return False
+        core = NOT_SERVICE.sub("", residue)  # "每个月能取多少" asks about 取: short
+        short_or_facet = len(core) <= 2 or bool(state.facets) or ELLIPTICAL.search(state.text) is not None
+        if short_or_facet and not self._names_another_service(residue, current_id) and \
+                not self._asks_about_its_own_service(state, residue, result, current_id, threshold):
+            return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
+        if not result.hits:
+            return bool(state.facets)
+        # A facet question ("实体卡多久拿到") that points nowhere else confidently is about the current guide,
+        # and so is one whose search keeps the current guide close to the top.
+        current = next((h for h in result.hits if h.record_id == current_id), None)
+        if current is not None and current.score >= CLARIFY_RATIO * result.hits[0].score and \
+                (state.facets or result.confidence >= threshold):
+            return True
+        return bool(state.facets) and result.confidence < threshold
+
+    def _mentions_only(self, state: TurnState, current: ServiceGuide | Theme) -> str | None:
+        """Is the question about nothing but a thing the current guide speaks of ("户口本也要吗", "照片呢")?
+        "materials" when the guide lists it among its materials, "text" when it says it elsewhere (an FAQ:
+        "不再需要户口簿"), else None. "身份证怎么办" asks how to get one, not whether to bring it."""
+        if set(state.facets) - {"materials"} or "mentions" in self.search.config.without:
+            return None
+        residue = state.residue
+        if not 2 <= len(residue) <= 5:  # a thing named, not a question of its own
+            return None
+        # The standard name of the whole thing ("户口本" → 居民户口簿), not of a part ("宝宝补贴": 宝宝 → 新生儿).
+        terms = [residue, *self.search.synonyms.get(residue, ())]
+        # in so many words, a word or two apart at most: "出生证明" is the 出生医学证明 it lists
+        listed = any(has_thing(t, f"{m.name} {m.note or ''}", {}) for t in terms for m in current.materials)
+        if listed and "materials" in state.facets and not WHAT.search(state.text):
+            # "要带身份证吗": whether to bring one of its materials, though 身份证 names services too; but
+            # "离婚要带什么材料" asks what another service needs
+            return "materials"
+        if self._named_elsewhere(residue, current.id):
+            return None  # "那离婚呢" after 结婚登记 (whose materials list 离婚证): another service
+        if listed:
+            return "materials"
+        return "text" if any(t in self.search.record_text(current.id) for t in terms) else None
+
+    def _named_elsewhere(self, residue: str, current_id: str) -> bool:
+        """Is the residue part of another service's name, or the start of one of its aliases, and of none of
+        the current guide's ("离婚" after 结婚登记, "小升初" after 小学入学, "驾照丢" after 驾照换证)?"""
+        residue = NOT_SERVICE.sub("", residue)  # "小孩", "外地" name no service, nor do "网上", "周六"
+        if not char_pairs([residue]) & self.service_pairs or \
+                any(residue in n for n in self.name_residues.get(current_id, [])):
+            return False
+        return any(residue in names[0] or any(a.startswith(residue) for a in names[1:])
+                   for record_id, names in self.name_residues.items() if record_id != current_id)
+
+    def _names_another_service(self, residue: str, current_id: str) -> bool:
+        """Does the question name a service (a pair of some guide's name) that the current guide never mentions?"""
+        current_text = self.search.record_text(current_id)
+        return any(p in self.service_pairs and p not in current_text for p in char_pairs([residue]))
+
+    def _asks_about_its_own_service(self, state: TurnState, residue: str, result: Retrieval, current_id: str,
+                                    threshold: float) -> bool:
+        """Does the question ask how or where to get a thing the current guide only mentions in passing?
+
+        A passport guide lists 居民身份证 among its materials and a marriage guide 离婚证, but "身份证怎么办"
+        and "离婚怎么办" ask for the service named after them, when a fresh search confidently finds one.
+        "要带身份证吗" (a material) and "那小孩的呢" (a detail of the same service) stay.
+        """
+        if "materials" in state.facets or ELLIPTICAL.search(state.text) or not result.hits or \
+                result.confidence < threshold or result.hits[0].record_id == current_id:
+            return False
+        top, current = self.index.record(result.hits[0].record_id), self.index.record(current_id)
+        if top is None or current is None:
+            return False
+        named = char_pairs([residue]) & self.service_pairs
+        return bool(named) and named <= name_pairs(top, aliases=False) and not named & name_pairs(current)
