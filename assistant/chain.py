@@ -13,8 +13,8 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer import Answer
-from assistant.compose import compose_refusal
 from assistant.llm import Rephraser
+from assistant.replies import compose_refusal
 from assistant.service import Assistant, TurnState
 from assistant.session import Session
 

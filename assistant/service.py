@@ -16,23 +16,8 @@ from assistant.acts import is_story
 from assistant.answer import Answer
 from assistant.candidates import Candidates, char_pairs, item_key, name_pairs, names_a_location
 from assistant.complaints import ComplaintDetector
-from assistant.compose import (
-    FACET_SECTIONS,
-    asks_online,
-    compose_answer,
-    compose_clarify,
-    compose_district_question,
-    compose_handoff,
-    compose_progress,
-    compose_refusal,
-    compose_region_question,
-    compose_small_talk,
-    compose_topic_question,
-    district_choices,
-    note_elsewhere,
-    note_story_unsure,
-    unstated,
-)
+from assistant.compose import asks_online, compose_answer
+from assistant.fields import FACET_SECTIONS, district_choices, unstated
 from assistant.followups import FollowUps
 from assistant.intent import (
     BUNDLE_CUES,
@@ -52,6 +37,18 @@ from assistant.named import DOCUMENTS, names_of
 from assistant.places import Place, load_places, place_elsewhere
 from assistant.query import normalise_query
 from assistant.redact import redact
+from assistant.replies import (
+    compose_clarify,
+    compose_district_question,
+    compose_handoff,
+    compose_progress,
+    compose_refusal,
+    compose_region_question,
+    compose_small_talk,
+    compose_topic_question,
+    note_elsewhere,
+    note_story_unsure,
+)
 from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch
 from assistant.session import Session, pick_option
 from assistant.turn import MAX_OPTIONS, NOT_SERVICE, NOT_SERVICE_WORDS, SURE, TurnState

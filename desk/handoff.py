@@ -21,9 +21,9 @@ from sqlalchemy import func, select, update
 
 from assistant.answer import Answer
 from assistant.clean import clean_text
-from assistant.compose import agent_label, handoff_reply
 from assistant.intent import HOTLINE, called_hotline
 from assistant.redact import redact
+from assistant.replies import agent_label, handoff_reply
 from assistant.session import Session
 from desk.base import DeskBase, stored_session
 from desk.store import (

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.answer import Answer
-from assistant.compose import spoken_duration
+from assistant.fields import spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.service import Assistant
 from assistant.session import Session

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compose import MAX_SPEECH, compose_answer, compose_clarify
+from assistant.compose import compose_answer
+from assistant.fields import MAX_SPEECH
 from assistant.grounding import source_text, unsupported_statements
 from assistant.intent import Facet
+from assistant.replies import compose_clarify
 from knowledge.records import Chunk
 from knowledge.schema import Location, Material, ServiceGuide
 

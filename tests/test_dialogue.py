@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.chain import build_chain
-from assistant.compose import compose_answer, spoken_duration
+from assistant.compose import compose_answer
+from assistant.fields import spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
 from assistant.session import Session, pick_option

@@ -57,7 +57,7 @@ def test_answer_first_and_speech_fact() -> None:
 
 def test_false_confident_is_an_answer_of_ones_own_from_a_guide_that_does_not_fit() -> None:
     from assistant.answer import Citation
-    from assistant.compose import note_elsewhere
+    from assistant.replies import note_elsewhere
     from evals.answers import false_confident
 
     def answer(guide: str | None, decision: str = "answer") -> Answer:

@@ -151,7 +151,7 @@ def test_every_word_of_a_pattern_table_is_matched_where_the_code_reads_it(table:
 
 
 def test_a_guide_with_an_online_channel_can_be_done_online() -> None:
-    from assistant.compose import can_do_online
+    from assistant.fields import can_do_online
     from knowledge.schema import ServiceGuide
 
     for channel in LEXICON.words("online-channels"):

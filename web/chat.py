@@ -25,7 +25,7 @@ CHAT_CSS = """
 def as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
     """One stored message as a Gradio chat message: the citizen's as typed, agents named, system notes
     in italics."""
-    from assistant.compose import agent_label
+    from assistant.replies import agent_label
 
     content = message["content"]
     if message["role"] == "user":

@@ -1,0 +1,271 @@
+"""A guide's fields as sentences and lines, each from one field and citing it; a field the guide does not state is
+said to be unstated, with the consult phone. Shared by the answer composer and the other replies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answer import Card, Citation
+from assistant.intent import HOTLINE, Facet
+from assistant.lexicon import LEXICON
+from knowledge.phrasing import describe_location, describe_material
+from knowledge.records import Chunk
+from knowledge.schema import Hall, Location, ServiceGuide, Theme
+
+MAX_SPEECH = 120
+
+
+Record = ServiceGuide | Theme
+
+
+# The section of the index each facet's facts come from (what a citation points at).
+FACET_SECTIONS: dict[Facet, str] = {
+    "who": "eligibility", "where": "locations", "how": "steps", "materials": "materials",
+    "time": "time_fee", "fee": "time_fee", "phone": "contact", "result": "overview",
+}
+
+
+OVERVIEW: tuple[Facet, ...] = ("who", "materials", "where", "time", "fee", "phone")
+
+
+THEME_OVERVIEW: tuple[Facet, ...] = ("materials", "how", "where", "time", "fee", "result", "phone")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters; a longer text ends at its last full sentence or clause that leaves
+    at least half of it ("…详情请看屏幕" is said by the screen), else is cut with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    end = max(head.rfind(mark) for mark in "。；！？")
+    if end >= limit // 2:
+        return head[: end + 1]
+    end = head.rfind("，")
+    return head[:end] + "…" if end >= limit // 2 else head + "…"
+
+
+def unstated(label: str, record: Record) -> str:
+    phone = record.consult_phone
+    contact = f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
+    return f"指南未载明{label}，{contact}。"
+
+
+def citation(record: Record, section: str) -> Citation:
+    title = record.source.title if record.source else record.name
+    return Citation(guide_id=record.id, section=section, title=title,
+                    url=record.source.url if record.source else None)
+
+
+def card(record: Record) -> Card:
+    where = "；".join(describe_location(loc).rstrip("。") for loc in record.locations[:2]) or None
+    who = "、".join(record.audience) or None
+    if isinstance(record, ServiceGuide) and record.eligibility:
+        who = (who + "：" if who else "") + clip(record.eligibility, 60)
+    how = "、".join(record.channels) or None
+    return Card(guide_id=record.id, name=record.name, who=who, where=where, how=how,
+                materials=[describe_material(m) for m in record.materials])
+
+
+def locations_for(record: Record, region: str | None) -> list[Location]:
+    """The record's locations that serve ``region`` (all of them when no region is known)."""
+    if not region:
+        return list(record.locations)
+    kept = [loc for loc in record.locations
+            if not loc.region or loc.region.startswith(region) or region.startswith(loc.region)]
+    return kept or list(record.locations)
+
+
+def district_choices(record: Record) -> list[str]:
+    """Districts whose halls differ for this record; empty when 在哪办 does not depend on the district."""
+    regions = list(dict.fromkeys(loc.region for loc in record.locations if loc.region))
+    if len(regions) < 2 or any(not loc.region for loc in record.locations):
+        return []
+    if any(all(r.startswith(parent) for r in regions) for parent in regions):
+        return []  # a city-wide hall serves every district: no need to ask
+    return regions
+
+
+def who_lines(record: Record) -> list[str]:
+    lines = []
+    if record.audience:
+        lines.append("服务对象：" + "、".join(record.audience) + "。")
+    if isinstance(record, ServiceGuide):
+        lines.append(f"受理条件：{record.eligibility}" if record.eligibility else unstated("受理条件", record))
+    elif record.summary:
+        lines.append(record.summary)
+    return lines
+
+
+def materials_lines(record: Record) -> list[str]:
+    if not record.materials:
+        return [unstated("申请材料", record)]
+    head = "需要准备以下材料：" if isinstance(record, ServiceGuide) else "合并后的材料清单："
+    return [head, *(f"{i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1))]
+
+
+def channel_lines(record: Record) -> list[str]:
+    lines = []
+    if record.channels:
+        lines.append("办理方式：" + "、".join(record.channels) + "。")
+    if record.online_url:
+        lines.append(f"网上办理入口：{record.online_url}")
+    if record.visits is not None:
+        lines.append("到现场次数：0次，可全程网上办理。" if record.visits == 0 else f"到现场次数：{record.visits}次。")
+    return lines
+
+
+def how_lines(record: Record) -> list[str]:
+    lines = channel_lines(record)
+    if record.steps:
+        lines.append("办理流程：")
+        lines += [f"{i}. {step}" for i, step in enumerate(record.steps, start=1)]
+    else:
+        lines.append(unstated("办理流程", record))
+    return lines
+
+
+def where_lines(record: Record, region: str | None, hall: Hall | None) -> list[str]:
+    places = locations_for(record, region)
+    lines = []
+    if hall is not None:
+        here = [loc for loc in places
+                if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
+        if here:
+            lines.append(f"本大厅即可办理：{here[0].window or hall.name}。")
+    if places:
+        lines.append("办理地点：")
+        lines += [f"- {describe_location(loc)}" for loc in places]
+    elif not record.online_url:
+        lines.append(unstated("办理地点", record))
+    extra = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
+    if extra:
+        lines.append(f"{extra}。")
+    return lines + channel_lines(record)
+
+
+def time_lines(record: Record) -> list[str]:
+    promised = record.time_limit_promised
+    legal = record.time_limit_legal if isinstance(record, ServiceGuide) else None
+    if not (promised or legal):
+        return [unstated("办理时限", record)]
+    parts = [f"承诺办结时限 {promised}" if promised else None, f"法定办结时限 {legal}" if legal else None]
+    return ["；".join(p for p in parts if p) + "。"]
+
+
+def fee_lines(record: Record) -> list[str]:
+    return [f"收费标准：{sentence(record.fee)}" if record.fee else unstated("收费标准", record)]
+
+
+def sentence(text: str) -> str:
+    """The guide's words as a sentence: a full stop added when they end without one."""
+    text = text.strip()
+    return text if text.endswith(("。", "！", "？", "；", ".", "）", ")")) else text + "。"
+
+
+def phone_lines(record: Record) -> list[str]:
+    if not record.consult_phone:
+        return [f"指南未载明咨询电话，可拨打 {HOTLINE} 政务服务便民热线。"]
+    lines = [f"咨询电话：{record.consult_phone}。"]
+    complaint = record.complaint_phone if isinstance(record, ServiceGuide) else None
+    if complaint:
+        lines.append(f"监督投诉电话：{complaint}。")
+    return lines
+
+
+def result_lines(record: Record) -> list[str]:
+    if isinstance(record, Theme):
+        return ["办理结果：" + "；".join(record.outcomes) + "。"] if record.outcomes else [unstated("办理结果", record)]
+    lines = [f"办理结果：{sentence(record.result)}" if record.result else unstated("办理结果", record)]
+    if not lines[0].endswith("。"):
+        lines[0] += "。"
+    if record.delivery:
+        lines.append("结果送达：" + "、".join(record.delivery) + "。")
+    return lines
+
+
+def item_lines(theme: Theme, names: dict[str, str]) -> list[str]:
+    lines = ["包含以下事项（按办理顺序）："]
+    lines += [f"{i}. {names.get(item, item)}" for i, item in enumerate(theme.items, start=1)]
+    return lines
+
+
+_ACT_SUFFIX = re.compile(r"(?<=..)(办理|申领|申请)$")
+
+
+def spoken_name(name: str) -> str:
+    """A name to say after 办理 or before …办理: "预防接种证办理" → 预防接种证, not "办理预防接种证办理"."""
+    return _ACT_SUFFIX.sub("", name)
+
+
+def spoken_duration(value: str) -> str:
+    """"7(工作日)" as one says it: "7个工作日"; "15(天)": "15天"; the rest of the value unchanged."""
+    def spoken(match: re.Match[str]) -> str:
+        number, unit = match.groups()
+        return f"{number}天" if unit in ("天", "日") else f"{number}个{unit.removeprefix('个')}"
+
+    return _DURATION.sub(spoken, value.strip())
+
+
+_DURATION = re.compile(r"(\d+)\s*[(（]\s*(个?工作日|自然日|天|日)\s*[)）]")
+
+
+ONLINE_CHANNELS = LEXICON.words("online-channels")
+
+
+def can_do_online(record: Record) -> bool | None:
+    """True when the guide says the service can be done online (a channel 网上办理, or 0 visits); False when it
+    names its channels or visits and online is not among them; None when it says neither."""
+    if record.visits == 0 or any(c in ONLINE_CHANNELS for c in record.channels):
+        return True
+    return False if record.channels or record.visits is not None else None
+
+
+def online_text(record: Record) -> str:
+    """Whether the service can be done online, as the guide says; the entry only when it can."""
+    online = can_do_online(record)
+    if online:
+        system = isinstance(record, ServiceGuide) and record.extra.get("业务系统")
+        where = f"（{system}）" if system else ""
+        visits = f"可全程网上办理{where}，无需到现场" if record.visits == 0 else (
+            f"可以网上办理{where}，需到现场{record.visits}次" if record.visits else f"可以网上办理{where}")
+        return f"{visits}。" + (f"网上办理入口：{record.online_url}" if record.online_url else "")
+    if online is False:
+        visits = f"需到现场{record.visits}次" if record.visits else "需到现场办理"
+        return f"不能网上办理，{visits}。"
+    return unstated("能否网上办理", record)
+
+
+def sentences(text: str, n: int = 2) -> str:
+    parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
+    return "".join(parts[:n])
+
+
+def short_place(loc: Location) -> str:
+    address = (f"（{loc.address}）" if loc.name else loc.address) if loc.address else ""
+    return "".join(p for p in (loc.name, address, loc.window or "") if p)
+
+
+def plain(text: str) -> str:
+    """Speakable: no markdown, no URLs, durations as they are said, brackets full-width."""
+    text = re.sub(r"https?://\S+", "", text.replace("**", ""))
+    return spoken_duration(text).replace("(", "（").replace(")", "）")
+
+
+_LIST_ITEM = re.compile(r"^(- |\d+\. )")
+
+
+def markdown(lines: Sequence[str]) -> str:
+    """Join lines; a blank line ends each list, or markdown would pull the next line into its last item."""
+    out: list[str] = []
+    for line in lines:
+        if out and line and _LIST_ITEM.match(out[-1]) and not _LIST_ITEM.match(line):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def quote(chunk: Chunk) -> str:
+    prefix = f"【{chunk.name}】"
+    body = chunk.text[len(prefix):] if chunk.text.startswith(prefix) else chunk.text
+    return f"- {body}"
