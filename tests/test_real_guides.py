@@ -1,0 +1,68 @@
+"""The dialogue rules on a second knowledge base: a slice of the real 广东 export (read from ../shared/data, never
+copied into the project), ingested into a fresh index. It shows the rules do not lean on the bundled pack's wording."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import GD_EXPORT, require
+
+# Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
+SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书")
+
+
+@pytest.fixture(scope="module")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
+    from assistant.query import load_synonyms
+    from assistant.retriever import HybridSearch
+    from assistant.service import Assistant
+    from ingest.pipeline import Ingestor, load_source
+    from knowledge.index import KnowledgeIndex
+
+    export = require(GD_EXPORT)
+    folder = tmp_path_factory.mktemp("gd-slice")
+    rows = [line for line in export.read_text(encoding="utf-8").splitlines()
+            if any(word in json.loads(line)["事项名称"] for word in SLICE)]
+    assert 40 <= len(rows) <= 400  # the slice is what it says: a few families, not the whole export
+    (folder / "slice.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    index = KnowledgeIndex(tmp_path_factory.mktemp("gd-slice-data"), embedder)
+    Ingestor(index).run([load_source(folder / "slice.jsonl")])
+    return Assistant(HybridSearch(index, load_synonyms()))
+
+
+def _asked(assistant: Any, *questions: str) -> Any:
+    from assistant.session import Session
+
+    session = Session()
+    answers = [assistant.ask(q, session) for q in questions]
+    return answers[-1]
+
+
+def test_the_act_asked_for_picks_the_variant(real_assistant: Any) -> None:
+    lost = _asked(real_assistant, "残疾人证丢了怎么补办")
+    assert lost.decision == "answer" and "《中华人民共和国残疾人证》挂失补办" in lost.citations[0].title
+    worn = _asked(real_assistant, "残疾人证旧了破了能换新的吗")
+    assert worn.decision == "answer" and "《中华人民共和国残疾人证》换领" in worn.citations[0].title
+
+
+def test_a_follow_up_stays_with_the_guide_and_answers_the_field(real_assistant: Any) -> None:
+    answer = _asked(real_assistant, "残疾人证丢了怎么补办", "要多久")
+    assert answer.decision == "answer" and "挂失补办" in answer.citations[0].title
+    assert answer.text.split("\n")[0].endswith("5个工作日（承诺办结时限）；法定办结时限10个工作日。")
+
+
+def test_a_licence_the_question_names_is_the_one_the_guide_issues(real_assistant: Any) -> None:
+    """实验动物生产许可证: its guides are named 实验动物生产许可(…) and speak of the 证 only as a condition."""
+    answer = _asked(real_assistant, "新申请实验动物生产许可证要几个工作日")
+    assert answer.decision == "answer" and "实验动物生产许可(新申请)" in answer.citations[0].title
+    assert "8个工作日" in answer.text
+    held = _asked(real_assistant, "港澳回乡证在内地丢了，办出入境通行证几天能拿到？")  # what one holds, what one asks
+    assert held.decision == "answer" and "出入境通行证" in held.citations[0].title
+
+
+def test_one_item_several_publishers_issue_is_asked_back_not_guessed(real_assistant: Any) -> None:
+    answer = _asked(real_assistant, "律师执业变更审核要什么材料")
+    assert answer.decision == "clarify" and answer.text.count("律师执业变更审核") >= 2  # the variants, numbered
