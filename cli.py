@@ -91,7 +91,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from assistant.build import build_search
-    from assistant.retriever import Filters
+    from assistant.hits import Filters
     from knowledge.records import SECTIONS
 
     search = build_search(_settings(args))

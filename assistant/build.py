@@ -7,8 +7,9 @@ import ctypes
 import gc
 
 from assistant.complaints import ComplaintDetector
+from assistant.hits import RetrievalConfig
 from assistant.query import load_synonyms
-from assistant.retriever import HybridSearch, RetrievalConfig
+from assistant.retriever import HybridSearch
 from assistant.service import Assistant
 from knowledge.embedders import make_embedder
 from knowledge.embedders.base import Embedder

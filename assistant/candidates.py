@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from importlib.resources import files
 
 from assistant.acts import asked_act, story_unasked, unasked_act
+from assistant.hits import Hit, Retrieval
 from assistant.intent import asks_for_bundle
 from assistant.lexicon import LEXICON
 from assistant.named import DOCUMENTS, names_of
-from assistant.retriever import Hit, HybridSearch, Retrieval
+from assistant.retriever import HybridSearch
 from assistant.turn import MAX_OPTIONS, TurnState
 from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme

@@ -7,12 +7,13 @@ from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
 from assistant.candidates import CLARIFY_RATIO, bundled, char_pairs, name_pairs
+from assistant.hits import Filters, Retrieval
 from assistant.intent import (
     asks_for_bundle,
 )
 from assistant.named import has_thing
 from assistant.query import normalise_query
-from assistant.retriever import Filters, HybridSearch, Retrieval
+from assistant.retriever import HybridSearch
 from assistant.turn import ELLIPTICAL, MAX_OPTIONS, NOT_SERVICE, WHAT, TurnState
 from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme

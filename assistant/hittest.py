@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from assistant.answer import Answer
 from assistant.chain import build_chain
+from assistant.hits import Filters, Retrieval
 from assistant.markup import as_text
 from assistant.places import place_elsewhere
-from assistant.retriever import Filters, Retrieval
 from assistant.service import SURE, Assistant, item_key
 from assistant.session import Session
 from knowledge.records import SECTIONS

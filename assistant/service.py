@@ -19,6 +19,7 @@ from assistant.complaints import ComplaintDetector
 from assistant.compose import asks_online, compose_answer
 from assistant.fields import FACET_SECTIONS, district_choices, unstated
 from assistant.followups import FollowUps
+from assistant.hits import UNMATCHED_CAP, Filters
 from assistant.intent import (
     BUNDLE_CUES,
     CUES,
@@ -49,7 +50,7 @@ from assistant.replies import (
     note_elsewhere,
     note_story_unsure,
 )
-from assistant.retriever import UNMATCHED_CAP, Filters, HybridSearch
+from assistant.retriever import HybridSearch
 from assistant.session import Session, pick_option
 from assistant.turn import MAX_OPTIONS, NOT_SERVICE, NOT_SERVICE_WORDS, SURE, TurnState
 from knowledge.records import Chunk

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.answer import Answer
+from assistant.hits import Retrieval
 from assistant.intent import Facet, SmallTalk
 from assistant.lexicon import LEXICON
 from assistant.places import Place
-from assistant.retriever import Retrieval
 from assistant.session import Session
 from knowledge.schema import Hall, ServiceGuide, Theme
 

@@ -221,7 +221,7 @@ def _latency_phase(data_dir: Path, questions_file: Path) -> dict[str, Any]:
     import resource
 
     from assistant.build import build_assistant, build_search
-    from assistant.retriever import Filters
+    from assistant.hits import Filters
     from assistant.service import MAX_OPTIONS
     from assistant.session import Session
     from knowledge.settings import Settings

@@ -4,7 +4,7 @@
 cases expect). Label: 1 when the first guide is an expected one, 0 when it is not or the case is
 out of scope. Features: the first guide's best dense cosine, the question's term coverage, BM25 per question word and
 the question's length (log2 of its characters).
-The defaults in ``assistant/retriever.py`` (Calibration) come from this script on the bundled pack's
+The defaults in ``assistant/hits.py`` (Calibration) come from this script on the bundled pack's
 cases; ``--write`` stores the fit, with ``--refuse-below`` picked from the table, in the (single)
 data dir's index, where the retriever reads it. Done on development cases only.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.build import build_search
-from assistant.retriever import Calibration, Filters
+from assistant.hits import Calibration, Filters
 from evals.cases import load_cases
 from evals.runner import _question_with_history
 from knowledge.settings import Settings

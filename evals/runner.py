@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.retriever import HybridSearch, Retrieval
+from assistant.hits import Retrieval
+from assistant.retriever import HybridSearch
 from assistant.service import Assistant
 from evals.answers import AnswerOutcome, answer_case
 from evals.cases import EvalCase
@@ -81,7 +82,7 @@ def run_cases(cases: Sequence[EvalCase], search: HybridSearch, scorers: Sequence
               progress: Callable[[int, int], None] | None = None,
               assistant: Assistant | None = None) -> list[Outcome]:
     """Retrieval for every case; with ``assistant``, the full answer too (history replayed first)."""
-    from assistant.retriever import Filters
+    from assistant.hits import Filters
 
     outcomes = []
     for number, case in enumerate(cases, start=1):

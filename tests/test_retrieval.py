@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 
 from assistant.bm25 import BM25
+from assistant.hits import Calibration, Filters, RetrievalConfig, embedder_defaults
 from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
-from assistant.retriever import (
-    Calibration,
-    Filters,
-    HybridRetriever,
-    HybridSearch,
-    RetrievalConfig,
-    embedder_defaults,
-)
+from assistant.retriever import HybridRetriever, HybridSearch
 from knowledge.errors import ConfigError
 from knowledge.tokenize import Tokenizer
 
