@@ -15,8 +15,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.answer import Answer
 from assistant.llm import Rephraser
 from assistant.replies import compose_refusal
-from assistant.service import Assistant, TurnState
+from assistant.service import Assistant
 from assistant.session import Session
+from assistant.turn import TurnState
 
 
 def build_chain(assistant: Assistant, rephraser: Rephraser | None = None) -> Runnable[dict[str, Any], Answer]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answer import Answer
+from assistant.candidates import item_key
 from assistant.chain import build_chain
 from assistant.hits import Filters, Retrieval
 from assistant.markup import as_text
 from assistant.places import place_elsewhere
-from assistant.service import SURE, Assistant, item_key
+from assistant.service import Assistant
 from assistant.session import Session
+from assistant.turn import SURE
 from knowledge.records import SECTIONS
 
 DECISIONS = {"answer": "回答", "clarify": "反问", "refuse": "拒答", "handoff": "转人工", "chat": "寒暄"}

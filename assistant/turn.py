@@ -17,6 +17,7 @@ from knowledge.schema import Hall, ServiceGuide, Theme
 # Below this a searched guide is answered with a line on how to correct a wrong match; and a long message that
 # tells a situation (acts.is_story) gets it only as the nearest guide, for reference (docs/trust.md)
 SURE = 0.7
+A_NUMBER = re.compile(r"\s*第?\s*[0-9０-９一二三四五六七八九十]+\s*[个项条]?\s*[。.!！]?\s*")
 MAX_OPTIONS = 4
 # "那…呢", "如果…呢", "要是…": a follow-up that varies a detail of what was just asked.
 ELLIPTICAL = re.compile(f"^(?:{LEXICON.pattern('follow-up-openings').pattern})|呢[?？!！。.]*$")

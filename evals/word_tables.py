@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 # Constants holding what the assistant says or labels, or formats it reads: not words it matches.
 SAYS = frozenset(("FACET_LABELS", "_SMALL_TALK_REPLIES", "_HANDOFF_LEADS", "NOBODY_NOW", "REASONS", "DECISIONS",
-                  "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "_A_NUMBER"))
+                  "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "A_NUMBER"))
 
 
 def word_tables(folders: list[Path]) -> list[tuple[str, int, str, int]]:

@@ -102,7 +102,8 @@ def test_a_story_is_not_answered_with_a_guide_for_an_act_it_never_asks(birth_sea
 
 
 def test_a_story_found_with_modest_confidence_gets_the_guide_only_as_a_reference(birth_search) -> None:  # type: ignore[no-untyped-def]
-    from assistant.service import SURE, Assistant
+    from assistant.service import Assistant
+    from assistant.turn import SURE
 
     story = ("孩子在测试市医院出生，出生医学证明一直夹在户口本里，单位要核对出生证明的真伪，"
              "想问出生医学证明信息要怎么查询")

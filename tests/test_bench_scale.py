@@ -10,18 +10,9 @@ from typing import Any
 
 import pytest
 
-from evals.bench_scale import (
-    Target,
-    check_targets,
-    cpu_seconds,
-    format_table,
-    growth,
-    load_questions,
-    machine_busy_seconds,
-    parse_sizes,
-    read_memory,
-    report_lines,
-)
+from evals.bench_report import Target, check_targets, format_table, growth, report_lines
+from evals.bench_scale import load_questions, parse_sizes
+from evals.measure import cpu_seconds, machine_busy_seconds, read_memory
 
 
 def test_sizes_are_whole_ascending_and_distinct() -> None:

@@ -263,8 +263,8 @@ def test_purge_deletes_reviews_with_their_conversation(desk: Desk, reviews: Feed
 def test_hit_testing_says_why_it_asks_where_and_why_a_story_gets_only_a_reference(assistant: Assistant) -> None:
     from assistant.answer import Answer, Citation
     from assistant.hittest import decision_reason
-    from assistant.service import SURE
     from assistant.session import Session
+    from assistant.turn import SURE
 
     retrieval = assistant.search.search("律师执业变更")
     names = {"a": "律师执业变更审核(（执业类别变更）)", "b": "律师执业变更审核(执业类别变更)", "c": "律师执业注销"}

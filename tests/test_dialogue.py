@@ -700,7 +700,7 @@ def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assis
 
 
 def test_a_cue_word_inside_a_certificate_the_question_names_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    from assistant.service import TurnState
+    from assistant.turn import TurnState
 
     def facets(question: str) -> list[str]:
         return list(demo_assistant.understand(TurnState(question=question, session=Session())).facets)

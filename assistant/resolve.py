@@ -1,0 +1,145 @@
+"""Which guide a turn is about: the steps of resolve, applied in order until one settles the turn."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.acts import is_story
+from assistant.candidates import Candidates, item_key
+from assistant.followups import FollowUps
+from assistant.hits import UNMATCHED_CAP, Filters
+from assistant.intent import has_words
+from assistant.query import normalise_query
+from assistant.session import pick_option
+from assistant.turn import A_NUMBER, MAX_OPTIONS, SURE, TurnState
+from knowledge.schema import Theme
+
+
+class Resolve(FollowUps, Candidates):
+    """The resolve stage: a part of Assistant (its search, index, names and regions)."""
+
+    names: dict[str, str]
+
+    def resolve(self, state: TurnState) -> TurnState:
+        """Find the guide. Each step settles the turn (a guide, options to ask among, noise) or leaves it to the
+        next, in this order: an answer to our own question back, an item picked by its number, a field asked with
+        no service named, then a search: a follow-up on the guide under discussion, or the candidates found."""
+        if state.handoff_reason or state.small_talk:
+            return state
+        for step in (self._answers_our_question, self._picks_by_number, self._names_no_service, self._searches):
+            if step(state):
+                break
+        return state
+
+    def _answers_our_question(self, state: TurnState) -> bool:
+        """A district, a region or an option given after we asked for one."""
+        session = state.session
+        if session.region_options and session.record_id and session.region:
+            state.record = self.index.record(session.record_id)  # the district answer to our question
+            state.facets = state.facets or session.facets
+            return True
+        if session.options and session.region:
+            # "深圳" after we asked where an item that every city issues is to be done: that city's guide
+            local = self._issued_in(session.options, session.region)
+            if len(local) == 1:
+                state.record = local[0]
+                state.facets = state.facets or session.facets
+                state.confidence = 1.0
+                return True
+            if local:  # two guides of the item for that region: which one (they differ by department)
+                state.options = local
+                return True
+        if session.options:
+            # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
+            names = [self.names.get(i, i) for i in session.options]
+            picked = pick_option(state.text, names)
+            if picked is None:
+                said = " ".join((state.text, *normalise_query(state.text, self.search.synonyms).expansions))
+                picked = pick_option(said, names)
+            if picked is not None:
+                state.record = self.index.record(session.options[picked])
+                state.facets = state.facets or session.facets
+                state.confidence = 1.0
+                return True
+        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue):
+            # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
+            state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
+            return True
+        return False
+
+    def _picks_by_number(self, state: TurnState) -> bool:
+        """"第三个" after a theme's numbered list of items is that item; with nothing under discussion, nothing
+        was picked (and "第一个" is no question about a first application). A message with no words is noise."""
+        session = state.session
+        if A_NUMBER.fullmatch(state.text):
+            current = self.index.record(session.record_id) if session.record_id else None
+            theme = current if isinstance(current, Theme) else \
+                self.index.record(session.theme_id) if session.theme_id else None
+            if isinstance(theme, Theme):  # the theme just listed, or the one whose item is being read
+                picked = pick_option(state.text, [self.names.get(i, i) for i in theme.items])
+                item = self.index.record(theme.items[picked]) if picked is not None else None
+                if item is not None:
+                    state.record, state.confidence = item, 1.0
+                    state.facets = state.facets or session.facets
+                    return True
+            if current is None:
+                state.noise = True
+                return True
+        if not has_words(state.text):
+            state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
+            return True
+        return False
+
+    def _names_no_service(self, state: TurnState) -> bool:
+        """"多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options."""
+        session = state.session
+        if state.facets and session.record_id is None and len(state.residue) <= 1:
+            state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
+            state.ask_topic = not state.options
+            return True
+        if session.awaiting_topic and session.record_id is None:
+            state.facets = state.facets or session.facets  # "居住证" after we asked which service "多少钱" was about
+        return False
+
+    def _searches(self, state: TurnState) -> bool:
+        """A search: a follow-up keeps (or narrows) the guide under discussion; otherwise the candidates found
+        are weighed."""
+        session = state.session
+        filters = Filters(region=session.region)
+        result = self.search.search(state.question, k=MAX_OPTIONS + 1, filters=filters)
+        state.retrieval = result
+        threshold = self.search.calibration.refuse_below
+        current = self.index.record(session.record_id) if session.record_id else None
+        followed = self._follows(state, result, current, filters, threshold)
+        if followed is None:
+            return True
+        result = followed
+        if result.confidence < threshold and current is None and session.last_user_question():
+            # "我是个体户呢" after "开店要办什么": search the two turns together.
+            combined = self.search.search(f"{session.last_user_question()} {state.question}", k=MAX_OPTIONS + 1,
+                                          filters=filters)
+            if combined.confidence >= threshold:
+                result = combined
+                state.retrieval = combined
+        required = self._only_required(state, result)
+        if required:  # "建设用地规划许可证怎么办": the guides found ask for one, none issues it
+            state.retrieval = replace(result, confidence=min(result.confidence, threshold * UNMATCHED_CAP),
+                                      unmatched=(required,))
+            return True
+        if result.confidence < threshold or not result.hits:
+            return True
+        state.confidence = result.confidence
+        state.unsure = result.confidence < SURE
+        state.story_unsure = "stories" not in self.search.config.without and is_story(state.text) and \
+            result.confidence < SURE
+        close, records = self._candidates(state, result, threshold)
+        if len(records) > 1:
+            self._choose(state, result, close, records)
+        elif records:
+            state.record = records[0]
+        if state.record is not None and session.region and "regions" not in self.search.config.without:
+            # the citizen's own district's guide for the item, though the city's scored higher (it has more words)
+            local = self._issued_in(self.issued_by.get(item_key(state.record.name), []), session.region)
+            if len(local) == 1:
+                state.record = local[0]
+        return True
