@@ -41,7 +41,7 @@ import httpx
 
 from evals.bench_report import check_targets, report_lines
 from evals.load_handoff import Server, free_port
-from evals.measure import Meter, cpu_seconds, machine_busy_seconds, read_memory
+from evals.measure import cpu_seconds, machine_busy_seconds, read_memory
 from evals.metrics import percentile
 from evals.province import DEFAULT_EXPORT, write_province
 
@@ -49,7 +49,6 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-scale-key"
 QUESTION_FILES = (ROOT / "evals" / "cases" / "gd" / "gd-answers.jsonl",
                   ROOT.parent / "shared" / "data" / "gd-aliases-dev.jsonl")
-WARM_UP = 10  # questions asked before the in-process timings
 HTTP_WARM_UP = 8  # questions each server answers before its memory is read
 CONFIGS = ((1, 2), (1, 1), (2, 1))  # (processes, embedder threads each)
 STOP_AT = 0.5  # the resume check interrupts its ingest after this share of the chunks
@@ -82,94 +81,11 @@ def load_questions(limit: int, files: Sequence[Path] = QUESTION_FILES) -> list[t
     return questions
 
 
-# -- phases in their own process ---------------------------------------------------------------
-
-
-def _ingest_phase(export: Path, data_dir: Path, label: str, stop_at: float | None) -> dict[str, Any]:
-    import resource
-
-    from assistant.build import open_index
-    from ingest.pipeline import Ingestor, load_source
-    from knowledge.settings import Settings
-
-    started = time.perf_counter()
-    settings = Settings(data_dir=data_dir)
-    loaded = load_source(export)
-    index = open_index(settings)
-    meter = Meter(label, stop_at)
-    try:
-        report = Ingestor(index, batch_size=settings.embed_batch, progress=meter).run([loaded])
-    except KeyboardInterrupt:
-        return {"interrupted": True, "to_embed": meter.total, "embedded": meter.done,
-                "seconds": round(time.perf_counter() - started, 1)}
-    finally:
-        index.close()
-    seconds = time.perf_counter() - started
-    return {"guides": report.guides, "chunks": report.chunks, "added": report.added, "unchanged": report.unchanged,
-            "updated": report.updated, "rejected": len(report.rejected), "to_embed": meter.total,
-            "seconds": round(seconds, 1), "chunks_per_s": round(meter.total / seconds, 1),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-
-
-def _latency_phase(data_dir: Path, questions_file: Path) -> dict[str, Any]:
-    import resource
-
-    from assistant.build import build_assistant, build_search
-    from assistant.hits import Filters
-    from assistant.session import Session
-    from assistant.turn import MAX_OPTIONS
-    from knowledge.settings import Settings
-
-    started = time.perf_counter()
-    settings = Settings(data_dir=data_dir)
-    search = build_search(settings)
-    assistant = build_assistant(settings, search)
-    loaded = time.perf_counter() - started
-    questions = [(q, r) for q, r in json.loads(questions_file.read_text(encoding="utf-8"))]
-    for question, region in questions[:WARM_UP]:
-        assistant.ask(question, Session(region=region))
-    retrieval, answers, regional = [], [], []
-    for question, region in questions:  # the step the assistant takes, as it takes it
-        begun = time.perf_counter()
-        search.search(question, k=MAX_OPTIONS + 1, filters=Filters(region=region))
-        retrieval.append((time.perf_counter() - begun) * 1000)
-        if region:
-            regional.append(retrieval[-1])
-    decisions: dict[str, int] = {}  # near-identical copies of a guide for many cities change what is decided
-    for question, region in questions:
-        begun = time.perf_counter()
-        decision = assistant.ask(question, Session(region=region)).decision
-        answers.append((time.perf_counter() - begun) * 1000)
-        decisions[decision] = decisions.get(decision, 0) + 1
-    return {"questions": len(questions), "load_s": round(loaded, 1),
-            "retrieval_p50_ms": round(percentile(retrieval, 50), 1),
-            "retrieval_p95_ms": round(percentile(retrieval, 95), 1),
-            "retrieval_region_p95_ms": round(percentile(regional, 95), 1) if regional else None,
-            "with_region": len(regional),
-            "answer_p50_ms": round(percentile(answers, 50), 1), "answer_p95_ms": round(percentile(answers, 95), 1),
-            "decisions": decisions,
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-
-
-def phase(argv: Sequence[str]) -> int:
-    """Entry point of a phase process (``ingest EXPORT DATA LABEL [STOP_AT]`` or ``latency DATA QUESTIONS``):
-    prints its figures as one JSON line."""
-    import logging
-
-    logging.basicConfig(level=logging.WARNING)
-    if argv[0] == "ingest":
-        stop_at = float(argv[4]) if len(argv) > 4 else None
-        out = _ingest_phase(Path(argv[1]), Path(argv[2]), argv[3], stop_at)
-    elif argv[0] == "latency":
-        out = _latency_phase(Path(argv[1]), Path(argv[2]))
-    else:
-        raise ValueError(f"phase must be ingest or latency. Currently, phase is {argv[0]!r}")
-    print(json.dumps(out, ensure_ascii=False))
-    return 0
+# -- phases in their own process (evals.bench_phases) ------------------------------------------
 
 
 def _run_phase(env: dict[str, str], *args: str) -> dict[str, Any]:
-    code = "import sys; from evals.bench_scale import phase; raise SystemExit(phase(sys.argv[1:]))"
+    code = "import sys; from evals.bench_phases import phase; raise SystemExit(phase(sys.argv[1:]))"
     out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True,
                          stdout=subprocess.PIPE, text=True)  # stderr passes through: the progress
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
