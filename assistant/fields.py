@@ -190,7 +190,7 @@ def item_lines(theme: Theme, names: dict[str, str]) -> list[str]:
     return lines
 
 
-_ACT_SUFFIX = re.compile(r"(?<=..)(办理|申领|申请)$")
+_ACT_SUFFIX = LEXICON.pattern("name-act-suffixes", before="(?<=..)", after="$")
 
 
 def spoken_name(name: str) -> str:

@@ -12,21 +12,16 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+(?:\.[0-9]+)?")
-# Particles and question words that every question has and no guide needs.
-STOPWORDS = frozenset((
-    "的", "了", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "是", "在", "和",
-    "与", "及", "或", "我", "你", "您", "他", "她", "它", "们", "要", "想",
-    "请问", "请", "怎么", "怎样", "如何", "什么", "哪里", "哪儿", "哪个", "哪些", "一下", "可以",
-    "能", "能不能", "需要", "办理", "办", "有", "没有", "这个", "那个", "还", "就", "都",
-    "也", "去", "到", "给", "让", "被", "把", "从", "对", "为", "上", "下",
-    "中", "之", "其", "等", "个", "些", "该", "应", "应当", "时", "后", "前",
-))
+# Particles and question words that every question has and no guide needs (stopwords.txt).
+STOPWORDS = frozenset(line.strip() for line in (Path(__file__).parent / "stopwords.txt").read_text(encoding="utf-8")
+                      .splitlines() if line.strip() and not line.startswith("#"))
 
 
 _STOP_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她它们要想请怎样如何什哪里儿个些这那还就都也有没能可")
