@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy.exc
 
+from assistant.settings import Settings, offline
 from knowledge.errors import BanshiError, ConfigError, UsageError
-from knowledge.settings import Settings, offline
 
 logger = logging.getLogger("banshi")
 

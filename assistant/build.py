@@ -11,11 +11,11 @@ from assistant.hits import RetrievalConfig
 from assistant.query import load_synonyms
 from assistant.retriever import HybridSearch
 from assistant.service import Assistant
+from assistant.settings import Settings
 from knowledge.embedders import make_embedder
 from knowledge.embedders.base import Embedder
 from knowledge.errors import ConfigError
 from knowledge.index import KnowledgeIndex, read_meta
-from knowledge.settings import Settings
 from knowledge.tokenize import Tokenizer
 
 

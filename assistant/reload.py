@@ -16,8 +16,8 @@ from typing import Any
 
 from assistant.build import load_search, release_memory
 from assistant.service import Assistant
+from assistant.settings import Settings
 from knowledge.index import KnowledgeIndex, read_generation
-from knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
 

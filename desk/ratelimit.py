@@ -3,7 +3,7 @@
 Questions cost work and storage; a script must not be able to flood the queue or the database. ``RateLimiter``
 keeps the buckets in this process (idle ones forgotten oldest first once there are ``max_keys``): cheap, but with
 several processes each allows the rate. ``SharedRateLimiter`` keeps them in the desk's database, one bucket per
-key for every process on it. app.py picks one by ``BANSHI_SHARED_LIMITS`` (see knowledge/settings.py).
+key for every process on it. web.server picks one by ``BANSHI_SHARED_LIMITS`` (see assistant/settings.py).
 """
 
 from __future__ import annotations

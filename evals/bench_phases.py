@@ -19,8 +19,8 @@ WARM_UP = 10  # questions asked before the in-process timings
 def _ingest_phase(export: Path, data_dir: Path, label: str, stop_at: float | None) -> dict[str, Any]:
 
     from assistant.build import open_index
+    from assistant.settings import Settings
     from ingest.pipeline import Ingestor, load_source
-    from knowledge.settings import Settings
 
     started = time.perf_counter()
     settings = Settings(data_dir=data_dir)
@@ -46,8 +46,8 @@ def _latency_phase(data_dir: Path, questions_file: Path) -> dict[str, Any]:
     from assistant.build import build_assistant, build_search
     from assistant.hits import Filters
     from assistant.session import Session
+    from assistant.settings import Settings
     from assistant.turn import MAX_OPTIONS
-    from knowledge.settings import Settings
 
     started = time.perf_counter()
     settings = Settings(data_dir=data_dir)

@@ -19,9 +19,9 @@ import numpy as np
 
 from assistant.build import build_search
 from assistant.hits import Calibration, Filters
+from assistant.settings import Settings
 from evals.cases import load_cases
 from evals.runner import _question_with_history
-from knowledge.settings import Settings
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1e-3, steps: int = 50) -> np.ndarray:

@@ -14,11 +14,11 @@ from typing import Any
 from assistant.build import build_assistant, build_search
 from assistant.retriever import HybridSearch
 from assistant.service import Assistant
+from assistant.settings import Settings
 from evals.cases import load_cases
 from evals.compare import compare_reports, load_report
 from evals.report import render_markdown, render_table
 from evals.runner import retrieval_scorer, run_cases, summarise
-from knowledge.settings import Settings
 
 ABLATIONS: dict[str, dict[str, Any]] = {
     "bm25": {"mode": "bm25"},

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from assistant.settings import Settings
 from cli import main
 from desk.staff import check_login, hash_password, verify_password
-from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, empty_database, ingested
 from web.server import create_app, script_literal
 

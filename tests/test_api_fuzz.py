@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from knowledge.settings import Settings
+from assistant.settings import Settings
 from tests.conftest import DEMO_PACK, empty_database, ingested
 from web.server import create_app
 

@@ -15,9 +15,9 @@ from langchain_core.language_models import FakeListChatModel
 
 from assistant.build import build_search
 from assistant.service import Assistant
+from assistant.settings import Settings
 from cli import main
 from knowledge.index import read_generation
-from knowledge.settings import Settings
 from tests.conftest import ingested, live_server
 from web.server import create_app
 

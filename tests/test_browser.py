@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from assistant.settings import Settings
 from desk.staff import hash_password
-from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, ROOT, ingested, live_server
 from web.server import create_app
 

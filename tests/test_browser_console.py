@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from assistant.settings import Settings
 from desk.staff import hash_password
 from evals.cases import load_cases
-from knowledge.settings import Settings
 from tests.conftest import DEMO_PACK, ingested, live_server
 from tests.test_browser import _console, _shot, browser  # noqa: F401 - the browser fixture is used by name
 from web.server import create_app

@@ -14,12 +14,12 @@ from sqlalchemy import create_engine, inspect, select, text
 from assistant.build import build_search
 from assistant.hittest import hit_test, region_choices, render_markdown
 from assistant.service import Assistant
+from assistant.settings import Settings
 from cli import main
 from desk.handoff import Desk
 from desk.reviews import CaseDraft, DislikedAnswer, FeedbackReviews, ReviewError, parse_facts, parse_ids
 from desk.store import Feedback, FeedbackReview
 from evals.cases import load_cases
-from knowledge.settings import Settings
 from tests.conftest import FIXTURE_PACK, ingested
 
 HOSTILE = "<img src=x onerror=alert(1)> [点我](https://evil.example/) **粗体** $x$"

@@ -532,7 +532,7 @@ def test_a_slow_turn_holds_up_no_other_conversation(tmp_path: Path, demo_assista
 def test_settings_reject_negative_limits_and_zero_threads() -> None:
     from pydantic import ValidationError
 
-    from knowledge.settings import Settings
+    from assistant.settings import Settings
 
     for bad in ({"rate_limit": -1}, {"retention_days": -1}, {"embed_threads": 0}, {"embed_batch": 0}):
         with pytest.raises(ValidationError, match=next(iter(bad))):

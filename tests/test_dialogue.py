@@ -626,7 +626,7 @@ consult_phone: {phone}
 def districts_assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from assistant.build import build_search
     from assistant.service import Assistant
-    from knowledge.settings import Settings
+    from assistant.settings import Settings
     from tests.conftest import FIXTURE_PACK, ingested
 
     pack = tmp_path_factory.mktemp("districts") / "pack"

@@ -218,7 +218,7 @@ def test_ctrl_c_during_ingest_says_how_to_go_on(tmp_path: Path, pack_copy: Path,
 
 def test_an_index_of_a_bundled_model_is_served_with_it_without_a_setting(tmp_path: Path, pack_copy: Path) -> None:
     from assistant.build import build_search
-    from knowledge.settings import Settings
+    from assistant.settings import Settings
 
     data = tmp_path / "data"
     assert main(["ingest", str(pack_copy), "--data-dir", str(data), "--embedder", "e5", "-q"]) == 0

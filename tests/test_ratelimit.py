@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import func, insert, select
 
+from assistant.settings import Settings
 from desk.ratelimit import FORGET_BATCH, RateLimiter, SharedRateLimiter
 from desk.staff import LoginThrottle, SharedLoginThrottle
 from desk.store import LoginFailure, RateBucket, limit_key, make_sessionmaker
-from knowledge.settings import Settings
 from tests.conftest import empty_database
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from assistant.reload import keep_reloading
+from assistant.settings import Settings
 from cli import main
 from knowledge.index import read_generation
-from knowledge.settings import Settings
 from tests.conftest import answer_text, edit_pack, ingest_elsewhere, served_generation_changes
 from web.console import knowledge_line
 from web.server import create_app

@@ -9,7 +9,7 @@ import math
 import re
 
 from assistant.build import build_assistant, build_rephraser, build_search
-from knowledge.settings import Settings
+from assistant.settings import Settings
 from web.api import build_router, short_validation_errors
 from web.chat import CHAT_CSS, build_citizen_chat, knowledge_notice
 from web.console import build_agent_console
