@@ -143,15 +143,13 @@ FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
-_YES_NO = re.compile(r"吗|能不能|可不可以|可以不|要不要|需不需要|是不是|是否|能否|用不用|行不行|[能可要用]不[？?]?$")
-_ONLINE_QUESTION = re.compile(r"(网上|线上|在线|手机上?|掌上|app|小程序)(能|可以|可不可以|能不能|帮.{0,3})?"
-                              r"(办|申请|弄|搞|提交|怎么|预约)|(网上|线上|手机上?)(能|可以|能不能|可不可以)[^查看]{1,4}[吗么]"
-                              r"|网办|不用去|不去现场|跑一趟|跑几次|跑几趟", re.I)
+_YES_NO = LEXICON.regex("yes-no-question")
+_ONLINE_QUESTION = LEXICON.regex("online-question", flags=re.I)
 # Questions that name no facet but ask for one in their own words ("哪些人可以申请", "要交什么", "上哪查").
-_ONLINE_LOOKUP = re.compile(r"(网上|在线|线上).{0,4}(查|看|报名|预约|找)|上哪.{0,2}(查|看)|哪里能?(查|看)|哪.?查")
+_ONLINE_LOOKUP = LEXICON.regex("online-lookup")
 _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
-    ("materials", re.compile(r"交什么|交回什么|哪些表|交哪些|要交啥")),
-    ("who", re.compile(r"哪些人|什么人|哪些单位|什么单位|什么情况下|谁|还能|能.{0,8}吗|可以.{0,8}吗")),
+    ("materials", LEXICON.regex("overview-materials")),
+    ("who", LEXICON.regex("overview-who")),
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.

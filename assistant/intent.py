@@ -52,12 +52,11 @@ HANDOFF_CUES = LEXICON.words("handoff")
 
 # "叫个真人同我倾", "跟真人说", "找你们领导": a verb of asking with a person. 领导/负责人 only with 找/叫/跟,
 # since "申请表要领导签字吗" and "负责人身份证" are about materials.
-_ASKS_FOR_PERSON = re.compile(r"(找|叫|要|转|换|跟|和|同|让)(一?个|一位|位)?(真人|活人)"
-                              r"|(找|叫|跟|同)(你们的?|一?个|一位)?(领导|负责人|主管|经理|值班)")
+_ASKS_FOR_PERSON = LEXICON.regex("asks-for-person")
 
 
 # "投诉电话多少", "投诉打哪个电话", "投诉渠道": a question about where to complain, answered from the guide.
-_ASKS_WHERE_TO_COMPLAIN = re.compile(r"(监督)?投诉(举报)?(打|找|拨)?(哪个|什么|啥)?(电话|热线|号码|渠道|方式)")
+_ASKS_WHERE_TO_COMPLAIN = LEXICON.regex("asks-where-to-complain")
 
 
 def wants_human(text: str) -> bool:
@@ -100,7 +99,7 @@ _SMALL_TALK_FILLER = LEXICON.words("small-talk-filler")
 _SMALL_TALK_WORDS = sorted({w for words in _SMALL_TALK.values() for w in words} | set(_SMALL_TALK_FILLER),
                            key=lambda w: (-len(w), w))
 _NOT_WORDS = re.compile(r"[\s\W_]+")
-_EMOJI = {"👍": "好", "👌": "好", "🙏": "谢谢", "👋": "再见", "😊": "好", "🙂": "好"}
+_EMOJI = {emoji: word for word, emojis in LEXICON.groups("emoji").items() for emoji in emojis}
 _EMOJI_WORDS = re.compile("|".join(_EMOJI))
 
 

@@ -1,7 +1,8 @@
 """Language knowledge kept as data: the word tables the assistant reads questions (and guides) with.
 
 Each table is a file of ``data/lexicon/``. ``NAME.txt`` holds one entry a line; ``NAME.tsv`` holds
-``group<TAB>entry`` lines (the facets' cue words, small talk by kind). Lines starting with ``#`` are the
+``group<TAB>entry`` lines (the facets' cue words, small talk by kind); ``NAME.re`` holds one regular expression a
+line, for phrasings with structure (网上 + 能 + 办), any of which matches. Lines starting with ``#`` are the
 file's header, which says what the table is for and how it is matched; every file has one. Staff review
 the files as they are; a deployment extends a table with a file of the same name in the folder named by
 ``BANSHI_LEXICON`` (read when the process starts): its entries come after the bundled ones, and a ``.tsv``
@@ -42,6 +43,11 @@ def read_table(path: Path) -> Table:
             continue
         if not line:
             continue
+        if path.suffix == ".re":
+            try:
+                re.compile(line)
+            except re.error as err:
+                raise ConfigError(f"{path} line {number}: not a regular expression ({err}): {raw!r}") from None
         if grouped:
             parts = [p.strip() for p in raw.split("\t")]
             if len(parts) != 2 or not all(parts):
@@ -62,12 +68,13 @@ class Lexicon:
     """The bundled tables, each extended by a file of the same name in ``extra`` (a folder) when given."""
 
     def __init__(self, bundled: Path = BUNDLED, extra: Path | None = None) -> None:
-        self.tables = {p.stem: read_table(p) for p in sorted(bundled.glob("*.t[sx][vt]"))}
+        self.tables = {p.stem: read_table(p) for p in _table_files(bundled)}
+        self.suffixes = {p.stem: p.suffix for p in _table_files(bundled)}
         if extra is None:
             return
         if not extra.is_dir():
             raise ConfigError(f"BANSHI_LEXICON: {extra} is not a folder")
-        for path in sorted(extra.glob("*.t[sx][vt]")):
+        for path in _table_files(extra):
             base = self.tables.get(path.stem)
             if base is None:
                 raise ConfigError(f"{path}: no bundled table is called {path.stem} "
@@ -75,6 +82,8 @@ class Lexicon:
             more = read_table(path)
             if bool(more.groups) != bool(base.groups):
                 raise ConfigError(f"{path}: {path.stem} is {'grouped (.tsv)' if base.groups else 'a list (.txt)'}")
+            if (path.suffix == ".re") != (self.suffixes[path.stem] == ".re"):
+                raise ConfigError(f"{path}: {path.stem} is a table of {self.suffixes[path.stem]} entries")
             known = dict(base.groups)
             unknown = [g for g, _ in more.groups if g not in known]
             if unknown:
@@ -98,6 +107,12 @@ class Lexicon:
         """The groups of a grouped table, in file order, each with its entries."""
         return dict(self._table(name).groups)
 
+    def regex(self, name: str, *, before: str = "", after: str = "", flags: int = 0) -> re.Pattern[str]:
+        """Any entry of a ``.re`` table (each a regular expression, tried in file order) as one expression."""
+        if self.suffixes.get(name) != ".re":
+            raise ConfigError(f"lexicon table {name!r} is not a table of regular expressions (.re)")
+        return re.compile(f"{before}(?:{'|'.join(f'(?:{e})' for e in self.words(name))}){after}", flags)
+
     def pattern(self, name: str, *, before: str = "", after: str = "") -> re.Pattern[str]:
         """Any entry of a list table as a regular expression (entries are plain words, tried in file order)."""
         return re.compile(f"{before}(?:{alternation(self.words(name))}){after}")
@@ -106,6 +121,10 @@ class Lexicon:
 def alternation(words: Iterable[str]) -> str:
     """Plain words as one regular-expression alternation, tried in the order given."""
     return "|".join(re.escape(w) for w in words)
+
+
+def _table_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".txt", ".tsv", ".re"))
 
 
 def load_lexicon() -> Lexicon:

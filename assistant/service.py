@@ -57,10 +57,7 @@ logger = logging.getLogger(__name__)
 FAILURES_BEFORE_HANDOFF = 2
 # A number the citizen gives ("电话13812345678", "身份证号…"), not a question about phones: the number
 # (redacted first) goes, with the word that introduces it.
-_GIVEN_NUMBER = re.compile(r"(我的?)?(联系)?"
-                           r"(电话号码|电话|手机号码|手机号|手机|号码|身份证号码|身份证号|卡号|银行卡号)?"
-                           r"\s*(是|为)?[:：]?\s*"
-                           r"\[(身份证号|手机号|银行卡号)已隐藏\]")
+_GIVEN_NUMBER = LEXICON.regex("given-number")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = LEXICON.words("paid-out")
 _PAYS = LEXICON.pattern("pays")

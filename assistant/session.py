@@ -5,13 +5,13 @@ A plain pydantic record, so a channel can keep it in memory or store it as JSON 
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from assistant.intent import Facet
+from assistant.lexicon import LEXICON
 
 MAX_TURNS = 20
 
@@ -42,18 +42,17 @@ class Session(BaseModel):
         return earlier[-1] if earlier else None
 
 
-_ORDINALS = {"一": 0, "1": 0, "头": 0, "二": 1, "两": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4,
-             "六": 5, "6": 5, "七": 6, "7": 6, "八": 7, "8": 7, "九": 8, "9": 8}  # options, and a theme's items
+_ORDINALS = {numeral: int(number) - 1 for number, numerals in LEXICON.groups("ordinals").items()
+             for numeral in numerals}  # options, and a theme's items (0 is the first)
 # "第一次办" is a first application and "第二胎" a second child, not a pick.
-_PICK = re.compile(r"第\s*([一二两三四五六七八九1-9])\s*(?![次回胎孩年月天周])(个|项|种|条)?"
-                   r"|^\s*([1-9])\s*[.、)）]?\s*$")
+_PICK = LEXICON.regex("option-pick")
 
 
 def pick_option(text: str, names: list[str]) -> int | None:
     """Which offered option the citizen picked: "第二个", "2", "补领的那个", "换证"; None if unclear."""
     match = _PICK.search(text)
     if match:
-        index = _ORDINALS[match.group(1) or match.group(3)]
+        index = _ORDINALS[next(g for g in match.groups() if g in _ORDINALS)]
         return index if index < len(names) else None
     if any(cue in text for cue in ("最后一个", "最后那个")) and names:
         return len(names) - 1
