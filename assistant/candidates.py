@@ -208,23 +208,22 @@ class Candidates:
         if {"materials", "who"} & set(state.facets) or result.confidence < self.search.calibration.refuse_below or \
                 "named" in self.search.config.without:
             return None
+        documents = self._named_documents(state.text)
         names = [h.name for h in result.hits[:MAX_OPTIONS]]
-        if any(stem in name for name in names for stem in self._document_stems(state.text)):
+        if any(len(stem) >= 2 and stem in name for name in names for _, _, stem in documents):
             # a guide found is named for a thing the question names (实验动物生产许可证: 实验动物生产许可(新申请));
             # the other things it names are what the citizen holds ("港澳回乡证丢了，办出入境通行证")
             return None
-        for said, thing in self._documents(state.text):
+        for said, thing, _ in documents:
             having = [self.search.sections_having(h.record_id, thing) for h in result.hits[:MAX_OPTIONS]]
             having = [sections for sections in having if sections]
             if having and all(sections <= _REQUIRING for sections in having):
                 return said
         return None
 
-    def _documents(self, text: str) -> list[tuple[str, str]]:
-        """The certificates and licences the question names: as said, and as the guides write them."""
-        return [(said, thing) for said, thing, _ in self._named_documents(text)]
-
     def _named_documents(self, text: str) -> list[tuple[str, str, str]]:
+        """The certificates and licences the question names: as said, as the guides write them, and what each is
+        of (消防工程师资格证 → 消防工程师)."""
         terms, things = names_of(text, self.search.tokenizer)
         named = [*((t.said, t.text, t.text[:-len(t.head)]) for t in terms), *((w, w, w) for w in things)]
         return [(said, thing, _document_stem(of)) for said, thing, of in named

@@ -265,8 +265,7 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None) -> str:
 def _materials_lead(record: Record) -> str:
     if not record.materials:
         return unstated("申请材料", record)
-    names = "、".join(m.name for m in record.materials[:3])
-    return f"需要准备{names}等{len(record.materials)}项材料。" if len(record.materials) > 3 else f"需要准备{names}。"
+    return f"需要准备{_first_materials(record)}{'材料' if len(record.materials) > 3 else ''}。"
 
 
 def _overview_lead(record: Record) -> str:
@@ -352,8 +351,13 @@ CARD_FEE = 100  # a fee a card shows in a line is cut here, the rest in the full
 
 
 def _materials_line(record: Record) -> str:
+    return f"{_first_materials(record)}{'，详见完整指南' if len(record.materials) > 3 else ''}。"
+
+
+def _first_materials(record: Record) -> str:
+    """The first three materials by name, and how many there are when there are more: "甲、乙、丙等6项"."""
     names = "、".join(m.name for m in record.materials[:3])
-    return f"{names}等{len(record.materials)}项，详见完整指南。" if len(record.materials) > 3 else f"{names}。"
+    return f"{names}等{len(record.materials)}项" if len(record.materials) > 3 else names
 
 
 def _place_name(loc: Location) -> str:

@@ -68,8 +68,9 @@ class Lexicon:
     """The bundled tables, each extended by a file of the same name in ``extra`` (a folder) when given."""
 
     def __init__(self, bundled: Path = BUNDLED, extra: Path | None = None) -> None:
-        self.tables = {p.stem: read_table(p) for p in _table_files(bundled)}
-        self.suffixes = {p.stem: p.suffix for p in _table_files(bundled)}
+        files = _table_files(bundled)
+        self.tables = {p.stem: read_table(p) for p in files}
+        self.suffixes = {p.stem: p.suffix for p in files}
         if extra is None:
             return
         if not extra.is_dir():
