@@ -52,8 +52,9 @@ def pick_option(text: str, names: list[str]) -> int | None:
     """Which offered option the citizen picked: "第二个", "2", "补领的那个", "换证"; None if unclear."""
     match = _PICK.search(text)
     if match:
-        index = _ORDINALS[next(g for g in match.groups() if g in _ORDINALS)]
-        return index if index < len(names) else None
+        # a numeral that a city's option-pick.re matches but ordinals.tsv lacks picks nothing
+        numeral = next((g for g in match.groups() if g in _ORDINALS), None)
+        return _ORDINALS[numeral] if numeral is not None and _ORDINALS[numeral] < len(names) else None
     if any(cue in text for cue in ("最后一个", "最后那个")) and names:
         return len(names) - 1
     # A distinctive part of one option's name that the others lack ("补领", "个体户", "异地").

@@ -4,6 +4,7 @@ can extend them."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,11 @@ def test_numerals_and_emoji_are_read_from_their_tables() -> None:
     assert [pick_option(text, ["甲", "乙", "丙"]) for text in ("第三个", "第两个", "第一个", "3", "第九个")] == \
         [2, 1, 0, 2, None]
     assert small_talk("🙏") == small_talk("谢谢") is not None
+
+
+def test_a_pick_of_a_numeral_the_ordinals_lack_picks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A city's option-pick.re may match a numeral that ordinals.tsv does not have (十): no option, no error."""
+    import assistant.session as session
+
+    monkeypatch.setattr(session, "_PICK", re.compile(r"第\s*(十)\s*个"))
+    assert session.pick_option("第十个", ["甲", "乙"]) is None
