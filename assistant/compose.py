@@ -71,7 +71,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
         asked = ["materials", "how"]
     guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes)
-    lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question)
+    lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question, pointed=only_related)
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
@@ -81,6 +81,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     # gives (a place, the materials) are in the full guide.
     carded = {"materials", "locations", "time_fee", "contact", "steps"} if not facets or "how" in facets else \
         {FACET_SECTIONS[f] for f in facets}
+    if isinstance(record, Theme):
+        carded.add("items")  # the items are listed above
     rest = [quote(c) for c in quoted if c.section not in carded
             and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)]
     if rest:
@@ -98,7 +100,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
-    speech = clip(plain("".join((named, clip(spoken, SPEECH_LEAD), *said))), MAX_SPEECH)
+    speech = clip(plain("".join((named, _whole_sentences(spoken, SPEECH_LEAD), *said))), MAX_SPEECH)
     sections += _compact_sections(record, facets)
     return Answer(
         text=markdown(lines),
@@ -111,6 +113,24 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         suggestions=[*[chips[f] for f in unasked][: 2 if unsure else 3], *(["转人工"] if unsure else [])],
         confidence=confidence,
     )
+
+
+def _whole_sentences(text: str, limit: int) -> str:
+    """As many whole sentences as fit in ``limit`` characters, for the voice, and of the next one the clauses or
+    list items that fit, ended as a sentence; the first one clipped when nothing else fits. Never a word cut
+    in half ("需准备甲、乙、丙…")."""
+    parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
+    kept = ""
+    for part in parts:
+        if len(kept) + len(part) > limit:
+            room = part[: limit - len(kept)]
+            if room.rfind("，") >= CLAUSE:  # its first clauses, as a sentence
+                kept += room[: room.rfind("，")] + "。"
+            elif room.rfind("、") >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
+                kept += room[: room.rfind("、")] + "等。"
+            break
+        kept += part
+    return kept or clip(text, limit)
 
 
 def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet], region: str | None,
@@ -142,6 +162,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
 FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
+CLAUSE = 6  # the shortest part of a sentence said on its own when the whole does not fit
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
 _YES_NO = LEXICON.regex("yes-no-question")
 _ONLINE_QUESTION = LEXICON.regex("online-question", flags=re.I)
@@ -168,19 +189,31 @@ def _faq(quoted: Sequence[Chunk]) -> Chunk | None:
 # The guide's own FAQ asks the citizen's question when this share of the character pairs of the two questions is
 # shared (Dice): "生育津贴能领多少天" is answered by the FAQ that asks it, not by the time limit that 多少天 names.
 FAQ_ASKED = 0.6
+# An FAQ speaks of the citizen's question at all when this share of its question's character pairs is in the
+# message; one below it only shares a word or two ("食品证咋办" and "证还没下来，能不能先开业？") and does not lead.
+FAQ_COVERED = 0.3
+
+
+def _pairs(text: str) -> set[str]:
+    chars = [c for c in text if c.isalnum()]
+    return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
+
+
+def _faq_question(faq: Chunk) -> set[str]:
+    return _pairs(faq.text.split("答：", 1)[0].split("】", 1)[-1].split("问：", 1)[-1])
 
 
 def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
     if faq is None or not question:
         return False
-    asked = faq.text.split("答：", 1)[0].split("】", 1)[-1]
-
-    def pairs(text: str) -> set[str]:
-        chars = [c for c in text if c.isalnum()]
-        return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
-
-    ours, theirs = pairs(question), pairs(asked)
+    ours, theirs = _pairs(question), _faq_question(faq)
     return bool(ours and theirs) and 2 * len(ours & theirs) / (len(ours) + len(theirs)) >= FAQ_ASKED
+
+
+def _faq_cover(question: str, faq: Chunk | None) -> float:
+    """The share of the FAQ's question's character pairs that the citizen's message holds."""
+    theirs = _faq_question(faq) if faq is not None else set()
+    return len(_pairs(question) & theirs) / len(theirs) if theirs else 0.0
 
 
 def asks_online(question: str, facets: Sequence[Facet]) -> bool:
@@ -194,10 +227,13 @@ _PLACE_QUESTION = LEXICON.pattern("place-question")
 
 
 def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], region: str | None,
-          hall: Hall | None, question: str) -> tuple[str, str, Chunk | None, str | None]:
+          hall: Hall | None, question: str, *, pointed: bool = False) -> tuple[str, str, Chunk | None, str | None]:
     """The sentence or two that answer, for the text and for the speech; the quoted passage they come from, or
-    else the part of the card they give (which the card then leaves out)."""
+    else the part of the card they give (which the card then leaves out). ``pointed``: the passages were found
+    for a follow-up that asks about something the guide speaks of ("户口本也要吗"), and they are the answer."""
     faq = _faq_answer(quoted)
+    if faq and not pointed and _faq_cover(question, _faq(quoted)) < FAQ_COVERED:
+        faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
     yes_no = bool(_YES_NO.search(question))
     if asks_online(question, facets):
         text = online_text(record)
@@ -269,7 +305,7 @@ def _materials_lead(record: Record) -> str:
 
 
 def _overview_lead(record: Record) -> str:
-    """A bare service name: whether it can be done online, how long it takes and what it costs."""
+    """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
     if isinstance(record, Theme) and record.summary:
         return sentences(record.summary, 1)
     parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
@@ -277,6 +313,8 @@ def _overview_lead(record: Record) -> str:
         parts.append(f"承诺办结时限{spoken_duration(record.time_limit_promised)}。")
     if record.fee:
         parts.append(f"收费标准：{sentence(clip(record.fee, 60))}")
+    if record.materials:
+        parts.append(f"需要准备{_first_materials(record)}{'材料' if len(record.materials) > 3 else ''}。")
     return "".join(parts) or _materials_lead(record)
 
 
@@ -303,7 +341,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     for part in dict.fromkeys(wanted):
         if part == led and part not in ("where", "materials", "online"):
             continue
-        if led == "overview" and part in ("time", "fee"):
+        if led == "overview" and part in ("time", "fee", "materials") and part not in full:
             continue  # said in the overview's lead
         if part == "materials" and record.materials:
             if "materials" in full:

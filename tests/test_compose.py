@@ -62,8 +62,13 @@ def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> No
 
 def test_a_shortened_list_says_so_and_the_full_guide_has_everything() -> None:
     answer = compose_answer(GUIDE, [], question="居住证")
-    # an overview's card gives each field a line: the materials by name, the first place by its name and window
-    assert "**申请材料**：居民身份证、居住证相片、住所证明等6项，详见完整指南。" in answer.text
+    # an overview leads with online, time limit, fee and the first materials, saying how many there are; its card
+    # gives the other fields a line each: the first place by its name and window
+    assert answer.text.startswith("**居住证申领**：不能网上办理，需到现场1次。承诺办结时限10个工作日。"
+                                  "收费标准：不收费。需要准备居民身份证、居住证相片、住所证明等6项材料。\n")
+    assert "**申请材料**" not in answer.text
+    timed = compose_answer(GUIDE, ["how", "time"], question="怎么办，要多久").text
+    assert "**申请材料**：居民身份证、居住证相片、住所证明等6项，详见完整指南。" in timed
     assert "**办理地点**：明湖派出所户政窗口。" in answer.text and "湖滨路1号" not in answer.text
     listed = compose_answer(GUIDE, ["materials"], question="要带什么").text  # asked: the list, each item
     assert "\n1. 居民身份证（原件，1份）\n" in listed and "6. 学籍证明（原件，1份）" in listed
@@ -113,3 +118,30 @@ def test_steps_are_listed_when_the_procedure_is_asked_and_left_to_the_full_guide
     assert "**办理流程**\n1. 申请：到窗口提交材料\n2. 审核：民警核验\n3. 领证：到窗口领取" in how.text
     overview = compose_answer(stepped, [], question="居住证")
     assert "办理流程" not in overview.text and "1. 申请：到窗口提交材料" in overview.guide
+
+
+def test_an_faq_that_only_shares_a_word_with_the_question_does_not_lead() -> None:
+    unrelated = _faq("不能。证件下来之前不得营业。", asked="证还没下来，能不能先开业？")
+    how = compose_answer(GUIDE, ["how"], question="居住证咋办", related=[unrelated])
+    assert not how.text.startswith("**居住证申领**：不能。") and not how.speech.startswith("不能")
+    assert "需要准备居民身份证、居住证相片、住所证明等6项材料。" in how.text.split("\n")[0]
+    assert "- 问：证还没下来，能不能先开业？" in how.text  # still shown, as a related passage
+    asked = _faq("可以。持登记备案的租赁合同即可。", asked="租房能办居住证吗？")
+    assert compose_answer(GUIDE, ["how"], question="我租房住，能办居住证吗", related=[asked]).text.startswith(
+        "**居住证申领**：可以。持登记备案的租赁合同即可。")
+    # a follow-up about something the guide speaks of ("户口本也要吗") is answered by the passage found for it
+    pointed = compose_answer(GUIDE, [], question="户口本也要吗", only_related=True,
+                             related=[_faq("不用。只需居民身份证。", asked="现在办居住证还要带户口本吗？")])
+    assert pointed.text.startswith("**居住证申领**：不用。只需居民身份证。")
+
+
+def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
+    long = GUIDE.model_copy(update={"materials": [Material(name=n, form="原件", copies=1) for n in (
+        "居民身份证或者其他有效身份证明文件", "居住证相片回执", "合法稳定住所证明材料", "劳动合同")]})
+    speech = compose_answer(long, [], question="居住证").speech
+    assert speech.endswith("。") and "…" not in speech
+    assert speech.endswith("需要准备居民身份证或者其他有效身份证明文件、居住证相片回执等。")  # a list said in part
+    faq = _faq("系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整，"
+               "也可以到主管税务机关的办税服务厅窗口或者拨打纳税服务热线咨询。", asked="开票额度不够用怎么办？")
+    said = compose_answer(GUIDE, ["how"], question="开票额度不够用怎么办", related=[faq]).speech
+    assert said == "系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整。"
