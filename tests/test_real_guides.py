@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import GD_EXPORT, require
 
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
-SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书")
+SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
+         "教师资格认定")
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,14 @@ def test_a_licence_the_question_names_is_the_one_the_guide_issues(real_assistant
 def test_one_item_several_publishers_issue_is_asked_back_not_guessed(real_assistant: Any) -> None:
     answer = _asked(real_assistant, "律师执业变更审核要什么材料")
     assert answer.decision == "clarify" and answer.text.count("律师执业变更审核") >= 2  # the variants, numbered
+
+
+
+def test_an_abbreviation_the_lexicon_knows_names_the_guide(real_assistant: Any) -> None:
+    """高校 is 高等学校 (the synonyms table, data): answered with that guide, not asked back among the levels. (On the
+    whole export the table's line is what settles it; on this slice the ranking alone does too.)"""
+    from assistant.query import load_synonyms, normalise_query
+
+    assert "高等学校" in normalise_query("高校教师资格认定要准备哪些材料", load_synonyms()).expansions
+    answer = _asked(real_assistant, "高校教师资格认定要准备哪些材料")
+    assert answer.decision == "answer" and "高等学校教师资格认定" in answer.citations[0].title
