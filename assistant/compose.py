@@ -331,7 +331,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     online and phone; a facet asked gets its field in full (a list still shortened). The rest of the guide is
     behind "查看完整指南"."""
     wanted: list[str] = [f for f in FACET_ORDER if f in facets]
-    full = set(facets)
+    # "网上能签注吗" asks whether it can be done online (answered first), not for every hall: the place in a line
+    full = set(facets) - ({"where"} if led == "online" else set())
     if not facets or "how" in facets:
         wanted = list(dict.fromkeys([*wanted, *([] if facets else ["who"]), "materials", "where", "time", "fee",
                                      "online", "phone"]))

@@ -145,3 +145,10 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
                "也可以到主管税务机关的办税服务厅窗口或者拨打纳税服务热线咨询。", asked="开票额度不够用怎么办？")
     said = compose_answer(GUIDE, ["how"], question="开票额度不够用怎么办", related=[faq]).speech
     assert said == "系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整。"
+
+
+def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> None:
+    text = compose_answer(ONLINE, ["where"], question="网上能办吗").text
+    assert text.startswith("**居住证申领**：可全程网上办理") and "**办理地点**：明湖派出所户政窗口。" in text
+    assert "湖滨路1号" not in text  # the halls in full are for "在哪办"
+    assert "湖滨路1号" in compose_answer(ONLINE, ["where"], question="在哪办").text
