@@ -270,7 +270,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
     else:
         text = _overview_lead(record)
-        first = "overview" if isinstance(record, ServiceGuide) else None
+        first = "overview" if isinstance(record, ServiceGuide) else "theme"
     return text, text, None, first
 
 
@@ -307,7 +307,8 @@ def _materials_lead(record: Record) -> str:
 def _overview_lead(record: Record) -> str:
     """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
     if isinstance(record, Theme) and record.summary:
-        return sentences(record.summary, 1)
+        limit = record.time_limit_promised
+        return sentences(record.summary, 1) + (f"承诺办结时限{spoken_duration(limit)}。" if limit else "")
     parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
     if record.time_limit_promised:
         parts.append(f"承诺办结时限{spoken_duration(record.time_limit_promised)}。")
@@ -342,7 +343,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     for part in dict.fromkeys(wanted):
         if part == led and part not in ("where", "materials", "online"):
             continue
-        if led == "overview" and part in ("time", "fee", "materials") and part not in full:
+        if led == "overview" and part in ("time", "fee", "materials") and part not in full or \
+                led == "theme" and part == "time" and part not in full:
             continue  # said in the overview's lead
         if part == "materials" and record.materials:
             if "materials" in full:

@@ -759,3 +759,10 @@ def test_a_licence_named_by_its_guide_is_answered_though_the_guide_writes_it_wit
     assert "8个工作日" in issued.text
     brought = Assistant(licence_search).ask("建设用地规划许可证怎么办")
     assert brought.decision == "refuse" and "“建设用地规划许可证”" in brought.text
+
+
+def test_a_theme_asked_by_name_says_what_it_bundles_and_how_long_it_takes_first(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("开办餐饮店一件事")
+    lead = answer.text.split("\n")[0]
+    assert lead.startswith("**开办餐饮店一件事**：申请人开办餐饮店") and lead.endswith("承诺办结时限5个工作日。")
+    assert "**办理时限**" not in answer.text and "**包含事项（按办理顺序）**" in answer.text
