@@ -208,7 +208,8 @@ def test_a_page_left_open_with_a_ticket_shows_the_later_reply(bare_server, brows
     citizen.goto(f"{url}/")
     _ask(citizen, "外地人办居住证要带什么材料")
     chat = citizen.locator("#chat")
-    expect(chat).to_contain_text("居住证", timeout=30_000)
+    # the answer itself, not the question's own words, before 转人工: a click while it streams is not a request yet
+    expect(chat).to_contain_text("来源：", timeout=30_000)
     citizen.locator("#handoff").click()
     expect(chat).to_contain_text("已为您登记，编号 HB", timeout=30_000)
     expect(chat).to_contain_text("工作人员上班后会在本对话中回复您")
