@@ -34,6 +34,7 @@ from assistant.fields import (
     sentence,
     sentences,
     short_place,
+    split_sentences,
     spoken_duration,
     spoken_name,
     time_lines,
@@ -119,9 +120,8 @@ def _whole_sentences(text: str, limit: int) -> str:
     """As many whole sentences as fit in ``limit`` characters, for the voice, and of the next one the clauses or
     list items that fit, ended as a sentence; the first one clipped when nothing else fits. Never a word cut
     in half ("需准备甲、乙、丙…")."""
-    parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
     kept = ""
-    for part in parts:
+    for part in split_sentences(text):
         if len(kept) + len(part) > limit:
             room = part[: limit - len(kept)]
             if room.rfind("，") >= CLAUSE:  # its first clauses, as a sentence
@@ -306,16 +306,15 @@ def _materials_lead(record: Record) -> str:
 
 def _overview_lead(record: Record) -> str:
     """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
+    promised = f"承诺办结时限{spoken_duration(record.time_limit_promised)}。" if record.time_limit_promised else ""
     if isinstance(record, Theme) and record.summary:
-        limit = record.time_limit_promised
-        return sentences(record.summary, 1) + (f"承诺办结时限{spoken_duration(limit)}。" if limit else "")
+        return sentences(record.summary, 1) + promised
     parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
-    if record.time_limit_promised:
-        parts.append(f"承诺办结时限{spoken_duration(record.time_limit_promised)}。")
+    parts.append(promised)
     if record.fee:
         parts.append(f"收费标准：{sentence(clip(record.fee, 60))}")
     if record.materials:
-        parts.append(f"需要准备{_first_materials(record)}{'材料' if len(record.materials) > 3 else ''}。")
+        parts.append(_materials_lead(record))
     return "".join(parts) or _materials_lead(record)
 
 
@@ -343,9 +342,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     for part in dict.fromkeys(wanted):
         if part == led and part not in ("where", "materials", "online"):
             continue
-        if led == "overview" and part in ("time", "fee", "materials") and part not in full or \
-                led == "theme" and part == "time" and part not in full:
-            continue  # said in the overview's lead
+        if part in _SAID_IN_LEAD.get(led or "", ()) and part not in full:
+            continue
         if part == "materials" and record.materials:
             if "materials" in full:
                 items = [f"{i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1)]
@@ -389,6 +387,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
 
 
 CARD_FEE = 100  # a fee a card shows in a line is cut here, the rest in the full guide
+# The fields an overview's lead says, which its card then leaves out (unless the question asks for them in full).
+_SAID_IN_LEAD = {"overview": ("time", "fee", "materials"), "theme": ("time",)}
 
 
 def _materials_line(record: Record) -> str:

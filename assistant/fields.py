@@ -236,9 +236,13 @@ def online_text(record: Record) -> str:
     return unstated("能否网上办理", record)
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a text, each with its closing mark (。！？ or ；)."""
+    return [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
+
+
 def sentences(text: str, n: int = 2) -> str:
-    parts = [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
-    return "".join(parts[:n])
+    return "".join(split_sentences(text)[:n])
 
 
 def short_place(loc: Location) -> str:
