@@ -122,6 +122,32 @@ def test_chat_through_gradio_client_on_a_live_server(data_dir: Path) -> None:
         assert client.predict(conversation, api_name="/restore")[0] == conversation
 
 
+def test_a_pages_events_sent_before_it_holds_its_conversation_share_one(data_dir: Path) -> None:
+    """A fresh page's 转人工 and its first question arrive together, neither with a token yet (the page gets
+    it from the first to come back): both go to one conversation, not the request to an empty one."""
+    from gradio_client import Client
+
+    app = create_app(Settings(data_dir=data_dir))
+    with live_server(app) as url:
+        desk = app.state.desk
+        page = Client(f"{url}/", verbose=False)
+        token, _, status, _ = page.predict(None, api_name="/request_human")  # processed first, as it can be
+        assert "已为您登记，编号 HB" in status
+        asked = page.predict("办居住证要带什么材料", None, "不限", api_name="/ask")  # sent with no token too
+        assert asked[1] == token
+        (left,) = desk.queue(left=True)
+        said = [(m["role"], m["content"]) for m in desk.messages(left.conversation_id, citizen=True)]
+        assert [role for role, _ in said] == ["system", "user", "assistant"]
+        assert said[1][1] == "办居住证要带什么材料"
+        # Another page (another session) without a token is another citizen: a conversation of its own.
+        other = Client(f"{url}/", verbose=False).predict("办护照要多少钱", None, "不限", api_name="/ask")
+        assert other[1] != token
+        # Cleared, the page's next question starts afresh, even without a token.
+        page.predict(token, api_name="/clear")
+        again = page.predict("办护照要多少钱", None, "不限", api_name="/ask")
+        assert again[1] not in (token, other[1])
+
+
 def test_a_waiting_citizen_learns_when_the_agents_are_gone(data_dir: Path, tmp_path: Path) -> None:
     """The chat's poll notices it (no message needs to arrive): the request becomes a ticket."""
     import datetime as dt

@@ -224,6 +224,31 @@ def test_a_page_left_open_with_a_ticket_shows_the_later_reply(bare_server, brows
     citizen.close()
 
 
+def test_a_person_asked_for_at_once_gets_the_question_just_sent(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """转人工 clicked on a fresh page right after the first question, before the page holds its conversation:
+    the request and the question are one conversation, not a second empty one."""
+    from playwright.sync_api import expect
+
+    url, desk = bare_server
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    citizen.goto(f"{url}/")
+    question = "残疾人证办理需要什么材料"
+    _ask(citizen, question)
+    citizen.locator("#handoff").click()  # at once: the answer may not have started
+    chat = citizen.locator("#chat")
+    requested = re.compile("已为您登记，编号 HB|已为您转接人工服务")  # a ticket, or the queue if bob is still online
+    expect(chat).to_contain_text(requested, timeout=30_000)
+    citizen.wait_for_timeout(3000)  # whatever the question's own event still does
+    asked = {entry.conversation_id: [m["content"] for m in desk.messages(entry.conversation_id) if m["role"] == "user"]
+             for entry in desk.queue(left=True) + desk.queue()}
+    assert [said for said in asked.values() if question in said] == [[question]]
+    assert [] not in asked.values()  # no request without a question
+    citizen.reload()  # the page keeps that one conversation
+    expect(citizen.locator("#chat")).to_contain_text(question, timeout=30_000)
+    expect(citizen.locator("#chat")).to_contain_text(requested)
+    citizen.close()
+
+
 def test_a_server_without_a_kiosk_key_or_staff_accounts_says_so(bare_server, browser) -> None:  # type: ignore[no-untyped-def]
     """As first started: the kiosk says it has no key (not "网络繁忙"); the console's login, that no account
     is set up."""

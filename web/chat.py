@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from assistant.markup import literal
@@ -20,6 +23,41 @@ CHAT_CSS = """
   display: none;
 }
 """
+
+
+class PageConversations:
+    """The conversation each open page started, by page (its browser cookie and Gradio session), for the moments
+    before the page holds its token. A question and a click on 转人工 sent together from a fresh page arrive with
+    no token, and would otherwise each start a conversation: the request for a person would go to an empty one
+    and the page would show whichever came back last. Gradio keeps a page's events on one process, so this is
+    per process; the oldest pages are forgotten past ``limit``."""
+
+    def __init__(self, start: Callable[[], str], limit: int = 10_000) -> None:
+        self._start = start
+        self._limit = limit
+        self._pages: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, page: tuple[str, str] | None) -> str | None:
+        with self._lock:
+            return self._pages.get(page) if page else None
+
+    def start(self, page: tuple[str, str] | None) -> str:
+        """The page's conversation, started now if it has none."""
+        if not page:
+            return self._start()
+        with self._lock:
+            if page not in self._pages:
+                self._pages[page] = self._start()
+                while len(self._pages) > self._limit:
+                    self._pages.popitem(last=False)
+            return self._pages[page]
+
+    def forget(self, page: tuple[str, str] | None) -> None:
+        """The page's next question starts a new conversation (it cleared the chat, or its was deleted)."""
+        with self._lock:
+            if page:
+                self._pages.pop(page, None)
 
 
 def as_chat(message: dict[str, Any], bot_label: str = "") -> dict[str, str]:
@@ -99,6 +137,13 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         value = cookies.get(BROWSER_COOKIE, "") if cookies is not None else ""
         return value if isinstance(value, str) else ""
 
+    pages = PageConversations(lambda: desk.start("web"))
+
+    def page(request) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+        """This page: its browser and its Gradio session (None for a client that has no session)."""
+        session = getattr(request, "session_hash", None) if request is not None else None
+        return (browser(request), session) if isinstance(session, str) and session else None
+
     def too_fast(request) -> str | None:  # type: ignore[no-untyped-def]
         """The polite refusal when this browser's address asks faster than the limit, else None."""
         address = request.client.host if request is not None and request.client else "unknown"
@@ -143,7 +188,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
 
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
-            conversation_id = tokens.opened(token, browser(request))
+            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
             question = clean_text(question).strip() if isinstance(question, str) else ""  # as the API's
             if not question:
                 yield (gr.skip(),) * 7
@@ -155,9 +200,10 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
                 return
             try:
                 history, ids = _chat_history(desk, conversation_id) if conversation_id else ([], [])
-            except DeskError:  # an id kept by the browser from an older database
+            except DeskError:  # an id kept by the browser from an older database, or deleted (retention)
                 conversation_id, history, ids = None, [], []
-            conversation_id = conversation_id or desk.start("web")
+                pages.forget(page(request))
+            conversation_id = conversation_id or pages.start(page(request))
             token = tokens.issue(conversation_id, browser(request))
             pending = [*history, {"role": "user", "content": literal(question)}]
             yield ("", token, [*pending, {"role": "assistant", "content": "正在查找办事指南……"}],
@@ -189,7 +235,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             """Poll for new messages only while a person may write: waiting for or talking with an agent,
             or a request left with a ticket (an agent answers it in this conversation later). Otherwise
             nothing arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
-            conversation_id = tokens.opened(token, browser(request))
+            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
             try:
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
@@ -206,7 +252,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         chips.click(ask_chip, [chips, conversation, region], outputs).then(keep_polling, [conversation], [timer])
 
         def request_human(token, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token, browser(request))
+            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
             sorry = too_fast(request)
             if sorry:
                 return gr.skip(), gr.skip(), gr.skip(), sorry, gr.skip()
@@ -214,8 +260,9 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
                 handoff = desk.request_handoff(conversation_id, "requested", announce=True) if conversation_id else None
             except DeskError:  # deleted after the retention period, or from an older database
                 handoff = None
-            if handoff is None:
-                conversation_id = desk.start("web")
+                pages.forget(page(request))
+            if handoff is None:  # the page's question sent just before may have started it meanwhile
+                conversation_id = pages.start(page(request))
                 handoff = desk.request_handoff(conversation_id, "requested", announce=True)
             history, ids = _chat_history(desk, conversation_id)
             return (tokens.issue(conversation_id, browser(request)), history, ids, desk.status_text(handoff),
@@ -226,7 +273,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             keep_polling, [conversation], [timer])
 
         def poll(token, shown_ids, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token, browser(request))
+            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
@@ -259,7 +306,8 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         def clear(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """The chat's clear button: the next question starts a new conversation (a reload shows it empty);
             a handoff still waiting is withdrawn."""
-            conversation_id = tokens.opened(token, browser(request))
+            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            pages.forget(page(request))
             if conversation_id:
                 with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
                     desk.leave(conversation_id)
