@@ -82,6 +82,16 @@ class Desk(DeskBase):
         with self._one_turn(conversation_id):
             return self._ask(conversation_id, question, hall_id, region)
 
+    def start_and_ask(self, channel: str, question: str, *, hall_id: str | None = None,
+                      region: str | None = None) -> tuple[str, Answer | None, HandoffStatus, int]:
+        """``start`` and ``ask`` for a new conversation's first message, in one transaction fewer and without the
+        turn lock (no other request can know the id before this one returns it). Returns the id first."""
+        question = clean_text(question).strip()
+        if not question:
+            raise DeskError("the question is empty")
+        conversation_id = uuid.uuid4().hex
+        return (conversation_id, *self._ask(conversation_id, question, hall_id, region, new=channel))
+
     @contextmanager
     def _one_turn(self, conversation_id: str) -> Iterator[None]:
         """Hold the conversation for one turn: in this process, and on PostgreSQL also against the other
@@ -97,9 +107,16 @@ class Desk(DeskBase):
                 yield
 
     def _ask(self, conversation_id: str, question: str, hall_id: str | None,
-             region: str | None) -> tuple[Answer | None, HandoffStatus, int]:
+             region: str | None, *, new: str | None = None) -> tuple[Answer | None, HandoffStatus, int]:
+        """The turn; ``new``: the channel of a conversation started by this message."""
         with self.sessions.begin() as db:
-            conversation = self._conversation(db, conversation_id)
+            if new is None:
+                conversation = self._conversation(db, conversation_id)
+            else:
+                now, dialogue = self.clock(), Session(id=conversation_id, channel=new).model_dump()
+                conversation = Conversation(id=conversation_id, channel=new, status="bot", dialogue=dialogue,
+                                            created_at=now, updated_at=now)
+                db.add(conversation)
             self._add(db, conversation_id, "user", question)
             if conversation.status in WITH_PERSON:
                 self._present(db, conversation_id)
@@ -122,14 +139,14 @@ class Desk(DeskBase):
                                         "suggestions": answer.suggestions, "confidence": answer.confidence})
             db.flush()
             message_id = message.id
+            status = self._current(db, conversation) if answer.decision != "handoff" else None
         if answer.decision == "handoff":
             status = self.request_handoff(conversation_id, answer.handoff_reason or "requested")
             answer = handoff_reply(answer, self.status_text(status, at_kiosk=hall_id is not None,  # kiosks: in a hall
                                                             hotline=hotline))
             with self.sessions.begin() as db:  # the transcript keeps what the citizen was told
                 db.execute(update(Message).where(Message.id == message_id).values(content=redact(answer.text)))
-        else:
-            status = self.status(conversation_id)
+        assert status is not None
         return answer, status, message_id
 
     def request_handoff(self, conversation_id: str, reason: str = "requested", *,
@@ -166,15 +183,17 @@ class Desk(DeskBase):
 
     def status(self, conversation_id: str) -> HandoffStatus:
         """The handoff state; asking is being there (pages ask every few seconds while a person may write)."""
-        now = self.clock()
         with self.sessions.begin() as db:
-            conversation = self._conversation(db, conversation_id)
-            if conversation.status in WITH_PERSON:
-                self._present(db, conversation_id)
-                self._lapse(db, conversation, now)
-            if conversation.status == "waiting":
-                self._lapse_absent(db, now)  # the place in line counts only those still there
-            return self._status(db, conversation)
+            return self._current(db, self._conversation(db, conversation_id))
+
+    def _current(self, db: Any, conversation: Conversation) -> HandoffStatus:
+        now = self.clock()
+        if conversation.status in WITH_PERSON:
+            self._present(db, conversation.id)
+            self._lapse(db, conversation, now)
+        if conversation.status == "waiting":
+            self._lapse_absent(db, now)  # the place in line counts only those still there
+        return self._status(db, conversation)
 
     def available(self) -> bool:
         """Can a person take a conversation now (an agent online, within service hours)?"""

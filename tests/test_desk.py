@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant.redact import redact
 from desk.handoff import Desk
@@ -95,6 +95,25 @@ def test_bot_answers_and_the_transcript_is_stored_redacted(desk: Desk) -> None:
         dialogue = db.get(Conversation, conversation).dialogue
         assert "110101199003074578" not in str(dialogue)
         assert not db.scalars(select(Message).where(Message.content.contains("110101199003074578"))).all()
+
+
+def test_a_first_message_starts_its_conversation_in_the_same_turn(desk: Desk) -> None:
+    conversation, answer, status, message_id = desk.start_and_ask("kiosk", "我电话13812345678，办护照要多少钱")
+    assert answer is not None and answer.decision == "answer" and status.state == "bot" and message_id > 0
+    assert desk.channel(conversation) == "kiosk"
+    stored = desk.messages(conversation)
+    assert [m["role"] for m in stored] == ["user", "assistant"] and "13812345678" not in stored[0]["content"]
+    follow_up, _, _ = desk.ask(conversation, "要多久")  # the dialogue state was kept: a follow-up on the passport
+    assert follow_up is not None and follow_up.citations[0].guide_id == answer.citations[0].guide_id
+    with desk.sessions() as db:
+        before = db.scalar(select(func.count()).select_from(Conversation))
+    with pytest.raises(DeskError):
+        desk.start_and_ask("kiosk", " \x00 ")
+    with desk.sessions() as db:  # an empty message starts nothing
+        assert db.scalar(select(func.count()).select_from(Conversation)) == before
+    desk.request_handoff(conversation, "requested")  # nobody online: a ticket; the bot goes on answering
+    _, status, _ = desk.ask(conversation, "办护照要带什么")
+    assert status.state == "callback"
 
 
 def test_the_whole_handoff_story(desk: Desk, clock: Clock) -> None:

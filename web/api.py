@@ -130,9 +130,13 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
         if region is not None and region not in assistant.region_names.values():
             raise HTTPException(status_code=422, detail=f"unknown region {request.region!r}")
         with _as_404():
-            session_id = request.session_id or desk.start(channel_name)
-            answer, status, message_id = desk.ask(session_id, request.question, hall_id=request.hall_id or None,
-                                                  region=region)
+            hall = request.hall_id or None
+            if request.session_id:
+                session_id = request.session_id
+                answer, status, message_id = desk.ask(session_id, request.question, hall_id=hall, region=region)
+            else:
+                session_id, answer, status, message_id = desk.start_and_ask(channel_name, request.question,
+                                                                            hall_id=hall, region=region)
         return AskResponse(session_id=session_id, message_id=message_id, answer=answer,
                            handoff=HandoffView(**status.as_dict()))
 
