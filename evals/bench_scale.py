@@ -194,7 +194,15 @@ def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, 
              f"{args.clients} clients for {args.seconds:g} s")
         serve[label] = _serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{label}", processes, threads,
                               asked, args.clients, args.seconds)
-    out = {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve}
+    # One and two processes again, in turn: the ratio of each pair, as the machine's pace drifts between settings.
+    ratios = [serve["2x1"]["answers_per_s"] / serve["1x1"]["answers_per_s"]]
+    for run in range(2, args.repeat + 1):
+        _say(f"{guides:,} guides: 1 and then 2 serving processes again ({run} of {args.repeat})")
+        one, two = (_serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{n}x1-{run}", n, 1, asked,
+                           args.clients, args.seconds)["answers_per_s"] for n in (1, 2))
+        ratios.append(two / one)
+    out = {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve,
+           "ratio_runs": [round(r, 2) for r in ratios]}
     if chroma is not None and chroma.process is not None:
         out["chroma_rss_mib"] = read_memory(chroma.process.pid)["rss_mib"]
     return out
@@ -320,6 +328,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="2302,10000,20000",
                         help="guide counts, ascending (default 2302,10000,20000)")
     parser.add_argument("--seconds", type=float, default=25.0, help="seconds of HTTP load per setting (default 25)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure one and two processes this many times in turn at each size; the ratio is the "
+                             "median of the pairs (default 1)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--questions", type=int, default=200, help="questions in the fixed set (default 200)")
     parser.add_argument("--fresh", action="store_true", help="also ingest the largest size into an empty index")
@@ -338,9 +349,9 @@ def main() -> int:
         args.sizes = parse_sizes(args.sizes)
     except ValueError as err:
         parser.error(str(err))
-    if args.seconds <= 0 or args.clients < 1 or args.questions < 1:
-        parser.error(f"seconds, clients and questions must be greater than 0. Currently, they are {args.seconds}, "
-                     f"{args.clients} and {args.questions}")
+    if args.seconds <= 0 or args.clients < 1 or args.questions < 1 or args.repeat < 1:
+        parser.error(f"seconds, clients, questions and repeat must be greater than 0. Currently, they are "
+                     f"{args.seconds}, {args.clients}, {args.questions} and {args.repeat}")
     if not args.export.is_file():
         print(f"error: {args.export}: no such export", file=sys.stderr)
         return 1
