@@ -54,7 +54,7 @@ class PageConversations:
             return self._pages[page]
 
     def forget(self, page: tuple[str, str] | None) -> None:
-        """The page's next question starts a new conversation (it cleared the chat, or its was deleted)."""
+        """The page's next question starts a new conversation (it cleared the chat, or its conversation was deleted)."""
         with self._lock:
             if page:
                 self._pages.pop(page, None)
