@@ -55,13 +55,16 @@ class Desk(DeskBase):
 
     # -- citizens -----------------------------------------------------------------------------------
     def start(self, channel: str) -> str:
-        now = self.clock()
         conversation_id = uuid.uuid4().hex
         with self.sessions.begin() as db:
-            db.add(Conversation(id=conversation_id, channel=channel, status="bot",
-                                dialogue=Session(id=conversation_id, channel=channel).model_dump(),
-                                created_at=now, updated_at=now))
+            db.add(self._new_conversation(conversation_id, channel))
         return conversation_id
+
+    def _new_conversation(self, conversation_id: str, channel: str) -> Conversation:
+        now = self.clock()
+        return Conversation(id=conversation_id, channel=channel, status="bot",
+                            dialogue=Session(id=conversation_id, channel=channel).model_dump(),
+                            created_at=now, updated_at=now)
 
     def channel(self, conversation_id: str) -> str:
         """The channel that started the conversation; raises DeskError for an unknown one."""
@@ -113,9 +116,7 @@ class Desk(DeskBase):
             if new is None:
                 conversation = self._conversation(db, conversation_id)
             else:
-                now, dialogue = self.clock(), Session(id=conversation_id, channel=new).model_dump()
-                conversation = Conversation(id=conversation_id, channel=new, status="bot", dialogue=dialogue,
-                                            created_at=now, updated_at=now)
+                conversation = self._new_conversation(conversation_id, new)
                 db.add(conversation)
             self._add(db, conversation_id, "user", question)
             if conversation.status in WITH_PERSON:

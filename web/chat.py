@@ -144,6 +144,10 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         session = getattr(request, "session_hash", None) if request is not None else None
         return (browser(request), session) if isinstance(session, str) and session else None
 
+    def held(token, request) -> str | None:  # type: ignore[no-untyped-def]
+        """The conversation the page holds: its token's, or else the one it started before it held a token."""
+        return tokens.opened(token, browser(request)) or pages.get(page(request))
+
     def too_fast(request) -> str | None:  # type: ignore[no-untyped-def]
         """The polite refusal when this browser's address asks faster than the limit, else None."""
         address = request.client.host if request is not None and request.client else "unknown"
@@ -188,7 +192,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
 
         def ask(question, token, region_name, request: gr.Request):  # type: ignore[no-untyped-def]
             """Streams: the question at once, then the answer line by line, then chips, cards and status."""
-            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            conversation_id = held(token, request)
             question = clean_text(question).strip() if isinstance(question, str) else ""  # as the API's
             if not question:
                 yield (gr.skip(),) * 7
@@ -235,7 +239,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             """Poll for new messages only while a person may write: waiting for or talking with an agent,
             or a request left with a ticket (an agent answers it in this conversation later). Otherwise
             nothing arrives that the citizen did not ask for, and an idle tab costs the server nothing."""
-            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            conversation_id = held(token, request)
             try:
                 state = desk.status(conversation_id).state if conversation_id else "bot"
             except DeskError:
@@ -252,7 +256,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         chips.click(ask_chip, [chips, conversation, region], outputs).then(keep_polling, [conversation], [timer])
 
         def request_human(token, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            conversation_id = held(token, request)
             sorry = too_fast(request)
             if sorry:
                 return gr.skip(), gr.skip(), gr.skip(), sorry, gr.skip()
@@ -273,7 +277,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
             keep_polling, [conversation], [timer])
 
         def poll(token, shown_ids, request: gr.Request):  # type: ignore[no-untyped-def]
-            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            conversation_id = held(token, request)
             if not conversation_id:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
             try:
@@ -306,7 +310,7 @@ def build_citizen_chat(desk, assistant, limiter=None, tokens=None):  # type: ign
         def clear(token, request: gr.Request):  # type: ignore[no-untyped-def]
             """The chat's clear button: the next question starts a new conversation (a reload shows it empty);
             a handoff still waiting is withdrawn."""
-            conversation_id = tokens.opened(token, browser(request)) or pages.get(page(request))
+            conversation_id = held(token, request)
             pages.forget(page(request))
             if conversation_id:
                 with contextlib.suppress(DeskError):  # already deleted (retention): nothing to end
