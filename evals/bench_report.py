@@ -163,10 +163,11 @@ def _processes_ratio(size: dict[str, Any], one: float | None, two: float | None)
     """The target's value and note: the median ratio of the pairs when the run repeated them, else the one pair's
     (against the faster thread setting of one process)."""
     at = f"at {size['guides']:,} guides"
-    runs = size.get("ratio_runs") or []
-    if len(runs) > 1:
-        pairs = ", ".join(map(str, runs))
-        return statistics.median(runs), f"median of {len(runs)} pairs of 1 and 2 processes ({pairs}), {at}"
+    pairs = [_ratio(size, 1), *(b / a if a else None for a, b in size.get("repeats") or [])]
+    runs = [round(r, 2) for r in pairs if r is not None]
+    if len(pairs) > 1 and runs:
+        shown = ", ".join(map(str, runs))
+        return statistics.median(runs), f"median of {len(runs)} pairs of 1 and 2 processes ({shown}), {at}"
     return (two / one if one and two is not None else None,
             f"answers/s against the faster thread setting of one process, {at}")
 

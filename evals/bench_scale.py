@@ -194,15 +194,13 @@ def _size(lines: list[str], guides: int, work: Path, data: Path, env: dict[str, 
              f"{args.clients} clients for {args.seconds:g} s")
         serve[label] = _serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{label}", processes, threads,
                               asked, args.clients, args.seconds)
-    # One and two processes again, in turn: the ratio of each pair, as the machine's pace drifts between settings.
-    ratios = [serve["2x1"]["answers_per_s"] / serve["1x1"]["answers_per_s"]]
+    # One and two processes again, in turn (answers/s of each pair), as the machine's pace drifts between settings.
+    repeats = []
     for run in range(2, args.repeat + 1):
         _say(f"{guides:,} guides: 1 and then 2 serving processes again ({run} of {args.repeat})")
-        one, two = (_serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{n}x1-{run}", n, 1, asked,
-                           args.clients, args.seconds)["answers_per_s"] for n in (1, 2))
-        ratios.append(two / one)
-    out = {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve,
-           "ratio_runs": [round(r, 2) for r in ratios]}
+        repeats.append([_serve({**env, "BANSHI_DATA_DIR": str(data)}, work, f"{guides}-{n}x1-{run}", n, 1, asked,
+                               args.clients, args.seconds)["answers_per_s"] for n in (1, 2)])
+    out = {"guides": guides, "ingest": ingest, "latency": latency, "serve": serve, "repeats": repeats}
     if chroma is not None and chroma.process is not None:
         out["chroma_rss_mib"] = read_memory(chroma.process.pid)["rss_mib"]
     return out

@@ -74,12 +74,14 @@ def test_targets_are_judged_at_the_largest_size_against_the_faster_single_proces
 
 def test_repeated_pairs_of_one_and_two_processes_give_their_median() -> None:
     """With --repeat, the target is the median ratio of the pairs, not one pair's, whichever way the machine drifted."""
-    last = {**RESULT["sizes"][-1], "ratio_runs": [1.2, 1.9, 1.7]}
+    last = {**RESULT["sizes"][-1], "repeats": [[10.0, 12.0], [10.0, 19.0]]}  # after the first pair: 10.0, 17.0
     repeated = {**RESULT, "sizes": [RESULT["sizes"][0], last]}
     assert check_targets(repeated)[-1] == Target(
         "2 processes / 1", 1.7, 1.6, "×", at_least=True,
-        note="median of 3 pairs of 1 and 2 processes (1.2, 1.9, 1.7), at 20,000 guides")
-    once = {**RESULT, "sizes": [RESULT["sizes"][0], {**last, "ratio_runs": [1.2]}]}
+        note="median of 3 pairs of 1 and 2 processes (1.7, 1.2, 1.9), at 20,000 guides")
+    failed = {**RESULT, "sizes": [RESULT["sizes"][0], {**last, "repeats": [[10.0, 12.0], [0.0, 0.0], [10.0, 19.0]]}]}
+    assert check_targets(failed)[-1] == check_targets(repeated)[-1]  # a pair that answered nothing is left out
+    once = {**RESULT, "sizes": [RESULT["sizes"][0], {**last, "repeats": []}]}
     assert check_targets(once)[-1].value == 1.7  # one pair: as before, against the faster single process
 
 
