@@ -26,9 +26,10 @@ DEFAULT_SECTION_WEIGHTS = {
 # singles-out: a candidate named by a pair of characters of its name that the others lack;
 # within: "医保呢" after a guide, searched in that guide's situation;
 # mentions: a follow-up naming only one of the current guide's materials or things it speaks of ("要带身份证吗");
-# stories: a long message is not answered with a guide named for an act it never asks for (data/acts.json).
+# stories: a long message is not answered with a guide named for an act it never asks for (data/acts.json);
+# alike: no question back among options whose answers to the question are the same but for the name.
 RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places", "regions",
-                           "stories"))
+                           "stories", "alike"))
 
 
 @dataclass(frozen=True)

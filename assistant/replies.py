@@ -136,6 +136,19 @@ def note_elsewhere(answer: Answer, place: str, areas: list[str]) -> Answer:
                                      "reference_only": answer.decision == "answer"})
 
 
+def note_alike(answer: Answer, others: Sequence[Record]) -> Answer:
+    """The answer holds word for word for other guides the question may mean: say so after it, and cite them."""
+    names = "、".join(f"“{r.name}”" for r in others)
+    lines = answer.text.split("\n")
+    after = ("提示：", "如果您要办的不是", "来源：")  # the answer's own lines end where these begin
+    at = next((i for i, line in enumerate(lines) if line.startswith(after)), len(lines))
+    while at > 0 and not lines[at - 1].strip():
+        at -= 1
+    lines[at:at] = ["", f"以上内容同样适用于{names}。"]  # a paragraph of its own, not a list's last item
+    return answer.model_copy(update={"text": "\n".join(lines),
+                                     "citations": [*answer.citations, *(citation(r, "name") for r in others)]})
+
+
 def note_story_unsure(answer: Answer, phone: str | None) -> Answer:
     """A long message that tells a situation, answered from a guide found with modest confidence: the guide is
     shown as the nearest one, for reference, with whom to ask whether it fits (not as the citizen's answer)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from assistant.acts import unasked_act
 from assistant.answer import Answer
 from assistant.candidates import char_pairs, item_key, name_pairs, names_a_location
 from assistant.complaints import ComplaintDetector
@@ -42,6 +43,7 @@ from assistant.replies import (
     compose_region_question,
     compose_small_talk,
     compose_topic_question,
+    note_alike,
     note_elsewhere,
     note_story_unsure,
 )
@@ -178,6 +180,12 @@ class Assistant(Resolve):
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session
+        if state.options and not (state.small_talk or state.handoff_reason or state.ask_topic or state.ask_region) \
+                and self._alike(state):
+            # named after the first one without an act the question does not ask for (核发, not 变更)
+            first = state.options[0] if "acts" in self.search.config.without else \
+                next((r for r in state.options if not unasked_act(state.text, r.name)), state.options[0])
+            state.record, state.alike, state.options = first, [r for r in state.options if r is not first], []
         if state.small_talk:
             state.answer = compose_small_talk(state.small_talk)
         elif state.handoff_reason:
@@ -239,24 +247,9 @@ class Assistant(Resolve):
             state.facets = [f for f in state.facets if f != "fee"]
             state.to_the_point = state.to_the_point or not state.facets
         if state.answer is None and state.record is not None:
-            shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
-            related = self.search.best_chunks(state.question, state.record.id, skip=tuple(shown))
-            notes = []
-            said = None
-            if "time" in state.facets and asks_urgent(state.text):
-                # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
-                # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
-                # passages on 办理时间 that "赶时间" would match.
-                related = self.search.passages(state.record.id, _URGENT_TEXT)
-                if related:
-                    said = _clauses(related[:1], _URGENT_TEXT)
-                elif not _AT_ONCE.search(state.record.time_limit_promised or ""):
-                    notes.append(unstated("能否加急办理", state.record))
-            state.answer = compose_answer(state.record, state.facets, region=state.session.region, hall=state.hall,
-                                          item_names=self.names, related=related, confidence=state.confidence,
-                                          unsure=state.unsure and self._close_other(state),
-                                          only_related=state.to_the_point, notes=notes,
-                                          spoken_notes=said, question=state.text)
+            state.answer = self._answer_from(state, state.record)
+            if state.alike:
+                state.answer = note_alike(state.answer, state.alike)
         assert state.answer is not None
         if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
             state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
@@ -264,6 +257,45 @@ class Assistant(Resolve):
             state.answer = note_story_unsure(state.answer, state.record.consult_phone)
         self._update_session(state)
         return state
+
+    def _answer_from(self, state: TurnState, record: ServiceGuide | Theme) -> Answer:
+        """The answer to the turn's question from ``record``: the field asked, the passages that answer, a card."""
+        shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
+        related = self.search.best_chunks(state.question, record.id, skip=tuple(shown))
+        notes = []
+        said = None
+        if "time" in state.facets and asks_urgent(state.text):
+            # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
+            # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
+            # passages on 办理时间 that "赶时间" would match.
+            related = self.search.passages(record.id, _URGENT_TEXT)
+            if related:
+                said = _clauses(related[:1], _URGENT_TEXT)
+            elif not _AT_ONCE.search(record.time_limit_promised or ""):
+                notes.append(unstated("能否加急办理", record))
+        return compose_answer(record, state.facets, region=state.session.region, hall=state.hall,
+                              item_names=self.names, related=related, confidence=state.confidence,
+                              unsure=state.unsure and self._close_other(state),
+                              only_related=state.to_the_point, notes=notes,
+                              spoken_notes=said, question=state.text)
+
+    def _alike(self, state: TurnState) -> bool:
+        """Would every option get the same answer to this question, word for word but for its name? Then a
+        question back asks the citizen to choose what changes nothing ("复转退军人医师资格证书换发" 临床, 中医 or
+        公共卫生: the same materials): answer, and say it holds for each."""
+        options = state.options
+        # A bare name ("房屋公证指引") asks which service; only a question for a fact of it (材料, 收费…) can be
+        # answered the same whichever one is meant.
+        if len(options) < 2 or not state.facets or state.progress or "alike" in self.search.config.without or \
+                not all(isinstance(r, ServiceGuide) for r in options):
+            return False
+        answers = set()
+        for record in options:
+            text = self._answer_from(state, record).text.replace(record.name, "")
+            answers.add("\n".join(line for line in text.splitlines() if not line.startswith("来源：")))
+            if len(answers) > 1:
+                return False
+        return True
 
     def _update_session(self, state: TurnState) -> None:
         session = state.session

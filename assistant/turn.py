@@ -46,6 +46,7 @@ class TurnState:
     story_unsure: bool = False  # a long story, and the guide found with too little confidence to be its answer
     ask_topic: bool = False  # the question names no service and none is under discussion
     ask_region: bool = False  # the options are one item as each region issues it: ask where, not which
+    alike: list[ServiceGuide | Theme] = field(default_factory=list)  # options the answer holds for as well
     small_talk: SmallTalk | None = None  # "你好", "谢谢", "你是谁": no question about a service
     residue: str = ""  # the text without cue, district, question and filler words (see Assistant._residue)
     noise: bool = False  # "123", "？？？": no words, so no question (refused, but no failed turn either)

@@ -12,7 +12,7 @@ from tests.conftest import GD_EXPORT, require
 
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
-         "教师资格认定")
+         "教师资格认定", "复转退军人医师资格证书换发")
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,30 @@ def test_an_abbreviation_the_lexicon_knows_names_the_guide(real_assistant: Any) 
     assert "高等学校" in normalise_query("高校教师资格认定要准备哪些材料", load_synonyms()).expansions
     answer = _asked(real_assistant, "高校教师资格认定要准备哪些材料")
     assert answer.decision == "answer" and "高等学校教师资格认定" in answer.citations[0].title
+
+
+def test_options_that_would_get_the_same_answer_are_not_asked_back(real_assistant: Any) -> None:
+    """复转退军人医师资格证书换发 临床, 中医, 口腔 and 公共卫生 list the same materials word for word: which one
+    the citizen means changes nothing in the answer, so it is given, and said to hold for the others (and they
+    are cited: the line naming them is grounded). A bare name still asks which. Where the answers differ
+    (出省 and 省内《植物检疫证书》 ask for other materials) the question back stays."""
+    from dataclasses import replace
+
+    asked = "复员军人换发医师资格证书要带哪些材料"
+    answer = _asked(real_assistant, asked)
+    assert answer.decision == "answer" and "复转退军人医师资格证书换发" in answer.citations[0].title
+    assert "军队《医师资格证书》" in answer.text and "以上内容同样适用于" in answer.text
+    others = answer.text.split("以上内容同样适用于")[1].split("\n")[0]
+    assert others.count("复转退军人医师资格证书换发") == 3 and answer.citations[0].title not in others
+    search = real_assistant.search
+    search.config = replace(search.config, without=frozenset({"alike"}))
+    try:  # the comparison of the answers is what spares the question back
+        unruled = _asked(real_assistant, asked)
+    finally:
+        search.config = replace(search.config, without=frozenset())
+    assert unruled.decision == "clarify"
+    cited = {c.guide_id: c.title for c in answer.citations}
+    assert len(cited) == 4 and all("复转退军人医师资格证书换发" in title for title in cited.values())
+    assert _asked(real_assistant, "复转退军人医师资格证书换发").decision == "clarify"
+    differing = _asked(real_assistant, "植物检疫证书要准备什么材料")
+    assert differing.decision == "clarify" and "以上内容同样适用于" not in differing.text
