@@ -83,6 +83,11 @@ def unasked_act(text: str, guide_name: str) -> bool:
     return any(a.names(guide_name) and not a.asked_in(text) for a in _ALWAYS)
 
 
+def names_an_act(guide_name: str) -> bool:
+    """Is the guide named for any act at all, long-story ones included (…查询, 资格认证)?"""
+    return any(a.names(guide_name) for a in ACTS)
+
+
 def asked_act(text: str, guide_name: str) -> bool:
     """Is the guide named for the act the question asks for ("社保卡芯片坏了" → 社会保障卡挂失与补换)?"""
     return any(a.names(guide_name) and a.asked_in(text) for a in _ALWAYS)

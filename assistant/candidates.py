@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from importlib.resources import files
 
-from assistant.acts import asked_act, story_unasked, unasked_act
+from assistant.acts import asked_act, names_an_act, story_unasked, unasked_act
 from assistant.hits import Hit, Retrieval
 from assistant.intent import asks_for_bundle
 from assistant.lexicon import LEXICON
@@ -142,9 +142,13 @@ class Candidates:
         # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
         named = [] if "singles-out" in without else [
             r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
-        if len(plain) == 1 and (plain[0] is not records[0] or _FIRST_ISSUE.search(state.text)):
+        first_issue = _FIRST_ISSUE.search(state.text) is not None
+        if first_issue and "acts" not in without:
+            # "第一次办残疾人证": a first application, not the card's 查询 either
+            plain = [r for r in plain if not names_an_act(r.name)] or plain
+        if len(plain) == 1 and (plain[0] is not records[0] or first_issue):
             state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
-        elif len(acted) == 1 and len(plain) > 1 and (not named or named == acted):
+        elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and (not named or named == acted):
             state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
                                       _singles_out(result.query.search_text, records[0], records[1:])):

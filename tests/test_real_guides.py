@@ -105,3 +105,14 @@ def test_options_that_would_get_the_same_answer_are_not_asked_back(real_assistan
     assert _asked(real_assistant, "复转退军人医师资格证书换发").decision == "clarify"
     differing = _asked(real_assistant, "植物检疫证书要准备什么材料")
     assert differing.decision == "clarify" and "以上内容同样适用于" not in differing.text
+
+
+def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) -> None:
+    """迁出 and 迁入 are acts like 补领: the guide named for the one asked; a first application is none of them,
+    nor the card's 查询."""
+    moved_out = _asked(real_assistant, "我要把户口迁往外省，残疾人证怎么转出去")
+    assert moved_out.decision == "answer" and "《中华人民共和国残疾人证》迁出" in moved_out.citations[0].title
+    moved_in = _asked(real_assistant, "残疾人证从外省迁到本地要带什么")
+    assert moved_in.decision == "answer" and "《中华人民共和国残疾人证》迁入" in moved_in.citations[0].title
+    first = _asked(real_assistant, "初次办残疾人证要多久")
+    assert first.decision == "answer" and "《中华人民共和国残疾人证》新办证申请" in first.citations[0].title
