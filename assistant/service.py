@@ -119,6 +119,9 @@ class Assistant(Resolve):
         # of another service's alias ("驾照丢了" → 驾照丢) or part of its name ("离婚") names that service.
         self.name_residues = {r.id: [NOT_SERVICE.sub("", self._residue(n))
                                      for n in (r.name.lower(), *(a.lower() for a in r.aliases))] for r in records}
+        # A handoff cue inside the knowledge's own names ("人工繁育…的审核", "事业单位工作人员申诉", "政府采购投诉处理")
+        # names a service there, not a wish for a person: the cue with the characters around it in the name.
+        self.cues_in_names = _cues_in_names([n.lower() for r in records for n in (r.name, *r.aliases)])
 
     def swap(self, search: HybridSearch) -> None:
         """Answer from ``search`` from now on (the knowledge was re-indexed); a turn in flight ends on the old."""
@@ -140,7 +143,7 @@ class Assistant(Resolve):
         state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
-        if wants_human(text):
+        if wants_human(self._without_named_cues(text)):
             complains = any(w in text for w in ("投诉", "态度", "不满意")) or self._is_complaint(state)
             state.handoff_reason = "complaint" if complains else "requested"
         elif self._is_complaint(state):
@@ -164,6 +167,14 @@ class Assistant(Resolve):
         terms, things = names_of(text, self.search.tokenizer)
         for name in sorted([*(t.text for t in terms if t.head.endswith(DOCUMENTS)), *things], key=len, reverse=True):
             text = text.replace(name, "，")
+        return text
+
+    def _without_named_cues(self, text: str) -> str:
+        """The question without the handoff cues it uses as part of a service's name ("人工繁育")."""
+        if "named" in self.search.config.without:
+            return text
+        for context in self.cues_in_names:
+            text = text.replace(context, "，")
         return text
 
     def _is_complaint(self, state: TurnState) -> bool:
@@ -397,6 +408,23 @@ def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -
 
 
 
+
+
+def _cues_in_names(names: list[str], around: int = 2) -> list[str]:
+    """Each handoff cue as a name uses it, with ``around`` characters on each side that the name has there
+    ("人工繁育" from 人工繁育9种…, "单位工作人员申诉" from 事业单位工作人员申诉…): only a question that says that much
+    of the name is taken to name it ("我要投诉工作人员" is no 工作人员申诉). Longest first."""
+    contexts = set()
+    for name in names:
+        for cue in HANDOFF_CUES:
+            start = name.find(cue)
+            while start >= 0:
+                end = start + len(cue)
+                context = name[max(0, start - around):min(len(name), end + around)]
+                if len(context) > len(cue):
+                    contexts.add(context)
+                start = name.find(cue, start + 1)
+    return sorted(contexts, key=lambda c: (-len(c), c))
 
 
 def _region_names(regions: list[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from tests.conftest import GD_EXPORT, require
 
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
-         "教师资格认定", "复转退军人医师资格证书换发")
+         "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉")
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,14 @@ def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) 
     assert moved_in.decision == "answer" and "《中华人民共和国残疾人证》迁入" in moved_in.citations[0].title
     first = _asked(real_assistant, "初次办残疾人证要多久")
     assert first.decision == "answer" and "《中华人民共和国残疾人证》新办证申请" in first.citations[0].title
+
+
+def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assistant: Any) -> None:
+    """人工 in 人工繁育, 工作人员 in 事业单位工作人员申诉: the question names a service, it does not ask for a person.
+    Said on its own, or with a complaint about staff, the word still hands over."""
+    bred = _asked(real_assistant, "人工繁育国家一级保护水生野生动物要交什么材料")
+    assert bred.decision == "answer" and "人工繁育" in bred.citations[0].title
+    appeal = _asked(real_assistant, "事业单位工作人员申诉要多久")
+    assert appeal.decision == "answer" and "事业单位工作人员申诉" in appeal.citations[0].title
+    assert _asked(real_assistant, "转人工").decision == "handoff"
+    assert _asked(real_assistant, "我要投诉窗口工作人员").decision == "handoff"
