@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from importlib.resources import files
 
 from assistant.acts import asked_act, names_an_act, story_unasked, unasked_act
@@ -91,6 +92,14 @@ def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGu
     return any(pair in text for pair in name_pairs(record, aliases=aliases) - theirs)
 
 
+SIBLING_RUN = 4  # names sharing this many characters in a row are variants of one thing (植物检疫证书)
+
+
+def _common_run(a: str, b: str) -> int:
+    """The length of the longest run of characters two names share."""
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
 def item_key(name: str) -> str:
     """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
     "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
@@ -153,6 +162,9 @@ class Candidates:
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
                                       _singles_out(result.query.search_text, records[0], records[1:])):
             state.record = records[0]
+        elif "singles-out" not in without and plain and self._told_from_siblings(state.text, plain[0], plain[1:],
+                                                                                   records):
+            state.record = plain[0]
         else:
             # Another candidate wins only when the citizen's own words name it ("居住证丢了，补办要钱吗"): a
             # pair of its name (not aliases, not synonyms added to the question) that no other one has…
@@ -165,6 +177,17 @@ class Candidates:
             else:
                 state.options = records
                 self._where_issued(state)
+
+    @staticmethod
+    def _told_from_siblings(text: str, first: ServiceGuide | Theme, rivals: list[ServiceGuide | Theme],
+                            candidates: list[ServiceGuide | Theme]) -> bool:
+        """When every candidate is a variant of one thing (their names share a run of SIBLING_RUN characters),
+        and those of an act the question does not ask for are out, do the citizen's own words tell the first
+        from the rivals left? "办出省植物检疫证书": 出省…核发 against 省内…核发, once the two 变更 are out. Not
+        among things of several kinds (公司 设立 against 企业信息变更 and 注销: the act unsaid is no choice)."""
+        return bool(rivals) and \
+            all(_common_run(first.name, o.name) >= SIBLING_RUN for o in candidates if o is not first) and \
+            _singles_out(text, first, rivals)
 
     def _where_issued(self, state: TurnState) -> None:
         """Options that are one item as several regions issue it. With the citizen's region known, each item keeps

@@ -127,3 +127,10 @@ def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assista
     assert appeal.decision == "answer" and "事业单位工作人员申诉" in appeal.citations[0].title
     assert _asked(real_assistant, "转人工").decision == "handoff"
     assert _asked(real_assistant, "我要投诉窗口工作人员").decision == "handoff"
+
+
+def test_words_that_tell_a_variant_from_those_left_once_an_unasked_act_is_out(real_assistant: Any) -> None:
+    """出省 tells 出省《植物检疫证书》核发 from 省内…核发 once the 变更 guides, an act not asked for, are out."""
+    answer = _asked(real_assistant, "花木运到外省去，出省植物检疫证书要多长时间")
+    assert answer.decision == "answer" and "出省《植物检疫证书》核发" in answer.citations[0].title
+    assert "10个工作日" in answer.text
