@@ -125,6 +125,10 @@ class Candidates:
         if "lookups" not in self.search.config.without and not (state.progress or asks_lookup(state.text)):
             # "居住证要怎么申请": not 居住证办理进度查询, whatever its score; nothing else close is no answer
             close = [h for h in close if not _is_lookup(h.name)]
+        elif "lookups" not in self.search.config.without and state.progress:
+            # "学习签注办好了没，网上能查吗": one's own application's progress; the guide for following it, when
+            # one is close, not the service itself
+            close = [h for h in close if _is_lookup(h.name)] or close
         if "stories" not in self.search.config.without and not state.progress:
             # "…出生证丢了要怎么补办，回原来出生的医院能办吗": not 出生医学证明信息查询, a guide for an act the
             # whole story never asks for; nothing else close is no answer

@@ -134,3 +134,19 @@ def test_words_that_tell_a_variant_from_those_left_once_an_unasked_act_is_out(re
     answer = _asked(real_assistant, "花木运到外省去，出省植物检疫证书要多长时间")
     assert answer.decision == "answer" and "出省《植物检疫证书》核发" in answer.citations[0].title
     assert "10个工作日" in answer.text
+
+
+def test_a_question_about_ones_own_application_gets_the_guide_for_following_it(real_assistant: Any) -> None:
+    """"办好了没" asks how far one's own application has got: 办理往来港澳通行证探亲签注进度查询, not the 签注 itself."""
+    from dataclasses import replace
+
+    asked = "港澳通行证探亲签注批了没，在哪能看到"
+    answer = _asked(real_assistant, asked)
+    assert answer.decision == "answer" and "探亲签注进度查询" in answer.citations[0].title
+    search = real_assistant.search
+    search.config = replace(search.config, without=frozenset({"lookups"}))
+    try:
+        unruled = _asked(real_assistant, asked)
+    finally:
+        search.config = replace(search.config, without=frozenset())
+    assert not (unruled.decision == "answer" and "探亲签注进度查询" in unruled.citations[0].title)
