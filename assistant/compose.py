@@ -338,6 +338,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                                      "online", "phone"]))
     if "where" in facets:
         wanted.append("online")
+    if led == "online":  # "能网上办吗", answered yes: where, right after the answer
+        wanted = ["online", *wanted]
     lines: list[str] = []
     for part in dict.fromkeys(wanted):
         if part == led and part not in ("where", "materials", "online"):

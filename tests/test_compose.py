@@ -151,4 +151,8 @@ def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> 
     text = compose_answer(ONLINE, ["where"], question="网上能办吗").text
     assert text.startswith("**居住证申领**：可全程网上办理") and "**办理地点**：明湖派出所户政窗口。" in text
     assert "湖滨路1号" not in text  # the halls in full are for "在哪办"
+    # the entry comes right after the answer, before the place and whatever else the question's words ask
+    assert text.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    asked = compose_answer(ONLINE, ["who"], question="可以在网上申请吗").text
+    assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
     assert "湖滨路1号" in compose_answer(ONLINE, ["where"], question="在哪办").text
