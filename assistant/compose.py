@@ -216,6 +216,12 @@ def _faq_cover(question: str, faq: Chunk | None) -> float:
     return len(_pairs(question) & theirs) / len(theirs) if theirs else 0.0
 
 
+def _looks_up_online(question: str) -> bool:
+    """"网上哪里报名", "上哪查": where to look it up or do it online. Not "网上查不到，去哪个窗口"."""
+    found = _ONLINE_LOOKUP.search(question)
+    return found is not None and "不" not in question[found.start():found.end() + 2]
+
+
 def asks_online(question: str, facets: Sequence[Facet]) -> bool:
     """"网上能签注吗", "手机上能办吗": answered by whether the guide can be done online, the same in every district.
     Not "我不会在网上弄，去哪个窗口办", which asks for a place."""
@@ -235,15 +241,14 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     if faq and not pointed and _faq_cover(question, _faq(quoted)) < FAQ_COVERED:
         faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
     yes_no = bool(_YES_NO.search(question))
-    if asks_online(question, facets):
+    # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
+    if asks_online(question, facets) or (set(facets) <= {"where"} and not faq and _looks_up_online(question)
+                                         and can_do_online(record)):
         text = online_text(record)
         return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
-        if _ONLINE_LOOKUP.search(question) and can_do_online(record):
-            text = online_text(record)
-            return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
                 _asks_the_faq(question, _faq(quoted))):

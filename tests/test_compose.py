@@ -155,4 +155,11 @@ def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> 
     assert text.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
     asked = compose_answer(ONLINE, ["who"], question="可以在网上申请吗").text
     assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    # where online: the same; where after failing online: the place
+    where_online = compose_answer(ONLINE, ["where"], question="在网上哪里预约").text
+    assert where_online.startswith("**居住证申领**：可全程网上办理")
+    assert where_online.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    failed = compose_answer(ONLINE, ["where"], question="网上查不到，去哪里查").text
+    assert failed.startswith("**居住证申领**：可到明湖派出所")
+    assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
     assert "湖滨路1号" in compose_answer(ONLINE, ["where"], question="在哪办").text
