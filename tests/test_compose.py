@@ -52,6 +52,13 @@ def test_the_answer_comes_first(question: str, facets: list[Facet], guide: Servi
     assert unsupported_statements(answer.text, source_text([guide])) == []
 
 
+def test_whether_one_may_is_answered_with_the_conditions_however_long_the_clause() -> None:
+    """"能…吗" in one clause asks whether one may: the conditions lead, though a long service name sits between."""
+    lead = "**居住证申领**：受理条件：在示例市居住半年以上，有合法稳定住所的非本市户籍人员。"
+    for question in ("我能办吗", "外地户口的个人能申请示例市的居住证申领吗", "别人可以帮我代办示例市居住证申领吗"):
+        assert compose_answer(GUIDE, [], question=question).text.split("\n")[0] == lead
+
+
 def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> None:
     online = compose_answer(ONLINE, ["how"], question="怎么办").text
     assert "**网上办理入口**：https://zwfw.example.org/apply/g1" in online
