@@ -101,7 +101,12 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
-    speech = clip(plain("".join((named, _whole_sentences(spoken, SPEECH_LEAD), *said))), MAX_SPEECH)
+    speech = plain("".join((named, _whole_sentences(spoken, SPEECH_LEAD), *said)))
+    call = f"详情可致电{record.consult_phone}。" if record.consult_phone else ""
+    if call and (not facets or "how" in facets) and record.consult_phone not in speech and \
+            len(speech) + len(call) <= MAX_SPEECH:
+        speech += call  # "怎么办" at a kiosk: the screen's card is not taken home, a number to call is
+    speech = clip(speech, MAX_SPEECH)
     sections += _compact_sections(record, facets)
     return Answer(
         text=markdown(lines),

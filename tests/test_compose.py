@@ -147,11 +147,15 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
         "居民身份证或者其他有效身份证明文件", "居住证相片回执", "合法稳定住所证明材料", "劳动合同")]})
     speech = compose_answer(long, [], question="居住证").speech
     assert speech.endswith("。") and "…" not in speech
-    assert speech.endswith("需要准备居民身份证或者其他有效身份证明文件、居住证相片回执等。")  # a list said in part
+    # a list said in part; then, for a question how to do it, the number to call
+    assert speech.endswith("需要准备居民身份证或者其他有效身份证明文件、居住证相片回执等。详情可致电0000-1234。")
     faq = _faq("系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整，"
                "也可以到主管税务机关的办税服务厅窗口或者拨打纳税服务热线咨询。", asked="开票额度不够用怎么办？")
     said = compose_answer(GUIDE, ["how"], question="开票额度不够用怎么办", related=[faq]).speech
-    assert said == "系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整。"
+    assert said == "系统会自动调整。额度不够时可在电子税务局申请调整开具金额总额度，税务机关按规定审核后调整。" \
+                   "详情可致电0000-1234。"
+    # a question for one field is answered by it alone; a speech with no room left gets no number
+    assert "致电" not in compose_answer(GUIDE, ["time"], question="居住证要多久").speech
 
 
 def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> None:
