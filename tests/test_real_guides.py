@@ -137,7 +137,8 @@ def test_words_that_tell_a_variant_from_those_left_once_an_unasked_act_is_out(re
 
 
 def test_a_question_about_ones_own_application_gets_the_guide_for_following_it(real_assistant: Any) -> None:
-    """"办好了没" asks how far one's own application has got: 办理往来港澳通行证探亲签注进度查询, not the 签注 itself."""
+    """"批了没" asks how far one's own application has got: 办理往来港澳通行证探亲签注进度查询, not the 签注
+    itself."""
     from dataclasses import replace
 
     asked = "港澳通行证探亲签注批了没，在哪能看到"
