@@ -102,8 +102,9 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
     speech = plain("".join((named, _whole_sentences(spoken, SPEECH_LEAD), *said)))
-    call = f"详情可致电{record.consult_phone}。" if record.consult_phone else ""
-    if call and (not facets or "how" in facets) and record.consult_phone not in speech and \
+    phone = record.consult_phone or ""
+    call = f"详情可致电{phone}。" if phone else ""
+    if call and (not facets or "how" in facets) and phone not in speech and \
             len(speech) + len(call) <= MAX_SPEECH:
         speech += call  # "怎么办" at a kiosk: the screen's card is not taken home, a number to call is
     speech = clip(speech, MAX_SPEECH)
