@@ -271,8 +271,10 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif first == "materials":
         text = _materials_lead(record)
     elif first == "who":
+        # a theme ("能一起办吗"): what it does together and how long it takes, as its overview says
         text = (f"受理条件：{clip(record.eligibility, 200)}" if isinstance(record, ServiceGuide)
-                and record.eligibility else who_lines(record)[-1])
+                and record.eligibility else _overview_lead(record) if isinstance(record, Theme) and record.summary
+                else who_lines(record)[-1])
     elif first == "result":
         result = result_lines(record)
         text = "".join(result[::-1] if _DELIVERY_QUESTION.search(question) else result)
@@ -319,7 +321,8 @@ def _overview_lead(record: Record) -> str:
     """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
     promised = f"承诺办结时限{spoken_duration(record.time_limit_promised)}。" if record.time_limit_promised else ""
     if isinstance(record, Theme) and record.summary:
-        return sentences(record.summary, 1) + promised
+        # what it does together, in short (its items are listed below), then how long it takes
+        return _whole_sentences(sentences(record.summary, 1), SPEECH_LEAD) + promised
     parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
     parts.append(promised)
     if record.fee:

@@ -10,7 +10,7 @@ from assistant.grounding import source_text, unsupported_statements
 from assistant.intent import Facet
 from assistant.replies import compose_clarify
 from knowledge.records import Chunk
-from knowledge.schema import Location, Material, ServiceGuide
+from knowledge.schema import Location, Material, ServiceGuide, Theme
 
 GUIDE = ServiceGuide(
     id="g1", name="居住证申领", eligibility="在示例市居住半年以上，有合法稳定住所的非本市户籍人员。",
@@ -57,6 +57,18 @@ def test_whether_one_may_is_answered_with_the_conditions_however_long_the_clause
     lead = "**居住证申领**：受理条件：在示例市居住半年以上，有合法稳定住所的非本市户籍人员。"
     for question in ("我能办吗", "外地户口的个人能申请示例市的居住证申领吗", "别人可以帮我代办示例市居住证申领吗"):
         assert compose_answer(GUIDE, [], question=question).text.split("\n")[0] == lead
+
+
+def test_a_theme_opens_with_what_it_does_together_in_short_then_how_long_it_takes() -> None:
+    """"能一次办吗" about a 一件事, or its bare name: its summary's first sentence, cut at a clause when long (the items
+    are listed below it), then its time limit; not the whole summary with the time limit far below."""
+    theme = Theme(id="t1", name="开办饭店一件事", items=["g1"], time_limit_promised="3(工作日)",
+                  summary="申请人开办饭店，一次申请即可联办个体工商户设立登记、食品经营许可、公众聚集场所投入使用营业前消防安全检查、"
+                          "户外招牌设置和新办纳税人涉税事项。各部门共享信息，申请人无需重复提交材料。")
+    for question in ("开饭店的执照和许可能一次办吗", "开办饭店一件事"):
+        first = compose_answer(theme, [], question=question, item_names={"g1": "居住证申领"}).text.split("\n")[0]
+        assert first.startswith("**开办饭店一件事**：申请人开办饭店，一次申请即可联办") and "无需重复提交" not in first
+        assert first.endswith("承诺办结时限3个工作日。") and len(first) < 120
 
 
 def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> None:
