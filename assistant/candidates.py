@@ -4,12 +4,12 @@ or its own words single out, the citizen's region's own, or a question back; and
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from importlib.resources import files
 
 from assistant.acts import asked_act, names_an_act, story_unasked, unasked_act
+from assistant.fields import item_key
 from assistant.hits import Hit, Retrieval
 from assistant.intent import asks_for_bundle
 from assistant.lexicon import LEXICON
@@ -100,13 +100,6 @@ def _common_run(a: str, b: str) -> int:
     return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
 
 
-def item_key(name: str) -> str:
-    """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
-    "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
-    return _BRACKETS.sub("", name)
-
-
-_BRACKETS = re.compile(r"[()（）《》〈〉\[\]【】\s]")
 
 
 class Candidates:

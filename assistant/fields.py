@@ -32,6 +32,15 @@ OVERVIEW: tuple[Facet, ...] = ("who", "materials", "where", "time", "fee", "phon
 THEME_OVERVIEW: tuple[Facet, ...] = ("materials", "how", "where", "time", "fee", "result", "phone")
 
 
+def item_key(name: str) -> str:
+    """A guide's name as one item, whoever publishes it: "律师执业变更审核(（执业类别变更）)" and
+    "律师执业变更审核(执业类别变更)" are one item with its brackets written two ways."""
+    return _BRACKETS.sub("", name)
+
+
+_BRACKETS = re.compile(r"[()（）《》〈〉\[\]【】\s]")
+
+
 def clip(text: str, limit: int) -> str:
     """At most ``limit`` characters; a longer text ends at its last full sentence or clause that leaves
     at least half of it ("…详情请看屏幕" is said by the screen), else is cut with "…"."""

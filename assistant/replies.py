@@ -13,6 +13,7 @@ from assistant.fields import (
     card,
     citation,
     clip,
+    item_key,
     spoken_name,
 )
 from assistant.intent import HOTLINE, Facet, SmallTalk
@@ -48,18 +49,30 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answe
     labels = [_option_label(r, options) for r in options]
     numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
     text = "\n".join(["您想办理的是哪一项？请回复序号或名称：", *numbered])
-    speech = clip(_spoken_options([r.name for r in options[:3]]), MAX_SPEECH)  # the rest are on screen
+    # said once each, whoever publishes it (the screen tells them apart); the rest are on screen
+    items: dict[str, str] = {}
+    for record in options:
+        items.setdefault(item_key(record.name), record.name)
+    spoken = list(items.values())
+    speech = clip(_spoken_options(spoken[:3]), MAX_SPEECH)
     return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 
 
-_SPOKEN_BRACKETS = re.compile(r"[(（][^()（）]*(?:[(（][^()（）]*[)）][^()（）]*)*[)）]")
+_INNERMOST_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def _without_brackets(name: str) -> str:
+    """The name without its bracketed parts, nested ones too ("…审核(（市内转所（执业机构变更））)" → "…审核")."""
+    while (shorter := _INNERMOST_BRACKETS.sub("", name)) != name:
+        name = shorter
+    return name
 
 
 def _spoken_options(names: Sequence[str]) -> str:
     """A clarifying question as said aloud: what the options share once, then what tells them apart, without
     the brackets no one reads out ("律师执业变更审核", "律师执业注销" → "…律师执业的哪一项：变更审核，还是注销？")."""
-    said = [spoken_name(_SPOKEN_BRACKETS.sub("", name)) or spoken_name(name) for name in names]
+    said = [spoken_name(_without_brackets(name)) or spoken_name(name) for name in names]
     main = None
     if len(set(said)) < len(said):  # the brackets were what told them apart: their words, without the brackets
         said = [spoken_name(re.sub(r"[()（）]", "", name)) for name in names]
@@ -89,7 +102,7 @@ MAX_REGIONS_SHOWN = 8  # regions named when asking where an item is to be done; 
 
 
 def _option_label(record: Record, options: Sequence[Record]) -> str:
-    same = [o for o in options if o.name == record.name]
+    same = [o for o in options if item_key(o.name) == item_key(record.name)]
     if len(same) > 1:  # the same item at two levels: tell them apart by region and department
         where = record.region or ""
         return f"{record.name}（{where}{'，' + record.department if record.department else ''}）" \

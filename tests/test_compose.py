@@ -131,6 +131,21 @@ def test_a_clarifying_question_says_what_the_options_share_once(names: list[str]
     assert all(name in asked.text for name in names)  # the screen lists them in full
 
 
+def test_one_item_two_publishers_write_is_labelled_by_publisher_and_said_once() -> None:
+    """律师执业变更审核 from 广州 and from the province, brackets written two ways, nested: on screen each with its
+    region and department; aloud each item once, without its brackets' brackets."""
+    names = [("律师执业变更审核(（执业类别变更）)", "广东省广州市", "广州市司法局"),
+             ("律师执业变更审核(执业类别变更)", "广东省", "广东省司法厅"),
+             ("律师执业变更审核(（市内转所（执业机构变更））)", "广东省广州市", "广州市司法局"),
+             ("律师执业变更审核(市内转所（执业机构变更）)", "广东省", "广东省司法厅")]
+    options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name, "region": region, "department": department})
+               for i, (name, region, department) in enumerate(names)]
+    asked = compose_clarify(options)
+    assert "1. 律师执业变更审核(（执业类别变更）)（广东省广州市，广州市司法局）" in asked.text
+    assert "2. 律师执业变更审核(执业类别变更)（广东省，广东省司法厅）" in asked.text
+    assert asked.speech == "请问您要办的是律师执业变更审核的哪一项：执业类别变更，还是市内转所执业机构变更？"
+
+
 def test_steps_are_listed_when_the_procedure_is_asked_and_left_to_the_full_guide_otherwise() -> None:
     stepped = GUIDE.model_copy(update={"steps": ["申请：到窗口提交材料", "审核：民警核验", "领证：到窗口领取"]})
     how = compose_answer(stepped, ["how"], question="居住证怎么办")
