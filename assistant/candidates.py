@@ -100,8 +100,6 @@ def _common_run(a: str, b: str) -> int:
     return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
 
 
-
-
 class Candidates:
     """The choice among candidates: a part of Assistant (its search, index and regions)."""
 

@@ -168,6 +168,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
 FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
+SUMMARY_LEAD = 70  # a theme's summary in its lead: cut at a clause past this (its items are listed below it)
 CLAUSE = 6  # the shortest part of a sentence said on its own when the whole does not fit
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
 _YES_NO = LEXICON.regex("yes-no-question")
@@ -270,11 +271,12 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         text = _where_lead(record, region, hall)
     elif first == "materials":
         text = _materials_lead(record)
+    elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
+        text = f"受理条件：{clip(record.eligibility, 200)}"
+    elif first == "who" and isinstance(record, Theme) and record.summary:
+        text = _overview_lead(record)  # "能一起办吗": what it does together and how long it takes
     elif first == "who":
-        # a theme ("能一起办吗"): what it does together and how long it takes, as its overview says
-        text = (f"受理条件：{clip(record.eligibility, 200)}" if isinstance(record, ServiceGuide)
-                and record.eligibility else _overview_lead(record) if isinstance(record, Theme) and record.summary
-                else who_lines(record)[-1])
+        text = who_lines(record)[-1]
     elif first == "result":
         result = result_lines(record)
         text = "".join(result[::-1] if _DELIVERY_QUESTION.search(question) else result)
@@ -322,7 +324,7 @@ def _overview_lead(record: Record) -> str:
     promised = f"承诺办结时限{spoken_duration(record.time_limit_promised)}。" if record.time_limit_promised else ""
     if isinstance(record, Theme) and record.summary:
         # what it does together, in short (its items are listed below), then how long it takes
-        return _whole_sentences(sentences(record.summary, 1), SPEECH_LEAD) + promised
+        return _whole_sentences(sentences(record.summary, 1), SUMMARY_LEAD) + promised
     parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
     parts.append(promised)
     if record.fee:

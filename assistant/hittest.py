@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answer import Answer
-from assistant.candidates import item_key
 from assistant.chain import build_chain
+from assistant.fields import item_key
 from assistant.hits import Filters, Retrieval
 from assistant.markup import as_text
 from assistant.places import place_elsewhere

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.acts import is_story
-from assistant.candidates import Candidates, item_key
+from assistant.candidates import Candidates
+from assistant.fields import item_key
 from assistant.followups import FollowUps
 from assistant.hits import UNMATCHED_CAP, Filters
 from assistant.intent import has_words

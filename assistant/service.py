@@ -13,10 +13,10 @@ import re
 
 from assistant.acts import unasked_act
 from assistant.answer import Answer
-from assistant.candidates import char_pairs, item_key, name_pairs, names_a_location
+from assistant.candidates import char_pairs, name_pairs, names_a_location
 from assistant.complaints import ComplaintDetector
 from assistant.compose import asks_online, compose_answer
-from assistant.fields import FACET_SECTIONS, district_choices, unstated
+from assistant.fields import FACET_SECTIONS, district_choices, item_key, unstated
 from assistant.intent import (
     BUNDLE_CUES,
     CUES,
