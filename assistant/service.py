@@ -22,6 +22,7 @@ from assistant.intent import (
     CUES,
     HANDOFF_CUES,
     PROGRESS_CUES,
+    Facet,
     asks_progress,
     asks_urgent,
     called_hotline,
@@ -192,11 +193,12 @@ class Assistant(Resolve):
     def decide(self, state: TurnState) -> TurnState:
         session = state.session
         if state.options and not (state.small_talk or state.handoff_reason or state.ask_topic or state.ask_region) \
-                and self._alike(state):
+                and (same := self._alike(state)):
             # named after the first one without an act the question does not ask for (核发, not 变更)
             first = state.options[0] if "acts" in self.search.config.without else \
                 next((r for r in state.options if not unasked_act(state.text, r.name)), state.options[0])
             state.record, state.alike, state.options = first, [r for r in state.options if r is not first], []
+            state.answer = note_alike(same[first.id], state.alike)
         if state.small_talk:
             state.answer = compose_small_talk(state.small_talk)
         elif state.handoff_reason:
@@ -252,15 +254,10 @@ class Assistant(Resolve):
                 state.to_the_point = True  # the guide says how to follow it: that passage
             else:
                 state.answer = compose_progress(state.record)
-        if state.answer is None and state.record is not None and "fee" in state.facets and \
-                any(w in state.record.name for w in _PAID_OUT) and not _PAYS.search(state.text):
-            # "每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs
-            state.facets = [f for f in state.facets if f != "fee"]
-            state.to_the_point = state.to_the_point or not state.facets
+        if state.record is not None and self._paid_out(state, state.record):
+            state.facets, state.to_the_point = self._asked_of(state, state.record)  # and the session keeps that
         if state.answer is None and state.record is not None:
             state.answer = self._answer_from(state, state.record)
-            if state.alike:
-                state.answer = note_alike(state.answer, state.alike)
         assert state.answer is not None
         if state.elsewhere is not None and state.answer.decision in ("answer", "clarify", "refuse"):
             state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
@@ -269,13 +266,26 @@ class Assistant(Resolve):
         self._update_session(state)
         return state
 
+    @staticmethod
+    def _paid_out(state: TurnState, record: ServiceGuide | Theme) -> bool:
+        """"每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs."""
+        return "fee" in state.facets and any(w in record.name for w in _PAID_OUT) and not _PAYS.search(state.text)
+
+    def _asked_of(self, state: TurnState, record: ServiceGuide | Theme) -> tuple[list[Facet], bool]:
+        """The facets the question asks of ``record``, and whether only the passages on it answer."""
+        if not self._paid_out(state, record):
+            return state.facets, state.to_the_point
+        facets: list[Facet] = [f for f in state.facets if f != "fee"]
+        return facets, state.to_the_point or not facets
+
     def _answer_from(self, state: TurnState, record: ServiceGuide | Theme) -> Answer:
         """The answer to the turn's question from ``record``: the field asked, the passages that answer, a card."""
-        shown = {FACET_SECTIONS[f] for f in state.facets} | {"name", "aliases", "overview", "contact", "basis"}
+        facets, to_the_point = self._asked_of(state, record)
+        shown = {FACET_SECTIONS[f] for f in facets} | {"name", "aliases", "overview", "contact", "basis"}
         related = self.search.best_chunks(state.question, record.id, skip=tuple(shown))
         notes = []
         said = None
-        if "time" in state.facets and asks_urgent(state.text):
+        if "time" in facets and asks_urgent(state.text):
             # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
             # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
             # passages on 办理时间 that "赶时间" would match.
@@ -284,29 +294,31 @@ class Assistant(Resolve):
                 said = _clauses(related[:1], _URGENT_TEXT)
             elif not _AT_ONCE.search(record.time_limit_promised or ""):
                 notes.append(unstated("能否加急办理", record))
-        return compose_answer(record, state.facets, region=state.session.region, hall=state.hall,
+        return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
-                              only_related=state.to_the_point, notes=notes,
+                              only_related=to_the_point, notes=notes,
                               spoken_notes=said, question=state.text)
 
-    def _alike(self, state: TurnState) -> bool:
+    def _alike(self, state: TurnState) -> dict[str, Answer] | None:
         """Would every option get the same answer to this question, word for word but for its name? Then a
         question back asks the citizen to choose what changes nothing ("复转退军人医师资格证书换发" 临床, 中医 or
-        公共卫生: the same materials): answer, and say it holds for each."""
+        公共卫生: the same materials): answer, and say it holds for each. Each option's answer when so, else None."""
         options = state.options
         # A bare name ("房屋公证指引") asks which service; only a question for a fact of it (材料, 收费…) can be
         # answered the same whichever one is meant.
         if len(options) < 2 or not state.facets or state.progress or "alike" in self.search.config.without or \
                 not all(isinstance(r, ServiceGuide) for r in options):
-            return False
-        answers = set()
+            return None
+        answers: dict[str, Answer] = {}
+        texts = set()
         for record in options:
-            text = self._answer_from(state, record).text.replace(record.name, "")
-            answers.add("\n".join(line for line in text.splitlines() if not line.startswith("来源：")))
-            if len(answers) > 1:
-                return False
-        return True
+            answers[record.id] = self._answer_from(state, record)
+            text = answers[record.id].text.replace(record.name, "")
+            texts.add("\n".join(line for line in text.splitlines() if not line.startswith("来源：")))
+            if len(texts) > 1:
+                return None
+        return answers  # each option's answer, the same but for its name
 
     def _update_session(self, state: TurnState) -> None:
         session = state.session

@@ -767,3 +767,48 @@ def test_a_theme_asked_by_name_says_what_it_bundles_and_how_long_it_takes_first(
     lead = answer.text.split("\n")[0]
     assert lead.startswith("**开办餐饮店一件事**：申请人开办餐饮店") and lead.endswith("承诺办结时限5个工作日。")
     assert "**办理时限**" not in answer.text and "**包含事项（按办理顺序）**" in answer.text
+
+
+
+_ALLOWANCE_GUIDE = """- id: {id}
+  name: 高龄老人津贴申领（{kind}）
+  aliases: [高龄津贴, 老人津贴]
+  kind: 公共服务
+  department: 测试市民政局
+  region: 测试市
+  materials:
+    - name: 居民身份证
+  fee: {fee}
+  consult_phone: 0000-1110009
+  faq:
+    - q: 高龄津贴每个月能领多少钱？
+      a: 年满80周岁的老人每人每月200元。
+"""
+_ALLOWANCE_PACK = {
+    "pack.yaml": "name: allowances\ntitle: 津贴测试包\nregion: 测试市\nsample: true\ndescription: 测试用。\n"
+                 "licence: MIT\n",
+    "guides/allowances.yaml": _ALLOWANCE_GUIDE.format(id="t-allowance-town", kind="城镇", fee="不收费") +
+    _ALLOWANCE_GUIDE.format(id="t-allowance-village", kind="农村", fee="不收取任何费用") + """- id: t-passport
+  name: 首次办理普通护照
+  kind: 行政许可
+  department: 测试市公安局出入境管理支队
+  region: 测试市
+  materials:
+    - name: 居民身份证
+  fee: 120元
+  consult_phone: 0000-1110003
+""",
+}
+
+
+def test_an_allowance_asked_what_it_pays_is_compared_on_what_it_pays(tmp_path_factory, embedder) -> None:  # type: ignore[no-untyped-def]
+    """"每个月能领多少钱" of an allowance asks what it pays, not what it costs. The two allowances pay the same
+    200元 and word what they charge differently: asked what they pay, the answer is the same for both and is
+    given at once, said to hold for the other; asked what they cost, the citizen is asked which."""
+    from assistant.service import Assistant
+
+    search = small_pack_search(tmp_path_factory, embedder, "allowance", _ALLOWANCE_PACK)
+    paid = Assistant(search).ask("高龄津贴每个月能领多少钱")
+    assert paid.decision == "answer" and "200元" in paid.text, paid.text
+    assert "以上内容同样适用于" in paid.text and len({c.guide_id for c in paid.citations}) == 2
+    assert Assistant(search).ask("高龄老人津贴申领要收费吗").decision == "clarify"
