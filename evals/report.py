@@ -8,7 +8,8 @@ from evals.headline import HEADLINES
 
 COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
            "unsupported", "false-confident", "answer-first", "speech-fact"]
-LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "speech p50", "speech p90", "speech max"]
+LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "shown p50", "shown p90", "shown max", "speech p50",
+                  "speech p90", "speech max"]
 TERMINAL_IDS = 20  # case ids a comparison lists in the terminal; the markdown and HTML reports list all
 HANDOFF_NOTE = ("hit@1, hit@5, mrr@10 and confident leave out cases that expect a handoff (they ask for a person, "
                 "not a guide): – on their rows.")
@@ -82,10 +83,11 @@ def _table(report: dict[str, Any]) -> list[str]:
 
 
 def _length_table(report: dict[str, Any]) -> list[str]:
-    """Characters of the answers given, per tag (text is the web markdown, speech the spoken line)."""
+    """Characters of the answers given, per tag (text is the web markdown, shown the same as a reader sees it,
+    speech the spoken line)."""
     lines = ["| tag | " + " | ".join(LENGTH_COLUMNS) + " |", "|---" * (len(LENGTH_COLUMNS) + 1) + "|"]
     for tag, m in report.get("lengths", {}).items():
-        cells = [m["answers"], *(m[part][q] for part in ("text", "speech") for q in ("p50", "p90", "max"))]
+        cells = [m["answers"], *(m[part][q] for part in ("text", "shown", "speech") for q in ("p50", "p90", "max"))]
         lines.append(f"| {tag} | " + " | ".join(str(c) for c in cells) + " |")
     return lines
 

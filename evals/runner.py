@@ -6,6 +6,7 @@ more scorers over the same outcomes.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -159,15 +160,25 @@ def _case_record(outcome: Outcome) -> dict[str, Any]:
             "missing_facts": outcome.answer.missing_facts,
             "unsupported": outcome.answer.unsupported, "led_with": answer.text[:LED_WITH_CHARS],
             "answer_ms": round(outcome.answer.seconds * 1000, 1),
-            "text_chars": len(answer.text), "speech_chars": len(answer.speech),
+            "text_chars": len(answer.text), "shown_chars": len(shown(answer.text)), "speech_chars": len(answer.speech),
         })
     return record
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+
+
+def shown(text: str) -> str:
+    """An answer's markdown as the chat shows it, for its length: a link as its title, no bold markers."""
+    return _LINK.sub(r"\1", text).replace("**", "")
+
+
 def _lengths(members: Sequence[Outcome]) -> dict[str, Any]:
-    """Characters of the text and of the speech of the answers given (decision ``answer``): p50, p90, max."""
+    """Characters of the answers given (decision ``answer``): p50, p90, max of the text as written (markdown),
+    of the text as shown (a link's address and the bold markers are not read) and of the speech."""
     given = [o.answer.answer for o in members if o.answer is not None and o.answer.answer.decision == "answer"]
     return {"answers": len(given), "text": _spread([len(a.text) for a in given]),
+            "shown": _spread([len(shown(a.text)) for a in given]),
             "speech": _spread([len(a.speech) for a in given])}
 
 

@@ -135,16 +135,29 @@ def test_eval_reports_answer_shape_and_length_per_tag(
     assert "answer-first" not in report["metrics"]["out-of-scope"]  # refused: no answer to measure
     lengths = report["lengths"]
     assert lengths["all"]["answers"] == 2 and lengths["time"]["answers"] == 1
-    assert lengths["out-of-scope"] == {"answers": 0, "text": {"p50": 0, "p90": 0, "max": 0},
-                                       "speech": {"p50": 0, "p90": 0, "max": 0}}
-    for part in ("text", "speech"):
+    none = {"p50": 0, "p90": 0, "max": 0}
+    assert lengths["out-of-scope"] == {"answers": 0, "text": none, "shown": none, "speech": none}
+    for part in ("text", "shown", "speech"):
         spread = lengths["all"][part]
         assert 0 < spread["p50"] <= spread["p90"] <= spread["max"]
     assert lengths["all"]["text"]["max"] > lengths["all"]["speech"]["max"]
+    # the source line's link is read as its title: its address and the bold markers are no part of what is shown
+    given = [c for c in report["cases"] if c.get("decision") == "answer"]
+    assert given and all(c["shown_chars"] < c["text_chars"] for c in given)
     assert "## Answer length by tag (characters)" in report_file.read_text(encoding="utf-8")
     assert main(["eval", str(cases), "--data-dir", str(data)]) == 0
     table = capsys.readouterr().out
     assert "answer-first | speech-fact |" in table and "answer length (characters):" in table
+    assert "| shown p50 | shown p90 | shown max |" in table
+
+
+def test_an_answer_is_measured_as_shown() -> None:
+    """A link is read as its title and bold markers are not read; the text otherwise stays as it is."""
+    from evals.runner import shown
+
+    text = "**居住证申领**：10个工作日。\n\n来源：[示例市政务服务网·居住证申领](https://zwfw.example.org/guide/x)"
+    assert shown(text) == "居住证申领：10个工作日。\n\n来源：示例市政务服务网·居住证申领"
+    assert shown("网上办理入口：https://zwfw.example.org/apply") == "网上办理入口：https://zwfw.example.org/apply"
 
 
 def test_search_command_prints_ranked_guides(tmp_path: Path, pack_copy: Path,
