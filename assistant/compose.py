@@ -42,7 +42,7 @@ from assistant.fields import (
     where_lines,
     who_lines,
 )
-from assistant.intent import FACET_LABELS, FACET_ORDER, Facet
+from assistant.intent import FACET_LABELS, FACET_ORDER, Facet, detect_facets
 from assistant.lexicon import LEXICON
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
@@ -125,7 +125,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
 def _whole_sentences(text: str, limit: int) -> str:
     """As many whole sentences as fit in ``limit`` characters, for the voice, and of the next one the clauses or
     list items that fit, ended as a sentence; the first one clipped when nothing else fits. Never a word cut
-    in half ("需准备甲、乙、丙…")."""
+    in half ("需准备甲、乙、丙…"), and never a "；" at the end."""
     kept = ""
     for part in split_sentences(text):
         if len(kept) + len(part) > limit:
@@ -136,7 +136,8 @@ def _whole_sentences(text: str, limit: int) -> str:
                 kept += room[: room.rfind("、")] + "等。"
             break
         kept += part
-    return kept or clip(text, limit)
+    # a list's item ends its sentence with "；" in the guide; said or shown alone, it ends with a full stop
+    return re.sub(r"[；;]\s*$", "。", kept) if kept else clip(text, limit)
 
 
 def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet], region: str | None,
@@ -217,6 +218,15 @@ def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
     return bool(ours and theirs) and 2 * len(ours & theirs) / (len(ours) + len(theirs)) >= FAQ_ASKED
 
 
+def _asks_how_long_as_the_faq(facets: Sequence[Facet], faq: Chunk | None) -> bool:
+    """"多久" asked, and the FAQ that speaks of the question asks "多久" too ("临时备案能用多久" of
+    "临时出去看病的备案能管多久"): the time limit field says how long the procedure takes, while a citizen's 多久 is
+    as often how long a thing lasts or when it comes, which the guide's own answer to its own 多久 tells."""
+    if faq is None or "time" not in facets:
+        return False
+    return "time" in detect_facets(faq.text.split("答：", 1)[0].split("】", 1)[-1].split("问：", 1)[-1])
+
+
 def _faq_cover(question: str, faq: Chunk | None) -> float:
     """The share of the FAQ's question's character pairs that the citizen's message holds."""
     theirs = _faq_question(faq) if faq is not None else set()
@@ -261,6 +271,11 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                 _asks_the_faq(question, _faq(quoted))):
         answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
+    if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):
+        # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久
+        # ("能用多少天"), which the screen shows right below: either may be the 多久 meant
+        text = _time_lead(record)
+        return text, text + spoken_duration(faq), None, first
     if first == "time":
         text = _time_lead(record)
     elif first == "fee":

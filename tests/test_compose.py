@@ -169,6 +169,21 @@ def test_an_faq_that_only_shares_a_word_with_the_question_does_not_lead() -> Non
     assert pointed.text.startswith("**居住证申领**：不用。只需居民身份证。")
 
 
+def test_how_long_is_said_with_the_time_limit_and_the_faqs_own_answer_to_how_long() -> None:
+    """"多久" may be how long the procedure takes or how long the permit lasts: the time limit leads on screen, the
+    guide's FAQ that asks 多久 of the same thing follows it, and the voice says both (an item of a list ends
+    with a full stop when it ends what is said). An FAQ on another facet adds nothing to the voice."""
+    lasts = _faq("居住证有效期为一年；期满前三十日内可到居住地派出所或通过网上办事大厅申请签注延续以继续享受居住地基本"
+                 "公共服务和便利。", asked="居住证办下来能用多久？")
+    answer = compose_answer(GUIDE, ["time"], question="居住证办好后能用多长时间", related=[lasts])
+    assert answer.text.startswith("**居住证申领**：10个工作日（承诺办结时限）。")
+    assert "答：居住证有效期为一年" in answer.text
+    assert answer.speech.endswith("10个工作日（承诺办结时限）。居住证有效期为一年。")
+    fee = _faq("不收费。", asked="办居住证要花钱吗？")
+    took = compose_answer(GUIDE, ["time"], question="居住证要等多久才能办好", related=[fee])
+    assert "不收费" not in took.speech
+
+
 def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
     long = GUIDE.model_copy(update={"materials": [Material(name=n, form="原件", copies=1) for n in (
         "居民身份证或者其他有效身份证明文件", "居住证相片回执", "合法稳定住所证明材料", "劳动合同")]})
