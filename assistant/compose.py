@@ -48,6 +48,12 @@ from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
+# The lines that end an answer, after what it says: a note on the data's age, what to do if this is not the
+# service meant, and the source.
+TIP = "提示："
+UNSURE = "如果您要办的不是"
+SOURCE = "来源："
+
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
@@ -89,12 +95,12 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     if rest:
         lines += ["**相关说明**", *rest]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
-        lines.append(f"提示：本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
+        lines.append(f"{TIP}本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
     if unsure:
-        lines.append(f"如果您要办的不是“{record.name}”，请换个说法再问，也可以转人工服务。")
+        lines.append(f"{UNSURE}“{record.name}”，请换个说法再问，也可以转人工服务。")
     source = citation(record, "name")
     lines.append("")
-    lines.append(f"来源：[{source.title}]({source.url})" if source.url else f"来源：{source.title}")
+    lines.append(f"{SOURCE}[{source.title}]({source.url})" if source.url else f"{SOURCE}{source.title}")
     unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
     said = list(notes if spoken_notes is None else spoken_notes)

@@ -32,6 +32,7 @@ DOCUMENTS = LEXICON.words("documents")
 _FAMILIES = tuple(LEXICON.groups("head-families").values())
 # Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡"); time and place.
 _NOT_MODIFIERS = frozenset(LEXICON.words("not-modifiers"))
+_LACKING = LEXICON.words("lacking")
 _ASKING_VERBS = "办开领考拿补换"
 _MAX_MODIFIERS = 3
 _MAX_MODIFIER_LENGTH = 4
@@ -79,7 +80,7 @@ def _terms(words: list[tuple[str, str]]) -> list[NamedTerm]:
         if len(word) == 1 and modifiers:
             word = modifiers.pop() + word  # 证 alone is in every guide (身份证): "运输证" is the head
         if modifiers:
-            lead = words[j][0][-1] if j >= 0 and words[j][0].endswith(("无", "非")) else ""
+            lead = words[j][0][-1] if j >= 0 and words[j][0].endswith(_LACKING) else ""
             found.append(NamedTerm(tuple(modifiers), word, lead))
     return found
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer
+from assistant.compose import SOURCE, TIP, UNSURE
 from assistant.fields import (
     MAX_SPEECH,
     Record,
@@ -153,7 +154,7 @@ def note_alike(answer: Answer, others: Sequence[Record]) -> Answer:
     """The answer holds word for word for other guides the question may mean: say so after it, and cite them."""
     names = "、".join(f"“{r.name}”" for r in others)
     lines = answer.text.split("\n")
-    after = ("提示：", "如果您要办的不是", "来源：")  # the answer's own lines end where these begin
+    after = (TIP, UNSURE, SOURCE)  # the answer's own lines end where these begin
     at = next((i for i, line in enumerate(lines) if line.startswith(after)), len(lines))
     while at > 0 and not lines[at - 1].strip():
         at -= 1

@@ -15,7 +15,7 @@ from assistant.acts import unasked_act
 from assistant.answer import Answer
 from assistant.candidates import char_pairs, name_pairs, names_a_location
 from assistant.complaints import ComplaintDetector
-from assistant.compose import asks_online, compose_answer
+from assistant.compose import SOURCE, asks_online, compose_answer
 from assistant.fields import FACET_SECTIONS, district_choices, item_key, unstated
 from assistant.intent import (
     BUNDLE_CUES,
@@ -63,6 +63,7 @@ FAILURES_BEFORE_HANDOFF = 2
 _GIVEN_NUMBER = LEXICON.regex("given-number")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = LEXICON.words("paid-out")
+_COMPLAINT_WORDS = LEXICON.words("complaint-words")
 _PAYS = LEXICON.pattern("pays")
 _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
 _AT_ONCE = LEXICON.pattern("at-once")
@@ -145,7 +146,7 @@ class Assistant(Resolve):
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
         if wants_human(self._without_named_cues(text)):
-            complains = any(w in text for w in ("投诉", "态度", "不满意")) or self._is_complaint(state)
+            complains = any(w in text for w in _COMPLAINT_WORDS) or self._is_complaint(state)
             state.handoff_reason = "complaint" if complains else "requested"
         elif self._is_complaint(state):
             state.handoff_reason = "complaint"  # a neighbour's noise, unpaid wages: for a person, never a guide
@@ -315,7 +316,7 @@ class Assistant(Resolve):
         for record in options:
             answers[record.id] = self._answer_from(state, record)
             text = answers[record.id].text.replace(record.name, "")
-            texts.add("\n".join(line for line in text.splitlines() if not line.startswith("来源：")))
+            texts.add("\n".join(line for line in text.splitlines() if not line.startswith(SOURCE)))
             if len(texts) > 1:
                 return None
         return answers  # each option's answer, the same but for its name

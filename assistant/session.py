@@ -46,6 +46,7 @@ _ORDINALS = {numeral: int(number) - 1 for number, numerals in LEXICON.groups("or
              for numeral in numerals}  # options, and a theme's items (0 is the first)
 # "第一次办" is a first application and "第二胎" a second child, not a pick.
 _PICK = LEXICON.regex("option-pick")
+_LAST = LEXICON.words("last-option")
 
 
 def pick_option(text: str, names: list[str]) -> int | None:
@@ -55,7 +56,7 @@ def pick_option(text: str, names: list[str]) -> int | None:
         # a numeral that a city's option-pick.re matches but ordinals.tsv lacks picks nothing
         numeral = next((g for g in match.groups() if g in _ORDINALS), None)
         return _ORDINALS[numeral] if numeral is not None and _ORDINALS[numeral] < len(names) else None
-    if any(cue in text for cue in ("最后一个", "最后那个")) and names:
+    if any(cue in text for cue in _LAST) and names:
         return len(names) - 1
     # A distinctive part of one option's name that the others lack ("补领", "个体户", "异地").
     scored = []

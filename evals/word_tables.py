@@ -1,6 +1,7 @@
 """Count the hand-written word tables left in code: module-level constants of ``assistant/`` and ``knowledge/``
 whose literals hold three or more Chinese words and which are matched against questions or guides (not the
-texts the assistant says, such as replies and labels, listed in SAYS).
+texts the assistant says, such as replies and labels, listed in SAYS), and tuples, lists or sets of three or
+more Chinese words written inside a function.
 
     python -m evals.word_tables [--list]
 
@@ -22,24 +23,36 @@ SAYS = frozenset(("FACET_LABELS", "_SMALL_TALK_REPLIES", "_HANDOFF_LEADS", "NOBO
                   "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "A_NUMBER"))
 
 
+def _words(node: ast.AST) -> set[str]:
+    texts = [sub.value for sub in ast.walk(node) if isinstance(sub, ast.Constant) and isinstance(sub.value, str)]
+    return {w for text in texts for part in re.split(r"[|,，、()?\s]+", text) for w in _CJK.findall(part)}
+
+
 def word_tables(folders: list[Path]) -> list[tuple[str, int, str, int]]:
-    """(file, line, name, words) of every table left in code."""
+    """(file, line, name, words) of every table left in code: a module-level constant, or a tuple, list or set of
+    words written inside a function (``any(w in text for w in ("投诉", "态度", "不满意"))``, named ``<inline>``)."""
     found = []
     for folder in folders:
         for path in sorted(folder.glob("*.py")):
-            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            module = ast.parse(path.read_text(encoding="utf-8"))
+            for node in module.body:
                 if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
                     continue
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
                 name = getattr(target, "id", "")
                 if not name.lstrip("_").isupper() or name in SAYS:
                     continue
-                texts = [sub.value for sub in ast.walk(node.value)
-                         if isinstance(sub, ast.Constant) and isinstance(sub.value, str)]
-                words = {w for text in texts for part in re.split(r"[|,，、()?\s]+", text) for w in _CJK.findall(part)}
-                if len(words) >= 3:
+                if len(words := _words(node.value)) >= 3:
                     found.append((str(path.relative_to(ROOT)), node.lineno, name, len(words)))
-    return found
+            for function in ast.walk(module):
+                if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for literal in ast.walk(function):
+                    if isinstance(literal, (ast.Tuple, ast.List, ast.Set)) and all(
+                            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in literal.elts) and \
+                            len(words := _words(literal)) >= 3:
+                        found.append((str(path.relative_to(ROOT)), literal.lineno, "<inline>", len(words)))
+    return sorted(set(found))  # a nested function is walked with the one around it too
 
 
 def main() -> None:

@@ -209,3 +209,22 @@ def test_a_pick_of_a_numeral_the_ordinals_lack_picks_nothing(monkeypatch: pytest
 
     monkeypatch.setattr(session, "_PICK", re.compile(r"第\s*(十)\s*个"))
     assert session.pick_option("第十个", ["甲", "乙"]) is None
+
+
+def test_the_small_tables_are_read_where_the_code_reads_them(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """complaint-words makes a request for a person a complaint; last-option picks the last option; lacking keeps
+    "无"/"非" with what a question names."""
+    from assistant.named import names_of
+    from assistant.session import Session, pick_option
+    from knowledge.tokenize import Tokenizer
+
+    for word in LEXICON.words("complaint-words"):
+        state = demo_assistant.run_turn(f"我要转人工，{word}", Session())
+        assert state.handoff_reason == "complaint", word
+    assert demo_assistant.run_turn("我要转人工", Session()).handoff_reason == "requested"
+    for word in LEXICON.words("last-option"):
+        assert pick_option(f"{word}吧", ["居住证申领", "居住证签注", "临时居民身份证申领"]) == 2, word
+    tokenizer = Tokenizer()
+    for lead in LEXICON.words("lacking"):
+        terms, _ = names_of(f"开{lead}犯罪记录证明要什么材料", tokenizer)
+        assert any(t.lead == lead for t in terms), lead
