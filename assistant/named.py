@@ -33,7 +33,7 @@ _FAMILIES = tuple(LEXICON.groups("head-families").values())
 # Verbs of asking and doing, not part of what is named ("听说生育津贴", "能办社会保障卡"); time and place.
 _NOT_MODIFIERS = frozenset(LEXICON.words("not-modifiers"))
 _LACKING = LEXICON.words("lacking")
-_ASKING_VERBS = "办开领考拿补换"
+_ASKING_VERBS = "".join(LEXICON.words("asking-verbs"))
 _MAX_MODIFIERS = 3
 _MAX_MODIFIER_LENGTH = 4
 _MAX_GAP = 8  # characters between two of a term's characters in a guide that still reads as one term

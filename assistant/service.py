@@ -70,10 +70,7 @@ _AT_ONCE = LEXICON.pattern("at-once")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
 _QUESTION_WORDS = LEXICON.pattern("question-words")
-_FILLER = re.compile(
-    r"[那这就还也都呢吗呀啊吧嘛哦噢的了要需得请问我你您们想个些是在去到和跟对"
-    r"能可以怎么样如何什么哪儿里些\s?？!！,，.。、~～]"
-)
+_FILLER = re.compile(f"[{re.escape(''.join(LEXICON.words('filler-chars')))}\\s?？!！,，.。、~～]")
 
 
 CLOSE_OTHER = 0.6  # another guide this close to the first makes "如果您要办的不是…" worth saying

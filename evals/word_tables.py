@@ -18,14 +18,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _CJK = re.compile(r"[\u3400-\u9fff]+")
+_CLASS = re.compile(r"\[([^\]]*)\]")
 # Constants holding what the assistant says or labels, or formats it reads: not words it matches.
 SAYS = frozenset(("FACET_LABELS", "_SMALL_TALK_REPLIES", "_HANDOFF_LEADS", "NOBODY_NOW", "REASONS", "DECISIONS",
-                  "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "A_NUMBER"))
+                  "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "A_NUMBER",
+                  "_LIST_COUNT"))
 
 
 def _words(node: ast.AST) -> set[str]:
+    """The Chinese words of the literals under ``node``; each character of a regular expression's character class
+    ("[那这就还…]") is a word of its own."""
     texts = [sub.value for sub in ast.walk(node) if isinstance(sub, ast.Constant) and isinstance(sub.value, str)]
-    return {w for text in texts for part in re.split(r"[|,，、()?\s]+", text) for w in _CJK.findall(part)}
+    words = {w for text in texts for part in re.split(r"[|,，、()?\s]+", _CLASS.sub(" ", text))
+             for w in _CJK.findall(part)}
+    return words | {c for text in texts for chars in _CLASS.findall(text) for c in chars if _CJK.match(c)}
 
 
 def word_tables(folders: list[Path]) -> list[tuple[str, int, str, int]]:

@@ -228,3 +228,15 @@ def test_the_small_tables_are_read_where_the_code_reads_them(demo_assistant) -> 
     for lead in LEXICON.words("lacking"):
         terms, _ = names_of(f"开{lead}犯罪记录证明要什么材料", tokenizer)
         assert any(t.lead == lead for t in terms), lead
+
+
+def test_filler_characters_and_asking_verbs_are_read_from_their_tables(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """Each filler character leaves nothing of a question that names no service; a word that starts with a verb of
+    asking ("领居住证明") is the act and the document, not a document's name."""
+    from assistant.named import _terms
+
+    for char in LEXICON.words("filler-chars"):
+        assert demo_assistant._residue(f"{char}居住证{char}") == "居住证", char
+    assert [t.text for t in _terms([("暂住", "noun"), ("居住证明", "noun")])] == ["暂住居住证明"]
+    for verb in LEXICON.words("asking-verbs"):
+        assert _terms([("暂住", "noun"), (f"{verb}居住证明", "noun")]) == [], verb
