@@ -421,18 +421,19 @@ def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -
 
 
 def _cues_in_names(names: list[str], around: int = 2) -> list[str]:
-    """Each handoff cue as a name uses it, with ``around`` characters on each side that the name has there
-    ("人工繁育" from 人工繁育9种…, "单位工作人员申诉" from 事业单位工作人员申诉…): only a question that says that much
-    of the name is taken to name it ("我要投诉工作人员" is no 工作人员申诉). Longest first."""
+    """Each handoff cue as a name uses it, with the ``around`` characters the name has before it, and with those
+    after it ("人工繁育" from 人工繁育9种…, "工作人员申诉" from 事业单位工作人员申诉…): only a question that says that
+    much of the name is taken to name it ("我要投诉工作人员" is no 工作人员申诉). Longest first."""
     contexts = set()
     for name in names:
         for cue in HANDOFF_CUES:
             start = name.find(cue)
             while start >= 0:
                 end = start + len(cue)
-                context = name[max(0, start - around):min(len(name), end + around)]
-                if len(context) > len(cue):
-                    contexts.add(context)
+                # either side will do: "通信基站投诉监测" names 通信基站公众信访投诉监测 by what follows 投诉
+                for context in (name[max(0, start - around):end], name[start:min(len(name), end + around)]):
+                    if len(context) == len(cue) + around:
+                        contexts.add(context)
                 start = name.find(cue, start + 1)
     return sorted(contexts, key=lambda c: (-len(c), c))
 

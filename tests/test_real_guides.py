@@ -12,7 +12,7 @@ from tests.conftest import GD_EXPORT, require
 
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
-         "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉")
+         "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,11 @@ def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assista
     assert bred.decision == "answer" and "人工繁育" in bred.citations[0].title
     appeal = _asked(real_assistant, "事业单位工作人员申诉要多久")
     assert appeal.decision == "answer" and "事业单位工作人员申诉" in appeal.citations[0].title
+    # the name's two characters after the word are enough ("…公众信访投诉监测": 投诉监测)
+    watched = _asked(real_assistant, "通信基站投诉监测怎么申请")
+    assert watched.decision == "answer" and "通信基站公众信访投诉监测" in watched.citations[0].title
     assert _asked(real_assistant, "转人工").decision == "handoff"
+    assert _asked(real_assistant, "我要投诉，基站的辐射监测一直没人管").decision == "handoff"
     assert _asked(real_assistant, "我要投诉窗口工作人员").decision == "handoff"
 
 
