@@ -79,6 +79,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         asked = ["materials", "how"]
     guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes)
     lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question, pointed=only_related)
+    notes = [n for n in notes if n.rstrip("。") not in lead]  # what the answer opens with is not said twice
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
@@ -91,7 +92,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     if isinstance(record, Theme):
         carded.add("items")  # the items are listed above
     rest = [quote(c) for c in quoted if c.section not in carded
-            and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)]
+            and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)
+            and not any(note.rstrip("。") in c.text for note in notes)]  # a passage a note has said in short
     if rest:
         lines += ["**相关说明**", *rest]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
@@ -103,11 +105,14 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     lines.append(f"{SOURCE}[{source.title}]({source.url})" if source.url else f"{SOURCE}{source.title}")
     unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
-    said = list(notes if spoken_notes is None else spoken_notes)
+    said = [n for n in (notes if spoken_notes is None else spoken_notes) if n.rstrip("。") not in spoken]
     # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
-    speech = plain("".join((named, _whole_sentences(spoken, SPEECH_LEAD), *said)))
+    speech = plain(named + _whole_sentences(spoken, SPEECH_LEAD))
+    for note in said:  # each as much of it as there is room for, in whole clauses
+        if (room := MAX_SPEECH - len(speech)) > CLAUSE:
+            speech += _whole_sentences(plain(note), room)
     phone = record.consult_phone or ""
     call = f"详情可致电{phone}。" if phone else ""
     if call and (not facets or "how" in facets) and phone not in speech and \

@@ -67,6 +67,8 @@ _COMPLAINT_WORDS = LEXICON.words("complaint-words")
 _PAYS = LEXICON.pattern("pays")
 _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
 _AT_ONCE = LEXICON.pattern("at-once")
+_DEADLINE_QUESTION = LEXICON.regex("deadline-question")
+_DEADLINE_TEXT = LEXICON.regex("deadline-text")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
 _QUESTION_WORDS = LEXICON.pattern("question-words")
@@ -292,6 +294,14 @@ class Assistant(Resolve):
                 said = _clauses(related[:1], _URGENT_TEXT)
             elif not _AT_ONCE.search(record.time_limit_promised or ""):
                 notes.append(unstated("能否加急办理", record))
+        elif "time" in facets and _DEADLINE_QUESTION.search(state.text):
+            # "多久之内要登记": the guide's words on the deadline ("…第一个工作日内…"), said after the time limit,
+            # with the passage they come from cited
+            found = [c for c in related if c.section == "faq" and _DEADLINE_TEXT.search(c.text)][:1] or \
+                self.search.passages(record.id, _DEADLINE_TEXT, n=1)
+            if found:
+                notes += _clauses(found, _DEADLINE_TEXT)
+                related = [*found, *(c for c in related if c.text != found[0].text)]
         return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
@@ -392,10 +402,11 @@ class Assistant(Resolve):
 
 
 def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:
-    """The clauses of the passages that match, each as a sentence: what to say of a long passage."""
+    """The clauses of the passages that match, each as a sentence: what to say of a long passage (of a FAQ, of
+    its answer)."""
     found = []
     for chunk in chunks:
-        for clause in re.split(r"[；;。\n]", chunk.text.split("】", 1)[-1]):
+        for clause in re.split(r"[；;。\n]", chunk.text.split("】", 1)[-1].split("答：", 1)[-1]):
             if pattern.search(clause):
                 found.append(re.sub(r"^\s*\d+[.、]\s*", "", clause.strip()) + "。")
     return found[:1]

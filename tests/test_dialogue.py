@@ -812,3 +812,48 @@ def test_an_allowance_asked_what_it_pays_is_compared_on_what_it_pays(tmp_path_fa
     assert paid.decision == "answer" and "200元" in paid.text, paid.text
     assert "以上内容同样适用于" in paid.text and len({c.guide_id for c in paid.citations}) == 2
     assert Assistant(search).ask("高龄老人津贴申领要收费吗").decision == "clarify"
+
+
+_DEADLINE_PACK = {
+    "pack.yaml": "name: deadlines\ntitle: 时限测试包\nregion: 测试市\nsample: true\ndescription: 测试用。\n"
+                 "licence: MIT\n",
+    "guides/deadlines.yaml": """- id: t-injury-record
+  name: 工伤事故备案
+  aliases: [工伤备案, 事故伤害登记]
+  kind: 公共服务
+  department: 测试市人力资源和社会保障局
+  region: 测试市
+  eligibility: >-
+    用人单位应当在职工发生事故伤害后的第一个工作日，通知社会保险经办机构，进行事故伤害登记；逾期的须说明原因。
+  time_limit_promised: 1(工作日)
+  materials:
+    - name: 工伤事故备案表
+  consult_phone: 0000-1110011
+- id: t-passport
+  name: 首次办理普通护照
+  kind: 行政许可
+  department: 测试市公安局出入境管理支队
+  region: 测试市
+  time_limit_promised: 7(工作日)
+  materials:
+    - name: 居民身份证
+  consult_phone: 0000-1110003
+""",
+}
+
+
+def test_a_question_for_a_deadline_hears_the_guides_deadline_after_the_time_limit(tmp_path_factory, embedder) -> None:  # type: ignore[no-untyped-def]
+    """"多久之内要登记" asks for a deadline, which the guide states in its conditions ("…第一个工作日，…"): said right
+    after the time limit, on screen and aloud, with its passage cited. "要多久" asks how long it takes: no deadline."""
+    from assistant.service import Assistant
+
+    search = small_pack_search(tmp_path_factory, embedder, "deadline", _DEADLINE_PACK)
+    answer = Assistant(search).ask("员工受伤了，单位几天之内要去做工伤事故备案")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "t-injury-record"
+    lines = answer.text.split("\n")
+    assert lines[0] == "**工伤事故备案**：1个工作日（承诺办结时限）。"
+    assert "第一个工作日" in lines[1] and "第一个工作日" in answer.speech
+    assert "eligibility" in {c.section for c in answer.citations}
+    assert answer.text.count("第一个工作日") == 1  # the passage is not quoted again below it
+    took = Assistant(search).ask("工伤事故备案要多久")
+    assert "第一个工作日" not in took.speech and took.text.split("\n")[1:2] != lines[1:2]

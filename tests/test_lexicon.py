@@ -183,6 +183,10 @@ def _regex_tables():  # type: ignore[no-untyped-def]
         "asks-where-to-complain": (intent._ASKS_WHERE_TO_COMPLAIN, ["投诉电话多少", "投诉打哪个电话"], ["我要投诉"]),
         "given-number": (service._GIVEN_NUMBER, ["我的电话是[手机号已隐藏]", "[身份证号已隐藏]"], ["电话多少"]),
         "option-pick": (session._PICK, ["第三个", "第2项", "2"], ["第一次办", "第二胎", "22"]),
+        "deadline-question": (service._DEADLINE_QUESTION, ["入职多久内要办社保", "几天之内可以申请复核",
+                                                           "最晚多少天要办"], ["要多久", "多少天能办好"]),
+        "deadline-text": (service._DEADLINE_TEXT, ["自用工之日起30日内", "十五个工作日内", "后的第一个工作日"],
+                          ["即时办结", "10个工作日", "一次性"]),
     }
 
 
