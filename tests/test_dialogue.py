@@ -770,6 +770,17 @@ def test_a_theme_asked_by_name_says_what_it_bundles_and_how_long_it_takes_first(
 
 
 
+# a guide about something else, so that a small pack's words are not all in every guide
+_OTHER_GUIDE = """- id: t-marriage
+  name: 结婚登记
+  kind: 行政确认
+  department: 测试市民政局婚姻登记处
+  region: 测试市
+  materials:
+    - name: 户口簿
+  fee: 不收费
+  consult_phone: 0000-1110004
+"""
 _ALLOWANCE_GUIDE = """- id: {id}
   name: 高龄老人津贴申领（{kind}）
   aliases: [高龄津贴, 老人津贴]
@@ -788,16 +799,7 @@ _ALLOWANCE_PACK = {
     "pack.yaml": "name: allowances\ntitle: 津贴测试包\nregion: 测试市\nsample: true\ndescription: 测试用。\n"
                  "licence: MIT\n",
     "guides/allowances.yaml": _ALLOWANCE_GUIDE.format(id="t-allowance-town", kind="城镇", fee="不收费") +
-    _ALLOWANCE_GUIDE.format(id="t-allowance-village", kind="农村", fee="不收取任何费用") + """- id: t-passport
-  name: 首次办理普通护照
-  kind: 行政许可
-  department: 测试市公安局出入境管理支队
-  region: 测试市
-  materials:
-    - name: 居民身份证
-  fee: 120元
-  consult_phone: 0000-1110003
-""",
+    _ALLOWANCE_GUIDE.format(id="t-allowance-village", kind="农村", fee="不收取任何费用") + _OTHER_GUIDE,
 }
 
 
@@ -829,16 +831,7 @@ _DEADLINE_PACK = {
   materials:
     - name: 工伤事故备案表
   consult_phone: 0000-1110011
-- id: t-passport
-  name: 首次办理普通护照
-  kind: 行政许可
-  department: 测试市公安局出入境管理支队
-  region: 测试市
-  time_limit_promised: 7(工作日)
-  materials:
-    - name: 居民身份证
-  consult_phone: 0000-1110003
-""",
+""" + _OTHER_GUIDE,
 }
 
 
