@@ -42,11 +42,16 @@ def _asked(assistant: Any, *questions: str) -> Any:
     return answers[-1]
 
 
+def _answered_by(assistant: Any, question: str, title: str) -> Any:
+    """The answer to ``question``, asserted to be answered from the guide whose title holds ``title``."""
+    answer = _asked(assistant, question)
+    assert answer.decision == "answer" and title in answer.citations[0].title, answer.text
+    return answer
+
+
 def test_the_act_asked_for_picks_the_variant(real_assistant: Any) -> None:
-    lost = _asked(real_assistant, "残疾人证丢了怎么补办")
-    assert lost.decision == "answer" and "《中华人民共和国残疾人证》挂失补办" in lost.citations[0].title
-    worn = _asked(real_assistant, "残疾人证旧了破了能换新的吗")
-    assert worn.decision == "answer" and "《中华人民共和国残疾人证》换领" in worn.citations[0].title
+    _answered_by(real_assistant, "残疾人证丢了怎么补办", "《中华人民共和国残疾人证》挂失补办")
+    _answered_by(real_assistant, "残疾人证旧了破了能换新的吗", "《中华人民共和国残疾人证》换领")
 
 
 def test_a_follow_up_stays_with_the_guide_and_answers_the_field(real_assistant: Any) -> None:
@@ -57,8 +62,7 @@ def test_a_follow_up_stays_with_the_guide_and_answers_the_field(real_assistant: 
 
 def test_a_licence_the_question_names_is_the_one_the_guide_issues(real_assistant: Any) -> None:
     """实验动物生产许可证: its guides are named 实验动物生产许可(…) and speak of the 证 only as a condition."""
-    answer = _asked(real_assistant, "新申请实验动物生产许可证要几个工作日")
-    assert answer.decision == "answer" and "实验动物生产许可(新申请)" in answer.citations[0].title
+    answer = _answered_by(real_assistant, "新申请实验动物生产许可证要几个工作日", "实验动物生产许可(新申请)")
     assert "8个工作日" in answer.text
     held = _asked(real_assistant, "港澳回乡证在内地丢了，办出入境通行证几天能拿到？")  # what one holds, what one asks
     assert held.decision == "answer" and "出入境通行证" in held.citations[0].title
@@ -76,8 +80,7 @@ def test_an_abbreviation_the_lexicon_knows_names_the_guide(real_assistant: Any) 
     from assistant.query import load_synonyms, normalise_query
 
     assert "高等学校" in normalise_query("高校教师资格认定要准备哪些材料", load_synonyms()).expansions
-    answer = _asked(real_assistant, "高校教师资格认定要准备哪些材料")
-    assert answer.decision == "answer" and "高等学校教师资格认定" in answer.citations[0].title
+    _answered_by(real_assistant, "高校教师资格认定要准备哪些材料", "高等学校教师资格认定")
 
 
 def test_options_that_would_get_the_same_answer_are_not_asked_back(real_assistant: Any) -> None:
@@ -110,24 +113,18 @@ def test_options_that_would_get_the_same_answer_are_not_asked_back(real_assistan
 def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) -> None:
     """迁出 and 迁入 are acts like 补领: the guide named for the one asked; a first application is none of them,
     nor the card's 查询."""
-    moved_out = _asked(real_assistant, "我要把户口迁往外省，残疾人证怎么转出去")
-    assert moved_out.decision == "answer" and "《中华人民共和国残疾人证》迁出" in moved_out.citations[0].title
-    moved_in = _asked(real_assistant, "残疾人证从外省迁到本地要带什么")
-    assert moved_in.decision == "answer" and "《中华人民共和国残疾人证》迁入" in moved_in.citations[0].title
-    first = _asked(real_assistant, "初次办残疾人证要多久")
-    assert first.decision == "answer" and "《中华人民共和国残疾人证》新办证申请" in first.citations[0].title
+    _answered_by(real_assistant, "我要把户口迁往外省，残疾人证怎么转出去", "《中华人民共和国残疾人证》迁出")
+    _answered_by(real_assistant, "残疾人证从外省迁到本地要带什么", "《中华人民共和国残疾人证》迁入")
+    _answered_by(real_assistant, "初次办残疾人证要多久", "《中华人民共和国残疾人证》新办证申请")
 
 
 def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assistant: Any) -> None:
     """人工 in 人工繁育, 工作人员 in 事业单位工作人员申诉: the question names a service, it does not ask for a person.
     Said on its own, or with a complaint about staff, the word still hands over."""
-    bred = _asked(real_assistant, "人工繁育国家一级保护水生野生动物要交什么材料")
-    assert bred.decision == "answer" and "人工繁育" in bred.citations[0].title
-    appeal = _asked(real_assistant, "事业单位工作人员申诉要多久")
-    assert appeal.decision == "answer" and "事业单位工作人员申诉" in appeal.citations[0].title
+    _answered_by(real_assistant, "人工繁育国家一级保护水生野生动物要交什么材料", "人工繁育")
+    _answered_by(real_assistant, "事业单位工作人员申诉要多久", "事业单位工作人员申诉")
     # the name's two characters after the word are enough ("…公众信访投诉监测": 投诉监测)
-    watched = _asked(real_assistant, "通信基站投诉监测怎么申请")
-    assert watched.decision == "answer" and "通信基站公众信访投诉监测" in watched.citations[0].title
+    _answered_by(real_assistant, "通信基站投诉监测怎么申请", "通信基站公众信访投诉监测")
     assert _asked(real_assistant, "转人工").decision == "handoff"
     assert _asked(real_assistant, "我要投诉，基站的辐射监测一直没人管").decision == "handoff"
     assert _asked(real_assistant, "我要投诉窗口工作人员").decision == "handoff"
@@ -135,8 +132,7 @@ def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assista
 
 def test_words_that_tell_a_variant_from_those_left_once_an_unasked_act_is_out(real_assistant: Any) -> None:
     """出省 tells 出省《植物检疫证书》核发 from 省内…核发 once the 变更 guides, an act not asked for, are out."""
-    answer = _asked(real_assistant, "花木运到外省去，出省植物检疫证书要多长时间")
-    assert answer.decision == "answer" and "出省《植物检疫证书》核发" in answer.citations[0].title
+    answer = _answered_by(real_assistant, "花木运到外省去，出省植物检疫证书要多长时间", "出省《植物检疫证书》核发")
     assert "10个工作日" in answer.text
 
 
