@@ -218,8 +218,13 @@ def _pairs(text: str) -> set[str]:
     return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
 
 
+def _faq_asks(faq: Chunk) -> str:
+    """The question a FAQ passage asks ("【名称】问：…？答：…" → "…？")."""
+    return faq.text.split("答：", 1)[0].split("】", 1)[-1].split("问：", 1)[-1]
+
+
 def _faq_question(faq: Chunk) -> set[str]:
-    return _pairs(faq.text.split("答：", 1)[0].split("】", 1)[-1].split("问：", 1)[-1])
+    return _pairs(_faq_asks(faq))
 
 
 def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
@@ -235,7 +240,7 @@ def _asks_how_long_as_the_faq(facets: Sequence[Facet], faq: Chunk | None) -> boo
     as often how long a thing lasts or when it comes, which the guide's own answer to its own 多久 tells."""
     if faq is None or "time" not in facets:
         return False
-    return "time" in detect_facets(faq.text.split("答：", 1)[0].split("】", 1)[-1].split("问：", 1)[-1])
+    return "time" in detect_facets(_faq_asks(faq))
 
 
 def _faq_cover(question: str, faq: Chunk | None) -> float:
