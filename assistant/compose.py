@@ -77,13 +77,13 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         asked = []
     if asked == ["how"]:  # "怎么办" asks for the whole procedure: what to bring, then the steps
         asked = ["materials", "how"]
-    guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes)
+    guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes, question)
     lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question, pointed=only_related)
     notes = [n for n in notes if n.rstrip("。") not in lead]  # what the answer opens with is not said twice
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
-    lines += _compact_card(record, facets, region, lead, led) if asked else []  # to the point: the passage alone
+    lines += _compact_card(record, facets, region, lead, led, question) if asked else []  # to the point: the passage
     lines += notes
     # Other passages stay in the text (they answer what the card does not); those of fields the card already
     # gives (a place, the materials) are in the full guide.
@@ -153,7 +153,7 @@ def _whole_sentences(text: str, limit: int) -> str:
 
 def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet], region: str | None,
                 hall: Hall | None, item_names: dict[str, str], quoted: Sequence[Chunk],
-                notes: Sequence[str]) -> tuple[str, list[str]]:
+                notes: Sequence[str], question: str) -> tuple[str, list[str]]:
     """Every field asked for (all of them for an overview) with the quoted passages, as markdown; and the
     sections it cites."""
     blocks: list[str] = [f"关于**{record.name}**："]
@@ -164,7 +164,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
     builders = {"who": who_lines, "materials": materials_lines, "how": how_lines, "time": time_lines, "fee": fee_lines,
                 "phone": phone_lines, "result": result_lines}
     for facet in FACET_ORDER:  # every field, whatever was asked: this is the full guide
-        lines = where_lines(record, region, hall) if facet == "where" else builders[facet](record)
+        lines = where_lines(record, region, hall, question) if facet == "where" else builders[facet](record)
         blocks.append(f"**{FACET_LABELS[facet]}**")
         blocks += lines
         if facet in asked:
@@ -299,7 +299,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif first == "phone":
         text = phone_lines(record)[0]
     elif first == "where":
-        text = _where_lead(record, region, hall)
+        text = _where_lead(record, region, hall, question)
     elif first == "materials":
         text = _materials_lead(record)
     elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
@@ -331,8 +331,8 @@ def _time_lead(record: Record) -> str:
     return f"{spoken_duration(legal or '')}（法定办结时限）。"
 
 
-def _where_lead(record: Record, region: str | None, hall: Hall | None) -> str:
-    places = locations_for(record, region)
+def _where_lead(record: Record, region: str | None, hall: Hall | None, question: str) -> str:
+    places = locations_for(record, region, question)
     if hall is not None:
         here = [loc for loc in places
                 if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
@@ -373,7 +373,7 @@ def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) 
 
 
 def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, lead: str,
-                  led: str | None) -> list[str]:
+                  led: str | None, question: str) -> list[str]:
     """What the question needs, a line each: a "how" question and an overview get materials, where, time limit,
     online and phone; a facet asked gets its field in full (a list still shortened). The rest of the guide is
     behind "查看完整指南"."""
@@ -403,7 +403,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
             steps = [f"{i}. {clip(step, 40)}" for i, step in enumerate(record.steps, start=1)]
             lines += ["**办理流程**", *_shortened(steps, len(steps), "步")]
         elif part == "where":
-            places = locations_for(record, region)
+            places = locations_for(record, region, question)
             if "where" in full:
                 shown = [f"- {describe_location(loc)}" for loc in places]
                 if places and (len(places) > 1 or part != led):

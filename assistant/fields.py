@@ -76,13 +76,43 @@ def card(record: Record) -> Card:
                 materials=[describe_material(m) for m in record.materials])
 
 
-def locations_for(record: Record, region: str | None) -> list[Location]:
-    """The record's locations that serve ``region`` (all of them when no region is known)."""
-    if not region:
-        return list(record.locations)
-    kept = [loc for loc in record.locations
-            if not loc.region or loc.region.startswith(region) or region.startswith(loc.region)]
-    return kept or list(record.locations)
+def locations_for(record: Record, region: str | None, question: str = "") -> list[Location]:
+    """The record's locations that serve ``region`` (all of them when no region is known), those the question
+    names first ("住松岭镇，去哪办": the town's service centre before the city's hall)."""
+    places = list(record.locations)
+    if region:
+        places = [loc for loc in places
+                  if not loc.region or loc.region.startswith(region) or region.startswith(loc.region)] or places
+    about = " ".join([record.name, *record.aliases, getattr(record, "department", None) or ""])
+    return named_first(places, question, about)
+
+
+PLACE_WORD = 3  # the shortest run of a question's characters taken as naming a place ("松岭镇")
+
+
+def named_first(places: list[Location], question: str, about: str = "") -> list[Location]:
+    """``places`` with those the question names first, the longest naming first; the order kept otherwise. A
+    run of characters found in every place ("示例市"), or in ``about`` (the service's own name, aliases and
+    department: "结婚登记" of a "结婚登记窗口"), names none of them."""
+    texts = ["".join(p for p in (loc.name, loc.address, loc.window) if p) for loc in places]
+    if len(places) < 2 or not question:
+        return places
+
+    def named(text: str) -> int:
+        longest = 0
+        for start in range(len(question)):
+            end = start + max(PLACE_WORD, longest + 1)
+            while end <= len(question) and question[start:end] in text:
+                run = question[start:end]
+                if run not in about and not all(run in other for other in texts):
+                    longest = end - start
+                end += 1
+        return longest
+
+    scores = [named(text) for text in texts]
+    if max(scores) == 0:
+        return places
+    return [places[i] for i in sorted(range(len(places)), key=lambda i: -scores[i])]
 
 
 def district_choices(record: Record) -> list[str]:
@@ -134,8 +164,8 @@ def how_lines(record: Record) -> list[str]:
     return lines
 
 
-def where_lines(record: Record, region: str | None, hall: Hall | None) -> list[str]:
-    places = locations_for(record, region)
+def where_lines(record: Record, region: str | None, hall: Hall | None, question: str = "") -> list[str]:
+    places = locations_for(record, region, question)
     lines = []
     if hall is not None:
         here = [loc for loc in places

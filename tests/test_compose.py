@@ -216,3 +216,27 @@ def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> 
     assert failed.startswith("**居住证申领**：可到明湖派出所")
     assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
     assert "湖滨路1号" in compose_answer(ONLINE, ["where"], question="在哪办").text
+
+
+TOWNS = GUIDE.model_copy(update={"locations": [
+    Location(name="示例市政务服务中心", address="示例市明湖区市民大道88号", window="一楼A区1-12号窗口"),
+    Location(name="青山区政务服务中心", address="示例市青山区青山大道200号", window="居住证申领窗口",
+             region="示例市青山区"),
+    Location(name="青山区松岭镇便民服务中心", address="示例市青山区松岭镇松岭街8号", window="综合窗口",
+             region="示例市青山区"),
+]})
+
+
+@pytest.mark.parametrize(("question", "first"), [
+    ("我住青山区松岭镇，居住证去哪办", "青山区松岭镇便民服务中心"),  # the town before the district and the city
+    ("居住证在青山区哪里办", "青山区政务服务中心"),
+    # "示例市" is in every place and "居住证申领" is the service's own name (in a window): neither names a place
+    ("示例市居住证申领在哪办", "示例市政务服务中心"),
+])
+def test_the_place_the_question_names_comes_first(question: str, first: str) -> None:
+    answer = compose_answer(TOWNS, ["where"], question=question)
+    assert answer.text.split("\n")[0].startswith(f"**居住证申领**：可到{first}")
+    assert first in answer.speech
+    places = [line for line in answer.text.split("\n") if line.startswith("- ")]
+    assert places[0].startswith(f"- {first}") and len(places) == 3  # every place still listed
+
