@@ -83,7 +83,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
-    lines += _compact_card(record, facets, region, lead, led, question) if asked else []  # to the point: the passage
+    answered = lead_from is not None and _asks_something(question)  # a passage answers what was asked
+    lines += _compact_card(record, facets, region, lead, led, question, answered=answered) if asked else []
     lines += notes
     # Other passages stay in the text (they answer what the card does not); those of fields the card already
     # gives (a place, the materials) are in the full guide.
@@ -131,6 +132,14 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         suggestions=[*[chips[f] for f in unasked][: 2 if unsure else 3], *(["转人工"] if unsure else [])],
         confidence=confidence,
     )
+
+
+_QUESTION_WORDS = LEXICON.pattern("question-words")
+
+
+def _asks_something(question: str) -> bool:
+    """A question for something in particular ("能…吗", "多少", "怎么"), not a bare service name."""
+    return bool(_YES_NO.search(question) or _QUESTION_WORDS.search(question))
 
 
 def _whole_sentences(text: str, limit: int) -> str:
@@ -373,14 +382,17 @@ def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) 
 
 
 def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, lead: str,
-                  led: str | None, question: str) -> list[str]:
+                  led: str | None, question: str, *, answered: bool = False) -> list[str]:
     """What the question needs, a line each: a "how" question and an overview get materials, where, time limit,
-    online and phone; a facet asked gets its field in full (a list still shortened). The rest of the guide is
-    behind "查看完整指南"."""
+    online and phone; a facet asked gets its field in full (a list still shortened); a question a passage has
+    ``answered`` (a FAQ's "可以。…") who may apply, where, online and the phone. The rest of the guide is behind
+    "查看完整指南"."""
     wanted: list[str] = [f for f in FACET_ORDER if f in facets]
     # "网上能签注吗" asks whether it can be done online (answered first), not for every hall: the place in a line
     full = set(facets) - ({"where"} if led == "online" else set())
-    if not facets or "how" in facets:
+    if answered and not facets:
+        wanted = ["who", "where", "online", "phone"]
+    elif not facets or "how" in facets:
         wanted = list(dict.fromkeys([*wanted, *([] if facets else ["who"]), "materials", "where", "time", "fee",
                                      "online", "phone"]))
     if "where" in facets:

@@ -240,3 +240,14 @@ def test_the_place_the_question_names_comes_first(question: str, first: str) -> 
     places = [line for line in answer.text.split("\n") if line.startswith("- ")]
     assert places[0].startswith(f"- {first}") and len(places) == 3  # every place still listed
 
+
+def test_a_question_a_passage_answers_gets_a_card_of_where_and_whom_to_call_not_the_whole_overview() -> None:
+    """"租房能办吗" answered by the guide's FAQ: where, online and the phone follow the answer; the materials, time
+    limit and fee (asked for by no one) are behind "查看完整指南". A bare name still gets the whole overview."""
+    faq = [_faq("可以。持登记备案的租赁合同即可。")]
+    text = compose_answer(GUIDE, [], related=faq, question="租房能办居住证吗").text
+    assert text.split("\n")[0] == "**居住证申领**：可以。持登记备案的租赁合同即可。"
+    assert "**办理地点**" in text and "**咨询电话**：0000-1234。" in text and "**受理条件**" in text
+    assert "**申请材料**" not in text and "**办理时限**" not in text and "**收费标准**" not in text
+    bare = compose_answer(GUIDE, [], related=faq, question="居住证申领").text
+    assert "需要准备居民身份证、居住证相片、住所证明等6项材料" in bare and "**办理地点**" in bare
