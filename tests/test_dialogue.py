@@ -25,7 +25,7 @@ def test_facets() -> None:
     assert asks_for_bundle("新生儿的手续能一次办吗") and not asks_for_bundle("第一次办社保卡要多久")
     assert asks_for_bundle("开饭店要办哪些") and not asks_for_bundle("我到退休年龄了，要办什么手续")
     assert detect_facets("要交手续费吗") == ["fee"] and detect_facets("要办什么手续") == ["how"]
-    assert detect_facets("开幼儿园要交费吗") == ["fee"]
+    assert detect_facets("开幼儿园要交费吗") == ["fee"] and detect_facets("备案注销要交什么") == ["materials"]
     assert wants_human("叫个真人同我倾啦") and wants_human("我想找你们负责人")
     assert not wants_human("你是机器人还是真人") and not wants_human("申请表要领导签字吗")
     assert wants_human("转人工") and wants_human("我要投诉你们窗口态度差") and not wants_human("居住证怎么办")
