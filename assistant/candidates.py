@@ -86,10 +86,26 @@ def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGu
     """Does the question name something of ``record`` that the ``others`` lack?
 
     A character pair of its name (and aliases) ("补领", "个体", "退休") that none of the others has in
-    name or aliases; a question naming only what they share ("身份证", "公积金提取") needs a clarifying question.
+    name or aliases, or a longer run of its name that none of theirs has; a question naming only what they share
+    ("身份证", "公积金提取") needs a clarifying question.
     """
     theirs = set().union(*(name_pairs(o) for o in others))
-    return any(pair in text for pair in name_pairs(record, aliases=aliases) - theirs)
+    if any(pair in text for pair in name_pairs(record, aliases=aliases) - theirs):
+        return True
+    return _run_singles_out(text, record.name, [o.name for o in others])
+
+
+NAME_RUN = 5  # a run of the question this long, in one name and no other, singles that one out
+
+
+def _run_singles_out(text: str, name: str, others: list[str]) -> bool:
+    """A run of NAME_RUN characters of the question in ``name`` and in none of ``others``: "二级注册消防工程师" names
+    二级注册消防工程师注册审批 though each of its pairs is in 一级注册消防工程师… or 二级注册结构工程师…"""
+    for start in range(len(text) - NAME_RUN + 1):
+        run = text[start:start + NAME_RUN]
+        if run in name and not any(run in o for o in others):
+            return True
+    return False
 
 
 SIBLING_RUN = 4  # names sharing this many characters in a row are variants of one thing (植物检疫证书)

@@ -12,7 +12,8 @@ from tests.conftest import GD_EXPORT, require
 
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
-         "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测")
+         "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
+         "注册消防工程师", "二级注册结构工程师")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,12 @@ def _answered_by(assistant: Any, question: str, title: str) -> Any:
 def test_the_act_asked_for_picks_the_variant(real_assistant: Any) -> None:
     _answered_by(real_assistant, "残疾人证丢了怎么补办", "《中华人民共和国残疾人证》挂失补办")
     _answered_by(real_assistant, "残疾人证旧了破了能换新的吗", "《中华人民共和国残疾人证》换领")
+
+
+def test_a_name_said_whole_singles_out_its_guide_though_each_word_is_shared(real_assistant: Any) -> None:
+    """二级 is in 二级注册结构工程师…, 消防 in 一级注册消防工程师…: the run "二级注册消防工程师" is in one name."""
+    answer = _answered_by(real_assistant, "二级注册消防工程师初始注册要什么材料", "二级注册消防工程师注册审批")
+    assert "资格证书" in answer.text.split("\n")[0]
 
 
 def test_a_follow_up_stays_with_the_guide_and_answers_the_field(real_assistant: Any) -> None:
