@@ -114,6 +114,9 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)
+    for also in _also_said(record, facets, led, region, question):  # the other facets asked, in short
+        if also not in speech and len(speech) + len(also) <= MAX_SPEECH:
+            speech += also
     phone = record.consult_phone or ""
     call = f"详情可致电{phone}。" if phone else ""
     if call and (not facets or "how" in facets) and phone not in speech and \
@@ -140,6 +143,20 @@ _QUESTION_WORDS = LEXICON.pattern("question-words")
 def _asks_something(question: str) -> bool:
     """A question for something in particular ("能…吗", "多少", "怎么"), not a bare service name."""
     return bool(_YES_NO.search(question) or _QUESTION_WORDS.search(question))
+
+
+def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region: str | None,
+               question: str) -> list[str]:
+    """What the voice adds for the other facets the question asks, each in a short sentence: the place ("能在青山区
+    领证吗？地址在哪": after the FAQ's "可以。…"), the phone."""
+    said = []
+    if "where" in facets and led not in ("where", "online"):
+        places = locations_for(record, region, question)
+        if places:
+            said.append(f"可到{_place_name(places[0])}办理。")
+    if "phone" in facets and led != "phone" and record.consult_phone:
+        said.append(f"咨询电话{record.consult_phone}。")
+    return said
 
 
 def _whole_sentences(text: str, limit: int) -> str:

@@ -251,3 +251,14 @@ def test_a_question_a_passage_answers_gets_a_card_of_where_and_whom_to_call_not_
     assert "**申请材料**" not in text and "**办理时限**" not in text and "**收费标准**" not in text
     bare = compose_answer(GUIDE, [], related=faq, question="居住证申领").text
     assert "需要准备居民身份证、居住证相片、住所证明等6项材料" in bare and "**办理地点**" in bare
+
+
+def test_the_voice_also_says_the_place_and_the_phone_asked_for_after_the_answer() -> None:
+    """"能在青山区办吗？地址在哪？电话多少": the FAQ's "可以。…" leads; the kiosk then says where and whom to
+    call, which only the screen's card gave before."""
+    faq = [_faq("可以。在本市居住半年以上即可申请。", "外地户口能办吗？")]
+    question = "外地户口能在青山区办吗？地址在哪？电话多少"
+    answer = compose_answer(TOWNS, ["who", "where", "phone"], related=faq, question=question)
+    assert answer.speech.startswith("可以。在本市居住半年以上即可申请。")
+    assert "可到青山区政务服务中心居住证申领窗口办理。" in answer.speech and "咨询电话0000-1234。" in answer.speech
+    assert len(answer.speech) <= MAX_SPEECH
