@@ -28,6 +28,7 @@ from assistant.fields import (
     materials_lines,
     online_text,
     phone_lines,
+    place_named,
     plain,
     quote,
     result_lines,
@@ -150,7 +151,8 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     """What the voice adds for the other facets the question asks, each in a short sentence: the place ("能在青山区
     领证吗？地址在哪": after the FAQ's "可以。…"), the phone."""
     said = []
-    if "where" in facets and led not in ("where", "online"):
+    named = place_named(record, region, question)
+    if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)
         if places:
             said.append(f"可到{_place_name(places[0])}办理。")
@@ -305,6 +307,10 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                                          and can_do_online(record)):
         text = online_text(record)
         return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
+    if set(facets) <= {"who", "where"} and place_named(record, region, question) is not None and \
+            not _asks_the_faq(question, _faq(quoted)):
+        text = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
+        return text, text, None, "where"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for

@@ -83,36 +83,59 @@ def locations_for(record: Record, region: str | None, question: str = "") -> lis
     if region:
         places = [loc for loc in places
                   if not loc.region or loc.region.startswith(region) or region.startswith(loc.region)] or places
-    about = " ".join([record.name, *record.aliases, getattr(record, "department", None) or ""])
-    return named_first(places, question, about)
+    return named_first(places, question, _about(record))
 
 
 PLACE_WORD = 3  # the shortest run of a question's characters taken as naming a place ("松岭镇")
+
+
+def _about(record: Record) -> str:
+    """The service's own words (name, aliases, department), which name no place of it."""
+    return " ".join([record.name, *record.aliases, getattr(record, "department", None) or ""])
+
+
+def _naming(places: list[Location], question: str, about: str, skip: str = "") -> list[int]:
+    """For each place, the longest run of the question's characters (PLACE_WORD or more, no punctuation) in its
+    name, address or window, and not in every place, nor in ``about`` or ``skip``; 0 when the question does not
+    name it."""
+    texts = ["".join(p for p in (loc.name, loc.address, loc.window) if p) for loc in places]
+
+    def named(text: str) -> int:
+        longest = 0
+        for start in range(len(question)):
+            end = start + max(PLACE_WORD, longest + 1)
+            while end <= len(question) and question[start:end].isalnum() and question[start:end] in text:
+                run = question[start:end]
+                if run not in about and run not in skip and not all(run in other for other in texts):
+                    longest = end - start
+                end += 1
+        return longest
+
+    return [named(text) for text in texts]
 
 
 def named_first(places: list[Location], question: str, about: str = "") -> list[Location]:
     """``places`` with those the question names first, the longest naming first; the order kept otherwise. A
     run of characters found in every place ("示例市"), or in ``about`` (the service's own name, aliases and
     department: "结婚登记" of a "结婚登记窗口"), names none of them."""
-    texts = ["".join(p for p in (loc.name, loc.address, loc.window) if p) for loc in places]
     if len(places) < 2 or not question:
         return places
-
-    def named(text: str) -> int:
-        longest = 0
-        for start in range(len(question)):
-            end = start + max(PLACE_WORD, longest + 1)
-            while end <= len(question) and question[start:end] in text:
-                run = question[start:end]
-                if run not in about and not all(run in other for other in texts):
-                    longest = end - start
-                end += 1
-        return longest
-
-    scores = [named(text) for text in texts]
+    scores = _naming(places, question, about)
     if max(scores) == 0:
         return places
     return [places[i] for i in sorted(range(len(places)), key=lambda i: -scores[i])]
+
+
+def place_named(record: Record, region: str | None, question: str) -> Location | None:
+    """The place of the guide the question names as a place, not only a district ("住松岭镇，在镇上能办吗"; not
+    "住青山区，能办吗" nor "从明湖区搬到青山区": the districts the guide's places serve name no place)."""
+    places = list(record.locations)
+    if len(places) < 2 or not question:
+        return None
+    districts = " ".join([region or "", *(loc.region for loc in places if loc.region)])
+    scores = _naming(places, question, _about(record), skip=districts)
+    best = max(range(len(places)), key=lambda i: scores[i])
+    return places[best] if scores[best] else None
 
 
 def district_choices(record: Record) -> list[str]:

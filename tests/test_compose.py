@@ -262,3 +262,15 @@ def test_the_voice_also_says_the_place_and_the_phone_asked_for_after_the_answer(
     assert answer.speech.startswith("可以。在本市居住半年以上即可申请。")
     assert "可到青山区政务服务中心居住证申领窗口办理。" in answer.speech and "咨询电话0000-1234。" in answer.speech
     assert len(answer.speech) <= MAX_SPEECH
+
+
+def test_a_question_naming_a_place_of_the_guide_is_answered_with_that_place() -> None:
+    """"住松岭镇，在镇上能办吗" asks whether that place does it: the town's centre leads, said aloud too. A district
+    the guide's places serve ("住青山区，能办吗"), or a word of a window with punctuation ("消防、"), names none."""
+    first = compose_answer(TOWNS, ["who"], question="我们住青山区松岭镇，在镇上能办吗").text.split("\n")[0]
+    assert first.startswith("**居住证申领**：可到青山区松岭镇便民服务中心")
+    answer = compose_answer(TOWNS, ["who"], region="示例市青山区", question="我住青山区，能办吗")
+    assert answer.text.split("\n")[0].startswith("**居住证申领**：受理条件：")
+    assert "可到" not in answer.speech
+    spoken = compose_answer(TOWNS, ["materials"], question="在松岭镇办要带什么").speech
+    assert spoken.startswith("居住证，需要准备") and "可到青山区松岭镇便民服务中心综合窗口办理。" in spoken
