@@ -13,7 +13,7 @@ from tests.conftest import GD_EXPORT, require
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
-         "注册消防工程师", "二级注册结构工程师")
+         "注册消防工程师", "二级注册结构工程师", "规范性文件查询")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,15 @@ def test_a_name_said_whole_singles_out_its_guide_though_each_word_is_shared(real
     """二级 is in 二级注册结构工程师…, 消防 in 一级注册消防工程师…: the run "二级注册消防工程师" is in one name."""
     answer = _answered_by(real_assistant, "二级注册消防工程师初始注册要什么材料", "二级注册消防工程师注册审批")
     assert "资格证书" in answer.text.split("\n")[0]
+
+
+def test_a_department_s_short_name_is_its_full_name(real_assistant: Any) -> None:
+    """发改委 is 发展改革委 (the synonyms table): that department's guide. (On the whole export, without the rule, a
+    question back among the 规范性文件查询 of 水利 and 农村水电; on this slice the guide is found either way.)"""
+    from assistant.query import load_synonyms, normalise_query
+
+    assert "发展改革委" in normalise_query("发改委的规范性文件能在网上查吗", load_synonyms()).expansions
+    _answered_by(real_assistant, "发改委的规范性文件能在网上查吗", "广东省发展改革委规范性文件查询")
 
 
 def test_a_follow_up_stays_with_the_guide_and_answers_the_field(real_assistant: Any) -> None:
