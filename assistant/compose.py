@@ -20,12 +20,14 @@ from assistant.fields import (
     card,
     citation,
     clip,
+    entry_link,
     fee_lines,
     how_lines,
     item_lines,
     locations_for,
     markdown,
     materials_lines,
+    online_said,
     online_text,
     phone_lines,
     place_named,
@@ -305,8 +307,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
     if asks_online(question, facets) or (set(facets) <= {"where"} and not faq and _looks_up_online(question)
                                          and can_do_online(record)):
-        text = online_text(record)
-        return text.split("网上办理入口")[0], text.split("网上办理入口")[0], None, "online"
+        text = online_said(record)
+        return text, text, None, "online"
     if set(facets) <= {"who", "where"} and place_named(record, region, question) is not None and \
             not _asks_the_faq(question, _faq(quoted)):
         text = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
@@ -388,7 +390,7 @@ def _overview_lead(record: Record) -> str:
     if isinstance(record, Theme) and record.summary:
         # what it does together, in short (its items are listed below), then how long it takes
         return _whole_sentences(sentences(record.summary, 1), SUMMARY_LEAD) + promised
-    parts = [online_text(record).split("网上办理入口")[0]] if can_do_online(record) is not None else []
+    parts = [online_said(record)] if can_do_online(record) is not None else []
     parts.append(promised)
     if record.fee:
         parts.append(f"收费标准：{sentence(clip(record.fee, 60))}")
@@ -460,8 +462,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
             lines.append(f"**收费标准**：{fee}")
         elif part == "online" and led in ("online", "overview"):
             if can_do_online(record) and record.online_url:
-                lines.append(f"**网上办理入口**：{record.online_url}")
-        elif part == "online" and online_text(record).split("网上办理入口")[0] not in lead:
+                lines.append(entry_link(record.online_url))
+        elif part == "online" and online_said(record) not in lead:
             lines.append(f"**网上办理**：{online_text(record)}")
         elif part == "phone":
             lines.append(f"**咨询电话**：{record.consult_phone}。" if record.consult_phone else phone_lines(record)[0])

@@ -171,7 +171,7 @@ def channel_lines(record: Record) -> list[str]:
     if record.channels:
         lines.append("办理方式：" + "、".join(record.channels) + "。")
     if record.online_url:
-        lines.append(f"网上办理入口：{record.online_url}")
+        lines.append(entry_link(record.online_url))
     if record.visits is not None:
         lines.append("到现场次数：0次，可全程网上办理。" if record.visits == 0 else f"到现场次数：{record.visits}次。")
     return lines
@@ -283,6 +283,20 @@ def can_do_online(record: Record) -> bool | None:
     return False if record.channels or record.visits is not None else None
 
 
+ENTRY = "网上办理入口"
+
+
+def entry_link(url: str) -> str:
+    """The online entry as a link titled 网上办理入口, not a long address to read (as it is when it would not
+    make a link: a space or a bracket in it)."""
+    return f"{ENTRY}：{url}" if re.search(r"[\s()\[\]]", url) else f"[{ENTRY}]({url})"
+
+
+def online_said(record: Record) -> str:
+    """:func:`online_text` without the entry: what is said of doing it online."""
+    return re.split(rf"\[?{ENTRY}", online_text(record))[0]
+
+
 def online_text(record: Record) -> str:
     """Whether the service can be done online, as the guide says; the entry only when it can."""
     online = can_do_online(record)
@@ -291,7 +305,7 @@ def online_text(record: Record) -> str:
         where = f"（{system}）" if system else ""
         visits = f"可全程网上办理{where}，无需到现场" if record.visits == 0 else (
             f"可以网上办理{where}，需到现场{record.visits}次" if record.visits else f"可以网上办理{where}")
-        return f"{visits}。" + (f"网上办理入口：{record.online_url}" if record.online_url else "")
+        return f"{visits}。" + (entry_link(record.online_url) if record.online_url else "")
     if online is False:
         visits = f"需到现场{record.visits}次" if record.visits else "需到现场办理"
         return f"不能网上办理，{visits}。"

@@ -73,7 +73,7 @@ def test_a_theme_opens_with_what_it_does_together_in_short_then_how_long_it_take
 
 def test_the_online_entry_only_when_the_guide_says_it_can_be_done_online() -> None:
     online = compose_answer(ONLINE, ["how"], question="怎么办").text
-    assert "**网上办理入口**：https://zwfw.example.org/apply/g1" in online
+    assert "[网上办理入口](https://zwfw.example.org/apply/g1)" in online
     offline = GUIDE.model_copy(update={"online_url": "https://zwfw.example.org/apply/g1"})
     text = compose_answer(offline, ["how"], question="怎么办").text
     assert "https://zwfw.example.org/apply/g1" not in text and "不能网上办理，需到现场1次。" in text
@@ -205,16 +205,16 @@ def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> 
     assert text.startswith("**居住证申领**：可全程网上办理") and "**办理地点**：明湖派出所户政窗口。" in text
     assert "湖滨路1号" not in text  # the halls in full are for "在哪办"
     # the entry comes right after the answer, before the place and whatever else the question's words ask
-    assert text.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    assert text.split("\n")[1] == "[网上办理入口](https://zwfw.example.org/apply/g1)"
     asked = compose_answer(ONLINE, ["who"], question="可以在网上申请吗").text
-    assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    assert asked.split("\n")[1] == "[网上办理入口](https://zwfw.example.org/apply/g1)"
     # where online: the same; where after failing online: the place
     where_online = compose_answer(ONLINE, ["where"], question="在网上哪里预约").text
     assert where_online.startswith("**居住证申领**：可全程网上办理")
-    assert where_online.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    assert where_online.split("\n")[1] == "[网上办理入口](https://zwfw.example.org/apply/g1)"
     failed = compose_answer(ONLINE, ["where"], question="网上查不到，去哪里查").text
     assert failed.startswith("**居住证申领**：可到明湖派出所")
-    assert asked.split("\n")[1] == "**网上办理入口**：https://zwfw.example.org/apply/g1"
+    assert asked.split("\n")[1] == "[网上办理入口](https://zwfw.example.org/apply/g1)"
     assert "湖滨路1号" in compose_answer(ONLINE, ["where"], question="在哪办").text
 
 
