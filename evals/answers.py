@@ -65,6 +65,12 @@ def false_confident(case: EvalCase, answer: Answer) -> float:
     return 0.0 if right else 1.0
 
 
+def offered(case: EvalCase, answer: Answer) -> float:
+    """1.0 when a question back lists an expected guide among its options (a good question back for a bare word
+    such as "备案"), else 0.0."""
+    return 1.0 if any(c.guide_id in case.expected_ids for c in answer.citations) else 0.0
+
+
 def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
     session = Session(channel=case.channel, region=case.region)
     for turn in case.history:
@@ -87,4 +93,6 @@ def answer_case(case: EvalCase, assistant: Assistant) -> AnswerOutcome:
         metrics["citation"] = 1.0 if answer.citations[0].guide_id in case.expected_ids else 0.0
     metrics.update(shape_metrics(case, answer))
     metrics["false-confident"] = false_confident(case, answer)
+    if answer.decision == "clarify" and case.expected_ids:
+        metrics["offered"] = offered(case, answer)
     return AnswerOutcome(answer, seconds, metrics, unsupported, missing)

@@ -6,7 +6,7 @@ from typing import Any
 
 from evals.headline import HEADLINES
 
-COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "facts", "citation",
+COLUMNS = ["cases", "hit@1", "hit@5", "mrr@10", "confident", "refused", "decision", "offered", "facts", "citation",
            "unsupported", "false-confident", "answer-first", "speech-fact"]
 LENGTH_COLUMNS = ["answers", "text p50", "text p90", "text max", "shown p50", "shown p90", "shown max", "speech p50",
                   "speech p90", "speech max"]

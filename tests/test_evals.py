@@ -77,6 +77,19 @@ def test_false_confident_is_an_answer_of_ones_own_from_a_guide_that_does_not_fit
     assert not note_elsewhere(answer(None, "refuse"), "河南省", ["测试市"]).reference_only
 
 
+def test_offered_is_a_question_back_that_lists_an_expected_guide() -> None:
+    from assistant.answer import Citation
+    from evals.answers import offered
+
+    def asked(*guides: str) -> Answer:
+        cited = [Citation(guide_id=g, title="指南", section="name") for g in guides]
+        return Answer(text="您想办理的是哪一项？", speech="……", decision="clarify", citations=cited)
+
+    case = EvalCase(id="v", question="备案", expected_ids=["t-map-filing"])
+    assert offered(case, asked("t-museum-filing", "t-map-filing")) == 1.0  # not only when it is the first
+    assert offered(case, asked("t-museum-filing", "t-contract-filing")) == 0.0
+
+
 def _cases_file(folder: Path, rows: list[dict[str, object]]) -> Path:
     path = folder / "cases.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
