@@ -293,23 +293,24 @@ def entry_link(url: str) -> str:
 
 
 def online_said(record: Record) -> str:
-    """:func:`online_text` without the entry: what is said of doing it online."""
-    return re.split(rf"\[?{ENTRY}", online_text(record))[0]
-
-
-def online_text(record: Record) -> str:
-    """Whether the service can be done online, as the guide says; the entry only when it can."""
+    """Whether the service can be done online, as the guide says, without the entry."""
     online = can_do_online(record)
     if online:
         system = isinstance(record, ServiceGuide) and record.extra.get("业务系统")
         where = f"（{system}）" if system else ""
         visits = f"可全程网上办理{where}，无需到现场" if record.visits == 0 else (
             f"可以网上办理{where}，需到现场{record.visits}次" if record.visits else f"可以网上办理{where}")
-        return f"{visits}。" + (entry_link(record.online_url) if record.online_url else "")
+        return f"{visits}。"
     if online is False:
         visits = f"需到现场{record.visits}次" if record.visits else "需到现场办理"
         return f"不能网上办理，{visits}。"
     return unstated("能否网上办理", record)
+
+
+def online_text(record: Record) -> str:
+    """:func:`online_said`, and the entry when it can be done online."""
+    entry = entry_link(record.online_url) if can_do_online(record) and record.online_url else ""
+    return online_said(record) + entry
 
 
 def split_sentences(text: str) -> list[str]:
