@@ -140,12 +140,12 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     )
 
 
-_QUESTION_WORDS = LEXICON.pattern("question-words")
+QUESTION_WORDS = LEXICON.pattern("question-words")  # "多少", "怎么", "哪个"
 
 
 def _asks_something(question: str) -> bool:
     """A question for something in particular ("能…吗", "多少", "怎么"), not a bare service name."""
-    return bool(_YES_NO.search(question) or _QUESTION_WORDS.search(question))
+    return bool(_YES_NO.search(question) or QUESTION_WORDS.search(question))
 
 
 def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region: str | None,

@@ -15,7 +15,7 @@ from assistant.acts import unasked_act
 from assistant.answer import Answer
 from assistant.candidates import char_pairs, name_pairs, names_a_location
 from assistant.complaints import ComplaintDetector
-from assistant.compose import SOURCE, asks_online, compose_answer
+from assistant.compose import QUESTION_WORDS, SOURCE, asks_online, compose_answer
 from assistant.fields import FACET_SECTIONS, district_choices, item_key, unstated
 from assistant.intent import (
     BUNDLE_CUES,
@@ -71,7 +71,6 @@ _DEADLINE_QUESTION = LEXICON.regex("deadline-question")
 _DEADLINE_TEXT = LEXICON.regex("deadline-text")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
-_QUESTION_WORDS = LEXICON.pattern("question-words")
 _FILLER = re.compile(f"[{re.escape(''.join(LEXICON.words('filler-chars')))}\\s?？!！,，.。、~～]")
 
 
@@ -188,7 +187,7 @@ class Assistant(Resolve):
             text = text.replace(cue, "")
         for name in self.region_names:
             text = text.replace(name, "")
-        return _FILLER.sub("", _QUESTION_WORDS.sub("", text))
+        return _FILLER.sub("", QUESTION_WORDS.sub("", text))
 
     def decide(self, state: TurnState) -> TurnState:
         session = state.session

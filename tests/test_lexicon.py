@@ -137,7 +137,7 @@ def _patterns():  # type: ignore[no-untyped-def]
     return {
         "pays": (service._PAYS, "{}吗"), "guide-urgent": (service._URGENT_TEXT, "可{}办理"),
         "at-once": (service._AT_ONCE, "{}办结"), "first-issue": (candidates._FIRST_ISSUE, "{}领证"),
-        "what": (turn.WHAT, "要带{}"), "question-words": (service._QUESTION_WORDS, "要{}"),
+        "what": (turn.WHAT, "要带{}"), "question-words": (compose.QUESTION_WORDS, "要{}"),
         "follow-up-openings": (turn.ELLIPTICAL, "{}青山区的"), "asks-procedure": (complaints._ASKS_PROCEDURE, "{}"),
         "document-kinds": (grounding._DOCUMENT, "带上{}"), "place-question": (compose._PLACE_QUESTION, "{}"),
         "delivery-question": (compose._DELIVERY_QUESTION, "能{}吗"), "yes-no-answers": (compose._YES_NO_ANSWER, "{}。"),
