@@ -231,13 +231,20 @@ def test_a_person_asked_for_at_once_gets_the_question_just_sent(bare_server, bro
 
     url, desk = bare_server
     citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    sent: list[str] = []  # the events the page sent, said if the request is not shown
+    citizen.on("request", lambda r: sent.append(f"{r.url.rsplit('/', 2)[-2]}:{(r.post_data or '')[:60]}")
+               if "/queue/join" in r.url else None)
     citizen.goto(f"{url}/")
     question = "残疾人证办理需要什么材料"
     _ask(citizen, question)
     citizen.locator("#handoff").click()  # at once: the answer may not have started
     chat = citizen.locator("#chat")
     requested = re.compile("已为您登记，编号 HB|已为您转接人工服务")  # a ticket, or the queue if bob is still online
-    expect(chat).to_contain_text(requested, timeout=30_000)
+    try:
+        expect(chat).to_contain_text(requested, timeout=30_000)
+    except AssertionError as failure:
+        requests = [(e.conversation_id, e.ticket, e.last_question) for e in desk.queue(left=True) + desk.queue()]
+        raise AssertionError(f"events sent: {sent}; requests for a person: {requests}") from failure
     citizen.wait_for_timeout(3000)  # whatever the question's own event still does
     asked = {entry.conversation_id: [m["content"] for m in desk.messages(entry.conversation_id) if m["role"] == "user"]
              for entry in desk.queue(left=True) + desk.queue()}
