@@ -47,6 +47,7 @@ class RetrievalConfig:
     bigram_weight: float = 0.5
     unigram_weight: float = 0.7
     expansion_weight: float = 0.5  # terms added by synonym rules count less than the citizen's own words
+    cue_weight: float = 0.5  # so do the words that ask for a facet (要带什么, 在哪办): they name no service
     section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
     dense_section_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SECTION_WEIGHTS))
     # Rule families switched off, to measure what each earns (``banshi eval --without``); see RULE_FAMILIES.

@@ -30,6 +30,7 @@ from assistant.hits import (
     RetrievalConfig,
     embedder_defaults,
 )
+from assistant.intent import CUES
 from assistant.named import HEADS, NamedTerm, has_head, has_thing, named_terms, names_of, speaks_of
 from assistant.query import normalise_query
 from knowledge.index import KnowledgeIndex
@@ -115,15 +116,31 @@ class HybridSearch:
         return clone
 
     # -- the two sides ------------------------------------------------------------------------
-    def _lexical(self, own: list[str], added: list[str], mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _asking_apart(self, text: str, own: list[str]) -> tuple[list[str], list[str]]:
+        """The question's tokens without the words that ask for a facet ("要带什么", "在哪办"), and those words'
+        tokens: they say what is asked of a service, not which one ("办户口要带什么" is not 结婚登记 for its alias
+        "登记结婚要带什么"). A question of nothing but such words keeps them all as its own."""
+        if self.config.cue_weight == 1.0:
+            return own, []
+        said = sorted({cue for cues in CUES.values() for cue in cues if cue in text}, key=len, reverse=True)
+        for cue in said:
+            text = text.replace(cue, "，")
+        rest = self.tokenizer.tokens(text) if said else own
+        return (rest, self.tokenizer.tokens(" ".join(said))) if rest else (own, [])
+
+    def _lexical(self, own: list[str], asking: list[str], added: list[str],
+                 mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-record best weighted BM25, and the index of that best chunk.
 
-        The citizen's own words count fully; terms that synonym rules added ("丢了" → 遗失 补领) count
-        ``expansion_weight``, so a widened search does not outweigh the thing named ("居住证").
+        The citizen's own words count fully; the words that ask for a facet count ``cue_weight``, and terms that
+        synonym rules added ("丢了" → 遗失 补领) count ``expansion_weight``, so neither outweighs the thing named
+        ("居住证").
         """
         chunk_scores = self.bm25.scores(own)
+        if asking:
+            chunk_scores = chunk_scores + self.config.cue_weight * self.bm25.scores(asking)
         if added:
-            seen = set(own)
+            seen = set(own) | set(asking)
             chunk_scores = chunk_scores + self.config.expansion_weight * self.bm25.scores(
                 [t for t in added if t not in seen])
         chunk_scores = chunk_scores * self._section_weight
@@ -170,7 +187,7 @@ class HybridSearch:
 
         lexical, lexical_chunk = (np.zeros(len(self._records)), np.zeros(len(self._records), dtype=np.int64))
         if config.mode != "dense":
-            lexical, lexical_chunk = self._lexical(own, added, mask)
+            lexical, lexical_chunk = self._lexical(*self._asking_apart(query.text, own), added, mask)
         dense: dict[int, tuple[float, int]] = {}
         if config.mode != "bm25":
             dense = self._dense(query.search_text, filters)

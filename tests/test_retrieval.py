@@ -227,3 +227,16 @@ source:
         hits = search.search(question, k=3).hits
         assert hits[0].score == pytest.approx(hits[1].score, abs=1e-6), question  # word for word the same guide
         assert [h.record_id for h in hits[:2]] == ["t-yacht-b", "t-yacht-a"], question
+
+
+def test_the_words_that_ask_count_less_than_the_service_named(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"办户口要带什么" is about a 户口, not the marriage guide whose alias "登记结婚要带什么" shares its asking words."""
+    search = demo_assistant.search
+    question = "办户口要带什么"
+    ranked = [h.record_id for h in search.search(question).hits]
+    assert ranked[0].startswith("demo-hukou")
+    counted_fully = search.with_config(replace(search.config, cue_weight=1.0)).search(question)
+    assert counted_fully.hits[0].record_id == "demo-marriage"
+    fully = search.with_config(replace(search.config, cue_weight=1.0))
+    only_asking = [[h.record_id for h in s.search("多少钱").hits] for s in (search, fully)]
+    assert only_asking[0] == only_asking[1]  # nothing but asking words: all the question's own
