@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
 from assistant.candidates import CLARIFY_RATIO, bundled, char_pairs, name_pairs
+from assistant.compose import QUESTION_WORDS
 from assistant.hits import Filters, Retrieval
 from assistant.intent import (
     asks_for_bundle,
@@ -81,6 +82,8 @@ class FollowUps:
         thing = NOT_SERVICE.sub("", state.residue)
         if not 2 <= len(thing) <= 4 or "within" in self.search.config.without:
             return None
+        if state.facets or QUESTION_WORDS.search(state.text):
+            return None  # "身份证怎么办" after a passport's answer asks of its own: the ID card itself
         asked = char_pairs([thing, *normalise_query(thing, self.search.synonyms).expansions])
         found = self._beside(state, current, filters)
         for hit in found.hits:  # the current guide may well come first: its name is in the search

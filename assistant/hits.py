@@ -112,7 +112,7 @@ class Hit:
 
     chunk: Chunk  # its best-matching chunk
     score: float  # fused score, comparable within one query
-    lexical: float  # best weighted BM25 of its chunks
+    lexical: float  # best weighted BM25 of its chunks, every word of the question counted fully (what confidence reads)
     dense: float  # best cosine of its chunks
     confidence: float = 0.0  # 0..1, see Retrieval
 

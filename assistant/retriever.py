@@ -186,8 +186,11 @@ class HybridSearch:
         tokens = own + added
 
         lexical, lexical_chunk = (np.zeros(len(self._records)), np.zeros(len(self._records), dtype=np.int64))
+        counted = lexical  # BM25 as the confidence model was fitted on: every word of the question counted fully
         if config.mode != "dense":
-            lexical, lexical_chunk = self._lexical(*self._asking_apart(query.text, own), added, mask)
+            rest, asking = self._asking_apart(query.text, own)
+            lexical, lexical_chunk = self._lexical(rest, asking, added, mask)
+            counted = self._lexical(own, [], added, mask)[0] if asking else lexical
         dense: dict[int, tuple[float, int]] = {}
         if config.mode != "bm25":
             dense = self._dense(query.search_text, filters)
@@ -202,7 +205,7 @@ class HybridSearch:
             # The chunk that matched best: the lexical side's when it matched at all, else the dense side's.
             best_pos = int(lexical_chunk[record]) if lexical[record] > 0 else dense[record][1]
             hits.append(Hit(chunk=self.chunks[best_pos], score=float(fused[record]),
-                            lexical=float(lexical[record]), dense=float(dense.get(record, (0.0, 0))[0])))
+                            lexical=float(counted[record]), dense=float(dense.get(record, (0.0, 0))[0])))
         coverage = self._coverage(tokens, hits[0].record_id) if hits else 0.0
         words = max(1, sum(1 for t in tokens if t[0] not in "#@"))
         hits = [replace(h, confidence=self.calibration.confidence(

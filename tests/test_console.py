@@ -87,8 +87,8 @@ def test_hit_testing_says_why_it_asks_back_or_hands_off(assistant: Assistant, qu
 
 def test_hit_testing_names_close_options_and_what_the_knowledge_lacks(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     assert hit_test(demo_assistant, "身份证怎么办").reason == (
-        "3 项指南得分接近，无法确定是哪一项：“临时居民身份证申领”、“居民身份证补领（遗失、损坏）”、"
-        "“居民身份证换领（有效期满）”，请群众选择。")
+        "4 项指南得分接近，无法确定是哪一项：“居民身份证补领（遗失、损坏）”、“居民身份证换领（有效期满）”、"
+        "“临时居民身份证申领”、“居民身份证首次申领”，请群众选择。")
     assert hit_test(demo_assistant, "药品经营许可证怎么办").reason == "知识库中没有问题所说的“药品经营许可证”。"
     elsewhere = hit_test(demo_assistant, "北京市办居住证要带什么")
     assert elsewhere.answer.decision == "answer"

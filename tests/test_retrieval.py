@@ -230,7 +230,7 @@ source:
 
 
 def test_the_words_that_ask_count_less_than_the_service_named(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    """"办户口要带什么" is about a 户口, not the marriage guide whose alias "登记结婚要带什么" shares its asking words."""
+    """"办户口要带什么" is about a 户口, not 结婚登记 whose alias "登记结婚要带什么" shares its asking words."""
     search = demo_assistant.search
     question = "办户口要带什么"
     ranked = [h.record_id for h in search.search(question).hits]
