@@ -41,15 +41,6 @@ def char_pairs(words: list[str]) -> set[str]:
     return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
 
 
-def names_a_location(text: str, record: ServiceGuide | Theme) -> bool:
-    """The question names one of the record's places ("妇幼保健院"), so the district does not matter."""
-    for location in record.locations:
-        name = location.name or ""
-        if any(name[i : i + 4] in text for i in range(max(0, len(name) - 3))):
-            return True
-    return False
-
-
 _FIRST_ISSUE = LEXICON.pattern("first-issue")
 
 

@@ -13,10 +13,10 @@ import re
 
 from assistant.acts import unasked_act
 from assistant.answer import Answer
-from assistant.candidates import char_pairs, name_pairs, names_a_location
+from assistant.candidates import char_pairs, name_pairs
 from assistant.complaints import ComplaintDetector
 from assistant.compose import QUESTION_WORDS, SOURCE, asks_online, compose_answer
-from assistant.fields import FACET_SECTIONS, district_choices, item_key, unstated
+from assistant.fields import FACET_SECTIONS, district_choices, item_key, place_named, unstated
 from assistant.intent import (
     BUNDLE_CUES,
     CUES,
@@ -211,7 +211,7 @@ class Assistant(Resolve):
         elif state.record is not None:
             districts = district_choices(state.record)
             if "where" in state.facets and districts and not session.region and \
-                    not names_a_location(state.text, state.record) and not asks_online(state.text, state.facets):
+                    place_named(state.record, None, state.text) is None and not asks_online(state.text, state.facets):
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:

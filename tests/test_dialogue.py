@@ -850,3 +850,11 @@ def test_a_question_for_a_deadline_hears_the_guides_deadline_after_the_time_limi
     assert answer.text.count("第一个工作日") == 1  # the passage is not quoted again below it
     took = Assistant(search).ask("工伤事故备案要多久")
     assert "第一个工作日" not in took.speech and took.text.split("\n")[1:2] != lines[1:2]
+
+
+def test_a_where_question_naming_a_place_is_not_asked_for_the_district(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The places of 出生医学证明签发 depend on the district, but a question naming one of them has chosen."""
+    named = demo_assistant.ask("出生医学证明在妇幼保健院哪里办", Session())
+    assert named.decision == "answer" and "妇幼保健院" in named.text.split("\n")[0]
+    unnamed = demo_assistant.ask("出生医学证明在哪里办", Session())
+    assert unnamed.decision == "clarify" and "请问您在哪个区" in unnamed.text
