@@ -239,6 +239,7 @@ class HybridSearch:
             return hits, ()
         judged = {h.record_id: [self._speaks_of(t, h.record_id, context) for t in terms] for h in hits}
         lacking = {r for r, verdicts in judged.items() if False in verdicts} | lacking_thing
+        nowhere: set[int] = set()  # terms no guide found is about, nor of their kind
         for i, term in enumerate(terms):
             # only for heads of a kind (补贴, 许可证), not a made-up "运输证" the guide calls 运输许可
             if term.head in HEADS and any(v[i] is False for v in judged.values()):
@@ -246,13 +247,21 @@ class HybridSearch:
                 # 补贴": 育儿补贴 is another subsidy, 住房公积金提取（租房） is no subsidy).
                 lacking |= {r for r, v in judged.items() if v[i] is None and
                             not has_head(term, self._record_text[r], self._record_names.get(r, ""))}
+            elif term.head in HEADS and all(v[i] is None for v in judged.values()):
+                # No guide found speaks of the thing or of its kind ("残疾人就业保障金" among 员工录用 and 就业登记):
+                # the knowledge has no guide for it, however well the other words match.
+                kindless = {r for r in judged
+                            if not has_head(term, self._record_text[r], self._record_names.get(r, ""))}
+                lacking |= kindless
+                if kindless == set(judged):
+                    nowhere.add(i)
         if not lacking:
             return hits, ()
         cap = self.calibration.refuse_below * UNMATCHED_CAP
         hits = sorted((replace(h, confidence=min(h.confidence, cap)) if h.record_id in lacking else h for h in hits),
                       key=lambda h: h.record_id in lacking)  # stable: the ranking among the rest stays
-        unknown = tuple(t.said for i, t in enumerate(terms)
-                        if any(v[i] is False for v in judged.values()) and not any(v[i] for v in judged.values()))
+        unknown = tuple(t.said for i, t in enumerate(terms) if i in nowhere or
+                        any(v[i] is False for v in judged.values()) and not any(v[i] for v in judged.values()))
         return hits, unknown
 
     def lacks_named(self, question: str, record_id: str) -> bool:

@@ -240,3 +240,14 @@ def test_the_words_that_ask_count_less_than_the_service_named(demo_assistant) ->
     fully = search.with_config(replace(search.config, cue_weight=1.0))
     only_asking = [[h.record_id for h in s.search("多少钱").hits] for s in (search, fully)]
     assert only_asking[0] == only_asking[1]  # nothing but asking words: all the question's own
+
+
+def test_a_thing_no_guide_found_is_about_nor_of_its_kind_scores_low(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """The pack has no guide for 残疾人就业保障金; 员工录用 and 就业登记 match the other words, and none is about a
+    保障金 at all."""
+    search = demo_assistant.search
+    asked = search.search("公司一直没招残疾员工，残疾人就业保障金怎么算、去哪交？")
+    assert asked.confidence < search.calibration.refuse_below
+    assert "theme-hiring" not in [h.record_id for h in asked.hits[:1]]  # first before: 员工录用一件事, at 0.40
+    control = search.search("残疾人证怎么办")  # a thing of the pack: its guide is about it
+    assert control.confidence >= search.calibration.refuse_below and control.unmatched == ()
