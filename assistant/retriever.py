@@ -39,6 +39,11 @@ from knowledge.tokenize import Tokenizer
 
 logger = logging.getLogger(__name__)
 
+# The words that ask for a facet, longest first (then by text: one order in every process): "要带什么" goes before
+# "带什么".
+_ASKING = sorted({cue for cues in CUES.values() for cue in cues}, key=lambda c: (-len(c), c))
+
+
 class HybridSearch:
     """Holds the BM25 index in memory and queries Chroma; build once per process."""
 
@@ -122,7 +127,7 @@ class HybridSearch:
         "登记结婚要带什么"). A question of nothing but such words keeps them all as its own."""
         if self.config.cue_weight == 1.0:
             return own, []
-        said = sorted({cue for cues in CUES.values() for cue in cues if cue in text}, key=len, reverse=True)
+        said = [cue for cue in _ASKING if cue in text]
         for cue in said:
             text = text.replace(cue, "，")
         rest = self.tokenizer.tokens(text) if said else own
