@@ -97,7 +97,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         carded.add("items")  # the items are listed above
     rest = [quote(c) for c in quoted if c.section not in carded
             and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)
-            and not any(note.rstrip("。") in c.text for note in notes)]  # a passage a note has said in short
+            and not any(note.rstrip("。") in c.text for note in notes)  # a passage a note has said in short
+            and not _in_card(c, lines)]
     if rest:
         lines += ["**相关说明**", *rest]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
@@ -113,7 +114,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
-    speech = plain(named + _whole_sentences(spoken, SPEECH_LEAD))
+    speech = plain(named) + _whole_sentences(plain(spoken), SPEECH_LEAD)
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)
@@ -224,6 +225,13 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
+
+
+def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:
+    """The passage is a field the card above already shows whole ("受理条件：…" under **受理条件**)."""
+    body = quote(chunk)[2:]
+    label, _, said = body.partition("：")
+    return bool(said) and chunk.section != "faq" and any(said.rstrip("。；") in line for line in lines)
 
 
 def _faq_answer(quoted: Sequence[Chunk]) -> str | None:

@@ -284,6 +284,7 @@ def can_do_online(record: Record) -> bool | None:
 
 
 ENTRY = "网上办理入口"
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
 
 
 def entry_link(url: str) -> str:
@@ -328,7 +329,9 @@ def short_place(loc: Location) -> str:
 
 
 def plain(text: str) -> str:
-    """Speakable: no markdown, no URLs, durations as they are said, brackets full-width."""
+    """Speakable: no markdown, no URLs, durations as they are said, brackets full-width. A link is said as its
+    title, and the online entry's link not at all (the screen shows it)."""
+    text = _MARKDOWN_LINK.sub(lambda m: "" if m.group(1) == ENTRY else m.group(1), text)
     text = re.sub(r"https?://\S+", "", text.replace("**", ""))
     return spoken_duration(text).replace("(", "（").replace(")", "）")
 

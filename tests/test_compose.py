@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from assistant.compose import compose_answer
@@ -274,3 +276,24 @@ def test_a_question_naming_a_place_of_the_guide_is_answered_with_that_place() ->
     assert "可到" not in answer.speech
     spoken = compose_answer(TOWNS, ["materials"], question="在松岭镇办要带什么").speech
     assert spoken.startswith("居住证，需要准备") and "可到青山区松岭镇便民服务中心综合窗口办理。" in spoken
+
+
+def test_the_speech_never_reads_out_a_link() -> None:
+    """A guide with no hall answers "在哪办" with its online channel and entry link: the screen shows the link,
+    the voice says where, not "[网上办理入口](" cut in half."""
+    nowhere = ONLINE.model_copy(update={"locations": [], "name": "补领离婚证预约"})
+    answer = compose_answer(nowhere, ["where"], question="补领离婚证预约要找哪个机关")
+    assert "[网上办理入口](https://zwfw.example.org/apply/g1)" in answer.text
+    assert answer.speech.startswith("补领离婚证预约，可全程网上办理，无需到现场。")
+    assert not any(mark in answer.speech for mark in ("[", "]", "(", "入口", "http"))
+
+
+def test_a_passage_the_card_shows_whole_is_not_shown_again() -> None:
+    """"怎么申请" gets the conditions in the card; the same conditions, found again as a passage, are not
+    repeated under 相关说明. A FAQ that quotes them still is: it answers a question of its own."""
+    conditions = dataclasses.replace(_faq(""), section="eligibility",
+                                     text=f"【居住证申领】受理条件：{GUIDE.eligibility}")
+    text = compose_answer(GUIDE, [], question="居住证", related=[conditions]).text
+    assert text.count(GUIDE.eligibility.rstrip("。")) == 1 and "相关说明" not in text
+    faq = _faq(GUIDE.eligibility, "谁能办？")
+    assert "相关说明" in compose_answer(GUIDE, ["time"], question="居住证要多久", related=[faq]).text
