@@ -76,7 +76,10 @@ def _spoken_options(names: Sequence[str]) -> str:
     said = [spoken_name(_without_brackets(name)) or spoken_name(name) for name in names]
     main = None
     if len(set(said)) < len(said):  # the brackets were what told them apart: their words, without the brackets
-        said = [spoken_name(re.sub(r"[()（）]", "", name)) for name in names]
+        # the bracket's words whole: "实验动物生产许可(新申请)" is said "…新申请", not "…新"
+        heads = [re.split(r"[(（]", name, maxsplit=1)[0] for name in names]
+        said = [spoken_name(head) + re.sub(r"[()（）]", "", name[len(head):])
+                for head, name in zip(heads, names, strict=True)]
         main = min(len(re.split(r"[(（]", name, maxsplit=1)[0]) for name in names)  # what they share ends there
     prefix = _common_prefix(said)[:main] if len(said) > 1 else ""
     if len(prefix) >= 4 and all(len(s) - len(prefix) >= 2 for s in said):

@@ -125,6 +125,9 @@ def test_the_speech_is_short_and_a_clarifying_question_names_at_most_three_optio
     (["律师执业变更审核(（执业类别变更）)", "律师执业变更审核(执业机构变更)"],
      "请问您要办的是律师执业变更审核的哪一项：执业类别变更，还是执业机构变更？"),
     (["居住证申领", "居住证签注（续期）"], "请问您要办理的是：居住证，还是居住证签注？"),  # nothing worth saying once
+    # an act word in the brackets is what tells them apart: said whole, not "…许可新"
+    (["实验动物生产许可(新申请)", "实验动物生产许可(延续)"],
+     "请问您要办的是实验动物生产许可的哪一项：新申请，还是延续？"),
 ])
 def test_a_clarifying_question_says_what_the_options_share_once(names: list[str], speech: str) -> None:
     options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name}) for i, name in enumerate(names)]
