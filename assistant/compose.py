@@ -15,6 +15,7 @@ from assistant.fields import (
     MAX_SPEECH,
     OVERVIEW,
     THEME_OVERVIEW,
+    UNSTATED,
     Record,
     can_do_online,
     card,
@@ -151,10 +152,18 @@ def _asks_something(question: str) -> bool:
 
 def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region: str | None,
                question: str) -> list[str]:
-    """What the voice adds for the other facets the question asks, each in a short sentence: the place ("能在青山区
-    领证吗？地址在哪": after the FAQ's "可以。…"), the phone."""
+    """What the voice adds for the other facets the question asks, each in a short sentence: the time limit and the
+    fee ("要钱吗？要多久"), whether it can be done online, the place ("能在青山区领证吗？地址在哪": after the FAQ's
+    "可以。…"), the phone."""
     said = []
     named = place_named(record, region, question)
+    limit = _time_short(record)
+    if "time" in facets and led != "time" and not limit.startswith(UNSTATED):
+        said.append(f"办理时限{limit}")
+    if "fee" in facets and led != "fee" and record.fee:
+        said.append(f"收费标准：{sentence(clip(record.fee, ALSO_FEE))}")
+    if _ONLINE_QUESTION.search(question) and led != "online" and can_do_online(record) is not None:
+        said.append(online_said(record))
     if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)
         if places:
@@ -352,7 +361,11 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         text = who_lines(record)[-1]
     elif first == "result":
         result = result_lines(record)
-        text = "".join(result[::-1] if _DELIVERY_QUESTION.search(question) else result)
+        if _DELIVERY_QUESTION.search(question):  # "能寄快递吗": how the result is sent, first
+            sent = [line for line in result if line.startswith("结果送达")]
+            result = [*sent, *(line for line in result if line not in sent and not line.startswith(UNSTATED))] \
+                if sent else [unstated("结果送达方式", record)]
+        text = "".join(result)
     elif faq:
         answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
@@ -480,6 +493,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
     return lines
 
 
+ALSO_FEE = 40  # a fee said after the answer to another facet is cut here, at a clause
 CARD_FEE = 100  # a fee a card shows in a line is cut here, the rest in the full guide
 # The fields an overview's lead says, which its card then leaves out (unless the question asks for them in full).
 _SAID_IN_LEAD = {"overview": ("time", "fee", "materials"), "theme": ("time",)}

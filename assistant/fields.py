@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from assistant.answer import Card, Citation
 from assistant.intent import HOTLINE, Facet
 from assistant.lexicon import LEXICON
-from knowledge.phrasing import describe_location, describe_material
+from knowledge.phrasing import describe_delivery, describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
@@ -54,10 +54,13 @@ def clip(text: str, limit: int) -> str:
     return head[:end] + "…" if end >= limit // 2 else head + "…"
 
 
+UNSTATED = "指南未载明"
+
+
 def unstated(label: str, record: Record) -> str:
     phone = record.consult_phone
     contact = f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
-    return f"指南未载明{label}，{contact}。"
+    return f"{UNSTATED}{label}，{contact}。"
 
 
 def citation(record: Record, section: str) -> Citation:
@@ -241,8 +244,9 @@ def result_lines(record: Record) -> list[str]:
     lines = [f"办理结果：{sentence(record.result)}" if record.result else unstated("办理结果", record)]
     if not lines[0].endswith("。"):
         lines[0] += "。"
-    if record.delivery:
-        lines.append("结果送达：" + "、".join(record.delivery) + "。")
+    delivery = describe_delivery(record)
+    if delivery:
+        lines.append(f"结果送达：{delivery}。")
     return lines
 
 

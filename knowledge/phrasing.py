@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.schema import Location, Material
+from knowledge.schema import Location, Material, ServiceGuide
 
 
 def describe_material(material: Material) -> str:
@@ -25,3 +25,14 @@ def describe_location(location: Location) -> str:
     if location.phone:
         text += f"；电话：{location.phone}"
     return text + "。"
+
+
+NO_MAIL = "不支持物流快递"
+
+
+def describe_delivery(guide: ServiceGuide) -> str | None:
+    """How the result reaches the citizen ("窗口领取、邮寄"), or that it is not sent by post, as an export may say
+    (its 是否支持物流快递 kept in ``extra``); None when the guide says neither."""
+    if guide.delivery:
+        return "、".join(guide.delivery)
+    return NO_MAIL if guide.extra.get("是否支持物流快递") == "否" else None

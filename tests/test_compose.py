@@ -300,3 +300,13 @@ def test_a_passage_the_card_shows_whole_is_not_shown_again() -> None:
     assert text.count(GUIDE.eligibility.rstrip("。")) == 1 and "相关说明" not in text
     faq = _faq(GUIDE.eligibility, "谁能办？")
     assert "相关说明" in compose_answer(GUIDE, ["time"], question="居住证要多久", related=[faq]).text
+
+
+def test_the_speech_answers_each_thing_asked() -> None:
+    """"要钱吗？要多久？": the voice says the time limit and the fee, not one of them; "能网上办吗" asked with a
+    fee is answered too."""
+    both = compose_answer(GUIDE, ["time", "fee"], question="办居住证要钱吗？要多久？").speech
+    assert "10个工作日" in both and "不收费" in both
+    online = compose_answer(ONLINE, ["fee"], question="办居住证多少钱，网上能办吗").speech
+    assert "不收费" in online and "可全程网上办理" in online
+    assert len(both) <= MAX_SPEECH and len(online) <= MAX_SPEECH

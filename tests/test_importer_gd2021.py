@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from assistant.compose import compose_answer
 from ingest.importers import MAPPINGS, detect_mapping, import_export
 from tests.conftest import GD_EXPORT, require
 
@@ -62,6 +63,19 @@ def test_online_only_item_has_no_counter(tmp_path: Path) -> None:
     guide = loaded.guides[0]
     assert guide.locations == [] and guide.channels == ["网上办理"]
     assert guide.extra["办理地点说明"] == "无线下办理窗口，仅网上办理"
+
+
+def test_a_result_not_sent_by_post_is_kept_and_said(tmp_path: Path) -> None:
+    """是否支持物流快递 "不支持" (or "否") is a fact a citizen asks ("能寄快递吗"): kept, said in the result."""
+    for said in ("不支持", "否"):
+        loaded = import_export(_write(tmp_path, {**RECORD, "是否支持物流快递": said}), MAPPINGS["gd2021"])
+        guide = loaded.guides[0]
+        assert guide.delivery == [] and guide.extra["是否支持物流快递"] == "否"
+        answer = compose_answer(guide, ["result"], question="办好了能寄快递给我吗")
+        assert answer.text.startswith("**测试事项（子项）**：结果送达：不支持物流快递。\n")  # not "…未载明办理结果"
+    unsaid = import_export(_write(tmp_path, {**RECORD, "是否支持物流快递": ""}), MAPPINGS["gd2021"]).guides[0]
+    assert "是否支持物流快递" not in unsaid.extra
+    assert "指南未载明结果送达方式" in compose_answer(unsaid, ["result"], question="能寄快递吗").text
 
 
 def test_bad_records_are_reported_with_reason(tmp_path: Path) -> None:

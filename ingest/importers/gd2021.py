@@ -83,6 +83,7 @@ def to_guide(raw: dict[str, Any]) -> dict[str, Any]:
         "业务系统": _text(raw, "业务系统"),
         "受理条件说明": "导出数据仅收录受理条件首段，可能不完整" if _text(raw, "受理条件(首段)") else None,
         "办理地点说明": "无线下办理窗口，仅网上办理" if address == NO_COUNTER else None,
+        "是否支持物流快递": "否" if _text(raw, "是否支持物流快递") in ("否", "不支持") else None,
         "数据来源": _provenance(raw),
         "采集年份": "2021",
     }
