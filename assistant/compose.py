@@ -21,6 +21,7 @@ from assistant.fields import (
     card,
     citation,
     clip,
+    conditions,
     entry_link,
     fee_lines,
     how_lines,
@@ -181,14 +182,24 @@ def _whole_sentences(text: str, limit: int) -> str:
     for part in split_sentences(text):
         if len(kept) + len(part) > limit:
             room = part[: limit - len(kept)]
-            if room.rfind("，") >= CLAUSE:  # its first clauses, as a sentence
-                kept += room[: room.rfind("，")] + "。"
-            elif room.rfind("、") >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
-                kept += room[: room.rfind("、")] + "等。"
+            if _last_outside_brackets(room, "，") >= CLAUSE:  # its first clauses, as a sentence
+                kept += room[: _last_outside_brackets(room, "，")] + "。"
+            elif _last_outside_brackets(room, "、") >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
+                kept += room[: _last_outside_brackets(room, "、")] + "等。"
             break
         kept += part
     # a list's item ends its sentence with "；" in the guide; said or shown alone, it ends with a full stop
     return re.sub(r"[；;]\s*$", "。", kept) if kept else clip(text, limit)
+
+
+def _last_outside_brackets(text: str, mark: str) -> int:
+    """Where ``mark`` last occurs outside brackets (-1 when nowhere): a sentence cut there leaves none open."""
+    depth, last = 0, -1
+    for i, char in enumerate(text):
+        depth += (char in "（(") - (char in "）)")
+        if char == mark and depth <= 0:
+            last = i
+    return last
 
 
 def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet], region: str | None,
@@ -217,6 +228,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
     return spoken_duration(markdown(blocks)), sections
 
 
+LEAD_CONDITIONS = 200  # the conditions that answer "谁能办" are cut here, the rest in the full guide
 FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
@@ -354,7 +366,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif first == "materials":
         text = _materials_lead(record)
     elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
-        text = f"受理条件：{clip(record.eligibility, 200)}"
+        text = f"受理条件：{conditions(record, LEAD_CONDITIONS)}"
     elif first == "who" and isinstance(record, Theme) and record.summary:
         text = _overview_lead(record)  # "能一起办吗": what it does together and how long it takes
     elif first == "who":
@@ -474,8 +486,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                 lines.append(f"**办理地点**：{_place_name(places[0])}{more}。")
         elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
             limit = 100 if len(set(wanted)) > 3 else 200
-            lines.append(f"**受理条件**：{clip(record.eligibility, limit)}" +
-                         ("（详见完整指南）" if len(record.eligibility) > limit else ""))
+            lines.append(f"**受理条件**：{conditions(record, limit)}")
         elif part == "time":
             lines.append(f"**办理时限**：{_time_lead(record) if 'time' in full else _time_short(record)}")
         elif part == "fee":

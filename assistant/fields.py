@@ -10,7 +10,7 @@ from assistant.answer import Card, Citation
 from assistant.intent import HOTLINE, Facet
 from assistant.lexicon import LEXICON
 from knowledge.phrasing import describe_delivery, describe_location, describe_material
-from knowledge.records import Chunk
+from knowledge.records import SECTIONS, Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
 
 MAX_SPEECH = 120
@@ -151,12 +151,26 @@ def district_choices(record: Record) -> list[str]:
     return regions
 
 
+def conditions(guide: ServiceGuide, limit: int | None = None) -> str:
+    """The guide's 受理条件 as shown: past ``limit``, cut at a sentence and marked "（详见完整指南）". One the guide
+    breaks off where its list would start ("…可以向省级注册会计师协会申请注册：", an export that keeps only its
+    first paragraph) says that the rest is not listed, and whom to ask."""
+    text = (guide.eligibility or "").rstrip()
+    if limit is not None and len(text) > limit:
+        return clip(text, limit) + "（详见完整指南）"
+    if text.endswith(("：", ":", "；", ";")):
+        rest = "具体条件" if text.endswith(("：", ":")) else "其余条件"
+        phone = guide.consult_phone
+        return f"{text}（{rest}指南未列出，{f'可致电 {phone} 咨询' if phone else f'可拨打 {HOTLINE} 咨询'}）"
+    return text
+
+
 def who_lines(record: Record) -> list[str]:
     lines = []
     if record.audience:
         lines.append("服务对象：" + "、".join(record.audience) + "。")
     if isinstance(record, ServiceGuide):
-        lines.append(f"受理条件：{record.eligibility}" if record.eligibility else unstated("受理条件", record))
+        lines.append(f"受理条件：{conditions(record)}" if record.eligibility else unstated("受理条件", record))
     elif record.summary:
         lines.append(record.summary)
     return lines
@@ -354,6 +368,13 @@ def markdown(lines: Sequence[str]) -> str:
 
 
 def quote(chunk: Chunk) -> str:
+    """A passage as a list line; one that goes on with a long list ("4. 近期白底彩色证件照片…") says of what."""
     prefix = f"【{chunk.name}】"
     body = chunk.text[len(prefix):] if chunk.text.startswith(prefix) else chunk.text
+    item = _LIST_ITEM_START.match(body)
+    if item and chunk.section in SECTIONS:
+        body = f"{SECTIONS[chunk.section]}{'（续）' if int(item.group(1)) > 1 else ''}：{body}"
     return f"- {body}"
+
+
+_LIST_ITEM_START = re.compile(r"(\d+)[.、．]\s*\S")

@@ -310,3 +310,24 @@ def test_the_speech_answers_each_thing_asked() -> None:
     online = compose_answer(ONLINE, ["fee"], question="办居住证多少钱，网上能办吗").speech
     assert "不收费" in online and "可全程网上办理" in online
     assert len(both) <= MAX_SPEECH and len(online) <= MAX_SPEECH
+
+
+def test_conditions_the_guide_breaks_off_say_the_rest_is_not_listed() -> None:
+    """An export that keeps only the first paragraph of 受理条件 ends it where the list starts: the answer says
+    the conditions are not listed and whom to ask, and the voice leaves no bracket open."""
+    cut = GUIDE.model_copy(update={"eligibility": "具备下列条件之一，并在中国境内从事审计业务工作2年以上者，"
+                                                  "可以向省级注册会计师协会申请注册："})
+    answer = compose_answer(cut, ["who"], question="申请注册要满足什么条件")
+    assert answer.text.split("\n")[0].endswith("申请注册：（具体条件指南未列出，可致电 0000-1234 咨询）")
+    assert answer.speech.count("（") == answer.speech.count("）")
+    listed = GUIDE.model_copy(update={"eligibility": "1.符合有关规定；"})
+    assert "（其余条件指南未列出，可致电 0000-1234 咨询）" in compose_answer(listed, [], question="居住证").text
+    assert "指南未列出" not in compose_answer(GUIDE, ["who"], question="谁能办").text
+
+
+def test_a_passage_that_goes_on_with_a_list_says_of_what() -> None:
+    """A long list is indexed in parts; the part from item 4 on shows as "申请材料（续）：4. …", not as a bare "4."."""
+    part = dataclasses.replace(_faq(""), section="materials",
+                               text="【居住证申领】4. 劳动合同（原件，1份）；5. 就业证明（原件，1份）")
+    text = compose_answer(GUIDE, ["time"], question="劳动合同要多久", related=[part]).text
+    assert "- 申请材料（续）：4. 劳动合同（原件，1份）" in text
