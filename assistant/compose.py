@@ -158,12 +158,14 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     "可以。…"), the phone."""
     said = []
     named = place_named(record, region, question)
+    # after a field that answers one facet, the others in short; a passage that leads has answered in its own words
+    # ("注销抵押登记不收费"), which a field (the registration's fee) would contradict
     limit = _time_short(record)
-    if "time" in facets and led != "time" and not limit.startswith(UNSTATED):
+    if "time" in facets and led not in (None, "time") and not limit.startswith(UNSTATED):
         said.append(f"办理时限{limit}")
-    if "fee" in facets and led != "fee" and record.fee:
+    if "fee" in facets and led not in (None, "fee") and record.fee:
         said.append(f"收费标准：{sentence(clip(record.fee, ALSO_FEE))}")
-    if _ONLINE_QUESTION.search(question) and led != "online" and can_do_online(record) is not None:
+    if _ONLINE_QUESTION.search(question) and led not in (None, "online") and can_do_online(record) is not None:
         said.append(online_said(record))
     if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)

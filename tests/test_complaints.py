@@ -43,6 +43,10 @@ def test_short_messages_and_procedure_questions_are_left_to_the_cue_words(demo_a
     assert detector.ask_margin(procedure) < 0 < detector.ask_margin(NOISE)  # the ask: how to get it done / deal with it
     assert not detector.is_complaint(procedure) and detector.is_complaint(NOISE)
     assert demo_assistant.ask("办护照要多少钱").decision == "answer"
+    # asking which number to call is asking how to get something done, however the story opens
+    phone = "投标要公司没有违法违规的那个报告，有问题打哪个电话问？"
+    assert asks_procedure(phone) and not detector.is_complaint(phone)
+    assert "0000-6609200" in demo_assistant.ask(phone).text
 
 
 def test_the_centroids_match_the_examples_they_were_computed_from(demo_assistant) -> None:  # type: ignore[no-untyped-def]

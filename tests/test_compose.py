@@ -310,6 +310,11 @@ def test_the_speech_answers_each_thing_asked() -> None:
     online = compose_answer(ONLINE, ["fee"], question="办居住证多少钱，网上能办吗").speech
     assert "不收费" in online and "可全程网上办理" in online
     assert len(both) <= MAX_SPEECH and len(online) <= MAX_SPEECH
+    # a passage that answers in its own words is not followed by a field it may contradict
+    paid = GUIDE.model_copy(update={"fee": "工本费20元"})
+    faq = _faq("补领免费，换领收取工本费。", asked="补领居住证要交钱吗？")
+    said = compose_answer(paid, ["fee"], question="补领居住证要交钱吗", related=[faq]).speech
+    assert said.startswith("补领免费") and "20元" not in said
 
 
 def test_conditions_the_guide_breaks_off_say_the_rest_is_not_listed() -> None:

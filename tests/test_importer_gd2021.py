@@ -78,6 +78,14 @@ def test_a_result_not_sent_by_post_is_kept_and_said(tmp_path: Path) -> None:
     assert "指南未载明结果送达方式" in compose_answer(unsaid, ["result"], question="能寄快递吗").text
 
 
+def test_doubled_brackets_of_a_name_are_made_single(tmp_path: Path) -> None:
+    raw = {**RECORD, "事项名称": "注册会计师注册(（外国人）)", "目录事项名称(主项)": "注册会计师注册",
+           "子项名称": "(（外国人）)"}
+    guide = import_export(_write(tmp_path, raw), MAPPINGS["gd2021"]).guides[0]
+    assert guide.name == "注册会计师注册（外国人）" and guide.extra["子项名称"] == "（外国人）"
+    assert guide.source.title == "广东政务服务网·注册会计师注册（外国人）（2021年采集）"
+
+
 def test_bad_records_are_reported_with_reason(tmp_path: Path) -> None:
     path = _write(tmp_path, {**RECORD, "id": "V", "到办事现场次数": "多次"}, {**RECORD, "id": "K", "新字段": "x"},
                   {**RECORD, "id": "N", "事项名称": ""}, RECORD)

@@ -58,6 +58,13 @@ def _provenance(raw: dict[str, Any]) -> str | None:
     return "; ".join(f"{k}={v}" for k, v in source.items() if v)
 
 
+def _single_brackets(name: str | None) -> str | None:
+    """"注册会计师注册(（外国人）)" as a citizen reads it: "注册会计师注册（外国人）" (46 names of the export)."""
+    if name and "(（" in name and "）)" in name:
+        return name.replace("(（", "（").replace("）)", "）")
+    return name
+
+
 def looks_like(raw: dict[str, Any]) -> bool:
     return "事项名称" in raw and "受理条件(首段)" in raw
 
@@ -67,7 +74,7 @@ def to_guide(raw: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(raw) - KNOWN_KEYS)
     if unknown:
         raise MappingError(f"unknown export field(s): {', '.join(unknown)}")
-    name = _text(raw, "事项名称")
+    name = _single_brackets(_text(raw, "事项名称"))
     if not name:
         raise MappingError("事项名称: missing")
     region = _text(raw, "行政区划")
@@ -75,8 +82,8 @@ def to_guide(raw: dict[str, Any]) -> dict[str, Any]:
     hours = _text(raw, "办理时间")
     counter = address is not None and address != NO_COUNTER
     channels = (["窗口办理"] if counter else []) + (["网上办理"] if _text(raw, "是否网办") == "是" else [])
-    parent = _text(raw, "目录事项名称(主项)")
-    sub = _text(raw, "子项名称")
+    parent = _single_brackets(_text(raw, "目录事项名称(主项)"))
+    sub = _single_brackets(_text(raw, "子项名称"))
     extra = {
         "业务办理项编码": _text(raw, "业务办理项编码"),
         "子项名称": sub if sub and sub != name else None,
