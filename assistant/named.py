@@ -127,8 +127,10 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
         return True  # the head is itself a whole name of the knowledge (门头招牌备案): what precedes is context
     if _in_order(term.text, record_text):
         return True
-    for colloquial, standards in synonyms.items():  # 医保卡 → 社会保障卡: the rule must cover all of the term
-        if "".join(term.modifiers) in colloquial and colloquial in term.text and \
+    # 医保卡 → 社会保障卡: the rule must cover all of the term's modifiers, said by the citizen ("公基金贷款", whose
+    # term the words cut as 基金 + 贷款)
+    for colloquial, standards in synonyms.items():
+        if "".join(term.modifiers) in colloquial and colloquial in context and \
                 any(_in_order(s, record_text) for s in standards if len(s) >= 3):
             return True
     # The longest end of the term the guide's names have: the modifiers nearest the head, then the head alone;

@@ -251,3 +251,12 @@ def test_a_thing_no_guide_found_is_about_nor_of_its_kind_scores_low(demo_assista
     assert "theme-hiring" not in [h.record_id for h in asked.hits[:1]]  # first before: 员工录用一件事, at 0.40
     control = search.search("残疾人证怎么办")  # a thing of the pack: its guide is about it
     assert control.confidence >= search.calibration.refuse_below and control.unmatched == ()
+
+
+def test_another_loan_is_not_the_housing_fund_loan_and_a_misspelt_fund_is(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A 创业担保贷款 is a loan, but not the 住房公积金个人住房贷款 the pack has; "公基金贷款" (a slip for 公积金,
+    which the tokenizer cuts as 公 + 基金) still is, through the synonym rule for 公基金."""
+    other = demo_assistant.ask("听说有政府贴息的创业担保贷款，怎么申请？")
+    assert other.decision == "refuse" and "创业担保贷款" in other.text
+    misspelt = demo_assistant.ask("公基金贷款最多能贷多少？")
+    assert misspelt.decision == "answer" and misspelt.citations[0].guide_id == "demo-hpf-loan"
