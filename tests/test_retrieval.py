@@ -10,6 +10,7 @@ import pytest
 
 from assistant.bm25 import BM25
 from assistant.hits import Calibration, Filters, RetrievalConfig, embedder_defaults
+from assistant.intent import asks_for_bundle
 from assistant.named import NamedTerm, has_thing, named_terms, named_things, speaks_of
 from assistant.query import load_synonyms, normalise_query, parse_synonyms
 from assistant.retriever import HybridRetriever, HybridSearch
@@ -172,8 +173,9 @@ def test_synonyms_only_add_terms() -> None:
     assert query.text == "社保卡丢了咋办"
     assert "社会保险" in query.expansions and "遗失" in query.expansions
     assert query.search_text.startswith("社保卡丢了咋办 ")
-    assert "一件事" in normalise_query("能一次办吗", load_synonyms()).expansions
-    assert "一件事" not in normalise_query("第一次办社保卡", load_synonyms()).expansions
+    assert "机动车驾驶证" in normalise_query("驾照丢了", load_synonyms()).expansions
+    # "一次办" asks for a one-thing theme through the bundle words, not a synonym; "第一次办" does not
+    assert asks_for_bundle("能一次办吗") and not asks_for_bundle("第一次办社保卡")
 
 
 def test_bad_synonyms_file_names_the_line(tmp_path: Path) -> None:
