@@ -241,9 +241,10 @@ _YES_NO = LEXICON.regex("yes-no-question")
 _ONLINE_QUESTION = LEXICON.regex("online-question", flags=re.I)
 # Questions that name no facet but ask for one in their own words ("哪些人可以申请", "要交什么", "上哪查").
 _ONLINE_LOOKUP = LEXICON.regex("online-lookup")
+_OVERVIEW_WHO = LEXICON.regex("overview-who")
 _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
     ("materials", LEXICON.regex("overview-materials")),
-    ("who", LEXICON.regex("overview-who")),
+    ("who", _OVERVIEW_WHO),
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.
@@ -310,6 +311,11 @@ def _faq_cover(question: str, faq: Chunk | None) -> float:
     return len(_pairs(question) & theirs) / len(theirs) if theirs else 0.0
 
 
+def _asks_who(text: str) -> bool:
+    """"谁可以申请", "需要什么条件", "哪些人可以申请": a question of who may apply."""
+    return "who" in detect_facets(text) or _OVERVIEW_WHO.search(text) is not None
+
+
 def _looks_up_online(question: str) -> bool:
     """"网上哪里报名", "上哪查": where to look it up or do it online. Not "网上查不到，去哪个窗口"."""
     found = _ONLINE_LOOKUP.search(question)
@@ -348,6 +354,10 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
+    asked = _faq(quoted)
+    if asked is not None and set(facets) == {"who"} and not yes_no and not _asks_who(_faq_asks(asked)) and \
+            not _asks_the_faq(question, asked):
+        faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
                 _asks_the_faq(question, _faq(quoted))):
         answer = spoken_duration(faq)
@@ -407,6 +417,8 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
                 if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
         if here:
             return f"本大厅即可办理：{here[0].window or hall.name}。"
+    if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
+        return f"可到{short_place(places[0])}办理，办理时间：{places[0].hours.rstrip('。；')}。"
     if places:
         more = f"等{len(places)}处" if len(places) > 1 else ""
         return f"可到{short_place(places[0])}{more}办理。"

@@ -79,6 +79,18 @@ CLOSE_OTHER = 0.6  # another guide this close to the first makes "如果您要�
 
 
 
+NAME_RUN = 3  # characters in a row of the question that the service's name holds: the name, as said
+
+
+def _outside_name(text: str, name: str) -> str:
+    """The question with every run of NAME_RUN or more characters that ``name`` holds blanked out."""
+    kept = list(text)
+    for i in range(len(text) - NAME_RUN + 1):
+        if text[i:i + NAME_RUN] in name:
+            kept[i:i + NAME_RUN] = "，" * NAME_RUN
+    return "".join(kept)
+
+
 class Assistant(Resolve):
     """Holds the search and the knowledge it answers from; one per process, shared by sessions.
 
@@ -271,10 +283,14 @@ class Assistant(Resolve):
         return "fee" in state.facets and any(w in record.name for w in _PAID_OUT) and not _PAYS.search(state.text)
 
     def _asked_of(self, state: TurnState, record: ServiceGuide | Theme) -> tuple[list[Facet], bool]:
-        """The facets the question asks of ``record``, and whether only the passages on it answer."""
+        """The facets the question asks of ``record``, and whether only the passages on it answer. A cue word
+        that is part of the service's name as the citizen says it asks for nothing ("殡葬费用减免在哪里办": 费用 is
+        the name's, the question is where)."""
+        named = set(detect_facets(state.text)) - set(detect_facets(_outside_name(state.text, record.name)))
+        facets: list[Facet] = [f for f in state.facets if f not in named]
         if not self._paid_out(state, record):
-            return state.facets, state.to_the_point
-        facets: list[Facet] = [f for f in state.facets if f != "fee"]
+            return facets, state.to_the_point
+        facets = [f for f in facets if f != "fee"]
         return facets, state.to_the_point or not facets
 
     def _answer_from(self, state: TurnState, record: ServiceGuide | Theme) -> Answer:

@@ -336,3 +336,12 @@ def test_a_passage_that_goes_on_with_a_list_says_of_what() -> None:
                                text="【居住证申领】4. 劳动合同（原件，1份）；5. 就业证明（原件，1份）")
     text = compose_answer(GUIDE, ["time"], question="劳动合同要多久", related=[part]).text
     assert "- 申请材料（续）：4. 劳动合同（原件，1份）" in text
+
+
+def test_a_question_for_the_conditions_opens_with_them_not_with_a_faq_on_something_else() -> None:
+    took = _faq("一般10个工作日办结。", asked="申请居住证要多久？")
+    lead = compose_answer(GUIDE, ["who"], question="想申请居住证，要什么条件？", related=[took]).text.split("\n")[0]
+    assert lead == "**居住证申领**：受理条件：在示例市居住半年以上，有合法稳定住所的非本市户籍人员。"
+    who = _faq("在示例市居住半年以上即可。", asked="哪些人可以申请居住证？")
+    assert compose_answer(GUIDE, ["who"], question="想申请居住证，要什么条件？",
+                          related=[who]).text.startswith("**居住证申领**：在示例市居住半年以上即可。")

@@ -858,3 +858,12 @@ def test_a_where_question_naming_a_place_is_not_asked_for_the_district(demo_assi
     assert named.decision == "answer" and "妇幼保健院" in named.text.split("\n")[0]
     unnamed = demo_assistant.ask("出生医学证明在哪里办", Session())
     assert unnamed.decision == "clarify" and "请问您在哪个区" in unnamed.text
+
+
+def test_a_cue_word_inside_the_service_name_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"殡葬费用减免" has 费用 in its name: the question is where and when, answered with the one place and its
+    hours, not with the fee."""
+    answer = demo_assistant.ask("殡葬费用减免在哪里办，几点上班？")
+    lead = answer.text.split("\n")[0]
+    assert lead.startswith("**基本殡葬服务费用减免**：可到") and "8:00-17:00" in lead
+    assert "收费标准" not in lead
