@@ -325,11 +325,16 @@ def _looks_up_online(question: str) -> bool:
 def asks_online(question: str, facets: Sequence[Facet]) -> bool:
     """"网上能签注吗", "手机上能办吗": answered by whether the guide can be done online, the same in every district.
     Not "我不会在网上弄，去哪个窗口办", which asks for a place."""
-    return bool(_ONLINE_QUESTION.search(question)) and not _PLACE_QUESTION.search(question) and \
+    return bool(_ONLINE_QUESTION.search(question)) and not _asks_place(question) and \
         ("where" in facets or bool(_YES_NO.search(question)))
 
 
 _PLACE_QUESTION = LEXICON.pattern("place-question")
+
+
+def _asks_place(question: str) -> bool:
+    """A word of asking for a place, not one said of what the citizen will not do ("不想跑窗口")."""
+    return any("不" not in question[max(0, m.start() - 3):m.start()] for m in _PLACE_QUESTION.finditer(question))
 
 
 def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], region: str | None,

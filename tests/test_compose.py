@@ -345,3 +345,12 @@ def test_a_question_for_the_conditions_opens_with_them_not_with_a_faq_on_somethi
     who = _faq("在示例市居住半年以上即可。", asked="哪些人可以申请居住证？")
     assert compose_answer(GUIDE, ["who"], question="想申请居住证，要什么条件？",
                           related=[who]).text.startswith("**居住证申领**：在示例市居住半年以上即可。")
+
+
+def test_whether_it_can_be_done_online_is_answered_whatever_the_words_order() -> None:
+    """"能在网上续吗" asks the same as "网上能续吗"; "不想跑窗口" says what the citizen will not do, it asks for no
+    place; "去哪个窗口" still does."""
+    online = compose_answer(ONLINE, ["where"], question="居住证一年到了，不想跑窗口，能在网上续吗？").text
+    assert online.startswith("**居住证申领**：可全程网上办理")
+    assert not compose_answer(ONLINE, ["where"], question="我不会在网上弄，去哪个窗口办").text.startswith(
+        "**居住证申领**：可全程网上办理")
