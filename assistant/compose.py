@@ -167,6 +167,8 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
         said.append(f"收费标准：{sentence(clip(record.fee, ALSO_FEE))}")
     if _ONLINE_QUESTION.search(question) and led not in (None, "online") and can_do_online(record) is not None:
         said.append(online_said(record))
+    if "materials" in facets and led not in (None, "materials", "overview") and record.materials:
+        said.append(f"需要准备{_first_materials(record)}。")
     if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)
         if places:
@@ -423,7 +425,8 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
         if here:
             return f"本大厅即可办理：{here[0].window or hall.name}。"
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
-        return f"可到{short_place(places[0])}办理，办理时间：{places[0].hours.rstrip('。；')}。"
+        hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all
+        return f"可到{short_place(places[0])}办理，办理时间：{hours}。"
     if places:
         more = f"等{len(places)}处" if len(places) > 1 else ""
         return f"可到{short_place(places[0])}{more}办理。"

@@ -9,7 +9,7 @@ import pytest
 from assistant.compose import compose_answer
 from assistant.fields import MAX_SPEECH
 from assistant.grounding import source_text, unsupported_statements
-from assistant.intent import Facet
+from assistant.intent import Facet, detect_facets
 from assistant.replies import compose_clarify
 from knowledge.records import Chunk
 from knowledge.schema import Location, Material, ServiceGuide, Theme
@@ -310,6 +310,9 @@ def test_the_speech_answers_each_thing_asked() -> None:
     online = compose_answer(ONLINE, ["fee"], question="办居住证多少钱，网上能办吗").speech
     assert "不收费" in online and "可全程网上办理" in online
     assert len(both) <= MAX_SPEECH and len(online) <= MAX_SPEECH
+    where = compose_answer(GUIDE, ["where", "materials"], question="居住证在哪办，要带什么").speech
+    assert "明湖派出所" in where and "居民身份证" in where
+    assert "phone" in detect_facets("松材线虫病的政策找谁咨询")
     # a passage that answers in its own words is not followed by a field it may contradict
     paid = GUIDE.model_copy(update={"fee": "工本费20元"})
     faq = _faq("补领免费，换领收取工本费。", asked="补领居住证要交钱吗？")
