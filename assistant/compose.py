@@ -120,7 +120,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)
-    for also in _also_said(record, facets, led, region, question):  # the other facets asked, in short
+    passage = quote(lead_from) if lead_from is not None else ""
+    for also in _also_said(record, facets, led, region, question, passage):  # the other facets asked, in short
         if also not in speech and len(speech) + len(also) <= MAX_SPEECH:
             speech += also
     phone = record.consult_phone or ""
@@ -152,22 +153,29 @@ def _asks_something(question: str) -> bool:
 
 
 def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region: str | None,
-               question: str) -> list[str]:
+               question: str, passage: str = "") -> list[str]:
     """What the voice adds for the other facets the question asks, each in a short sentence: the time limit and the
-    fee ("要钱吗？要多久"), whether it can be done online, the place ("能在青山区领证吗？地址在哪": after the FAQ's
-    "可以。…"), the phone."""
+    fee ("要钱吗？要多久"), whether it can be done online, the materials, the place ("能在青山区领证吗？地址在哪":
+    after the FAQ's "可以。…"), the phone. After a leading ``passage``, only what it does not speak of."""
     said = []
     named = place_named(record, region, question)
     # after a field that answers one facet, the others in short; a passage that leads has answered in its own words
-    # ("注销抵押登记不收费"), which a field (the registration's fee) would contradict
+    # what it speaks of ("注销抵押登记不收费"), which a field (the registration's fee) would contradict
+    # After a passage, what it does not speak of: never the time limit, since a "多少天" it answers (生育津贴:
+    # 98天) is seldom the days the procedure takes.
+    spoken = {*detect_facets(passage), "time", *(["online"] if "网上" in passage else [])}
+
+    def after(facet: str) -> bool:  # the lead did not answer this facet
+        return led != facet if led is not None else bool(passage) and facet not in spoken
+
     limit = _time_short(record)
-    if "time" in facets and led not in (None, "time") and not limit.startswith(UNSTATED):
+    if "time" in facets and after("time") and not limit.startswith(UNSTATED):
         said.append(f"办理时限{limit}")
-    if "fee" in facets and led not in (None, "fee") and record.fee:
-        said.append(f"收费标准：{sentence(clip(record.fee, ALSO_FEE))}")
-    if _ONLINE_QUESTION.search(question) and led not in (None, "online") and can_do_online(record) is not None:
+    if "fee" in facets and after("fee") and record.fee:
+        said.append(f"收费标准：{sentence(_whole_sentences(plain(record.fee), ALSO_FEE))}")
+    if _ONLINE_QUESTION.search(question) and after("online") and can_do_online(record) is not None:
         said.append(online_said(record))
-    if "materials" in facets and led not in (None, "materials", "overview") and record.materials:
+    if "materials" in facets and after("materials") and led != "overview" and record.materials:
         said.append(f"需要准备{_first_materials(record)}。")
     if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)

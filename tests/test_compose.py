@@ -313,6 +313,14 @@ def test_the_speech_answers_each_thing_asked() -> None:
     where = compose_answer(GUIDE, ["where", "materials"], question="居住证在哪办，要带什么").speech
     assert "明湖派出所" in where and "居民身份证" in where
     assert "phone" in detect_facets("松材线虫病的政策找谁咨询")
+    # after a passage that answers one part, the other part asked: "现在能去吗？要多少钱"
+    went = compose_answer(GUIDE, ["fee"], question="租房能办居住证吗？要多少钱",
+                          related=[_faq("可以。持登记备案的租赁合同即可。")]).speech
+    assert went.startswith("可以。") and went.endswith("收费标准：不收费。") and "…" not in went
+    # never the time limit after a passage: its "多少天" (98天) is seldom the days the procedure takes
+    days = compose_answer(GUIDE, ["time"], question="居住证办好能用多少天",
+                          related=[_faq("有效期一年。", asked="居住证办好能用多少天？")]).speech
+    assert "10个工作日" not in days
     # a passage that answers in its own words is not followed by a field it may contradict
     paid = GUIDE.model_copy(update={"fee": "工本费20元"})
     faq = _faq("补领免费，换领收取工本费。", asked="补领居住证要交钱吗？")
