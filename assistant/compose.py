@@ -364,7 +364,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     if set(facets) <= {"who", "where"} and place_named(record, region, question) is not None and \
             not _asks_the_faq(question, _faq(quoted)):
         text = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
-        return text, text, None, "where"
+        return text, _hours_whole(text), None, "where"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
@@ -411,7 +411,17 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     else:
         text = _overview_lead(record)
         first = "overview" if isinstance(record, ServiceGuide) else "theme"
-    return text, text, None, first
+    return text, _hours_whole(text), None, first
+
+
+HOURS = "，办理时间："
+
+
+def _hours_whole(text: str) -> str:
+    """A place's lead as said: its hours whole or not at all ("上午9:00至12:00" alone would mislead)."""
+    if HOURS in text and len(text) > SPEECH_LEAD:
+        return text.split(HOURS, 1)[0] + "。"
+    return text
 
 
 def _time_lead(record: Record) -> str:
@@ -434,7 +444,7 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
             return f"本大厅即可办理：{here[0].window or hall.name}。"
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
         hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all
-        return f"可到{short_place(places[0])}办理，办理时间：{hours}。"
+        return f"可到{short_place(places[0])}办理{HOURS}{hours}。"
     if places:
         more = f"等{len(places)}处" if len(places) > 1 else ""
         return f"可到{short_place(places[0])}{more}办理。"

@@ -365,3 +365,13 @@ def test_whether_it_can_be_done_online_is_answered_whatever_the_words_order() ->
     assert online.startswith("**居住证申领**：可全程网上办理")
     assert not compose_answer(ONLINE, ["where"], question="我不会在网上弄，去哪个窗口办").text.startswith(
         "**居住证申领**：可全程网上办理")
+
+
+def test_one_place_is_given_with_its_hours_and_they_are_said_whole_or_not_at_all() -> None:
+    hall = Location(name="中山市火炬开发区政务服务中心", address="中山市火炬开发区中心城区祥兴路6号",
+                    window="一楼综合窗口", hours="周一至周五 上午9:00至12:00；下午14:00至17:30；法定节假日除外",
+                    region="示例市明湖区")
+    guide = GUIDE.model_copy(update={"locations": [hall]})
+    answer = compose_answer(guide, ["where"], question="在哪里办，几点上班")
+    assert "办理时间：周一至周五 上午9:00至12:00，下午14:00至17:30，法定节假日除外。" in answer.text.split("\n")[0]
+    assert "上午9:00" not in answer.speech and answer.speech.endswith("一楼综合窗口办理。")
