@@ -172,7 +172,7 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     if "time" in facets and after("time") and not limit.startswith(UNSTATED):
         said.append(f"办理时限{limit}")
     if "fee" in facets and after("fee") and record.fee:
-        said.append(f"收费标准：{sentence(_whole_sentences(plain(record.fee), ALSO_FEE))}")
+        said.append(f"收费标准：{sentence(_sentences_that_fit(plain(record.fee), ALSO_FEE))}")
     if _ONLINE_QUESTION.search(question) and after("online") and can_do_online(record) is not None:
         said.append(online_said(record))
     if "materials" in facets and after("materials") and led != "overview" and record.materials:
@@ -184,6 +184,17 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     if "phone" in facets and led != "phone" and record.consult_phone:
         said.append(f"咨询电话{record.consult_phone}。")
     return said
+
+
+def _sentences_that_fit(text: str, limit: int) -> str:
+    """Whole sentences only, as many as fit ("工本费每证10元。", not "…10元；网上申请邮寄的。"); the first one's
+    clauses when none fits."""
+    kept = ""
+    for part in split_sentences(text):
+        if len(kept) + len(part) > limit:
+            break
+        kept += part
+    return re.sub(r"[；;]$", "。", kept) if kept else _whole_sentences(text, limit)
 
 
 def _whole_sentences(text: str, limit: int) -> str:

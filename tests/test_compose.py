@@ -317,6 +317,11 @@ def test_the_speech_answers_each_thing_asked() -> None:
     went = compose_answer(GUIDE, ["fee"], question="租房能办居住证吗？要多少钱",
                           related=[_faq("可以。持登记备案的租赁合同即可。")]).speech
     assert went.startswith("可以。") and went.endswith("收费标准：不收费。") and "…" not in went
+    # a fee said after another answer: whole sentences, not a clause that means nothing alone
+    fees = ONLINE.model_copy(update={"fee": "工本费每证10元；网上申请邮寄的，"
+                                            "邮寄费用以交管12123 App页面提示的金额为准。"})
+    both_asked = compose_answer(fees, ["fee"], question="换证多少钱，能网上换吗").speech
+    assert both_asked.endswith("收费标准：工本费每证10元。") and "可全程网上办理" in both_asked
     # never the time limit after a passage: its "多少天" (98天) is seldom the days the procedure takes
     days = compose_answer(GUIDE, ["time"], question="居住证办好能用多少天",
                           related=[_faq("有效期一年。", asked="居住证办好能用多少天？")]).speech
@@ -363,6 +368,8 @@ def test_whether_it_can_be_done_online_is_answered_whatever_the_words_order() ->
     place; "去哪个窗口" still does."""
     online = compose_answer(ONLINE, ["where"], question="居住证一年到了，不想跑窗口，能在网上续吗？").text
     assert online.startswith("**居住证申领**：可全程网上办理")
+    assert compose_answer(ONLINE, [], question="居住证能网上换吗").text.startswith("**居住证申领**：可全程网上办理")
+    assert "how" in detect_facets("商品条码怎么查")  # how to look it up: the card says whether it is online
     assert not compose_answer(ONLINE, ["where"], question="我不会在网上弄，去哪个窗口办").text.startswith(
         "**居住证申领**：可全程网上办理")
 
