@@ -456,9 +456,10 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
         hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all
         return f"可到{short_place(places[0])}办理{HOURS}{hours}。"
+    if len(places) > 1:  # the card lists them with their addresses: the first here by name and window
+        return f"可到{_place_name(places[0])}等{len(places)}处办理。"
     if places:
-        more = f"等{len(places)}处" if len(places) > 1 else ""
-        return f"可到{short_place(places[0])}{more}办理。"
+        return f"可到{short_place(places[0])}办理。"
     return online_text(record) if can_do_online(record) else unstated("办理地点", record)
 
 
