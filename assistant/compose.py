@@ -159,10 +159,10 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     after the FAQ's "可以。…"), the phone. After a leading ``passage``, only what it does not speak of."""
     said = []
     named = place_named(record, region, question)
-    # after a field that answers one facet, the others in short; a passage that leads has answered in its own words
-    # what it speaks of ("注销抵押登记不收费"), which a field (the registration's fee) would contradict
-    # After a passage, what it does not speak of: never the time limit, since a "多少天" it answers (生育津贴:
-    # 98天) is seldom the days the procedure takes.
+    # After a field that answers one facet, the others in short. After a passage, only what it does not speak of:
+    # it has answered in its own words ("注销抵押登记不收费"), which a field (the registration's fee) would
+    # contradict; and never the time limit, since a "多少天" it answers (生育津贴: 98天) is seldom the days the
+    # procedure takes.
     spoken = {*detect_facets(passage), "time", *(["online"] if "网上" in passage else [])}
 
     def after(facet: str) -> bool:  # the lead did not answer this facet
@@ -172,7 +172,7 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     if "time" in facets and after("time") and not limit.startswith(UNSTATED):
         said.append(f"办理时限{limit}")
     if "fee" in facets and after("fee") and record.fee:
-        said.append(f"收费标准：{sentence(_sentences_that_fit(plain(record.fee), ALSO_FEE))}")
+        said.append(f"收费标准：{sentence(_whole_sentences(plain(record.fee), ALSO_FEE, in_part=False))}")
     if _ONLINE_QUESTION.search(question) and after("online") and can_do_online(record) is not None:
         said.append(online_said(record))
     if "materials" in facets and after("materials") and led != "overview" and record.materials:
@@ -186,29 +186,19 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     return said
 
 
-def _sentences_that_fit(text: str, limit: int) -> str:
-    """Whole sentences only, as many as fit ("工本费每证10元。", not "…10元；网上申请邮寄的。"); the first one's
-    clauses when none fits."""
-    kept = ""
-    for part in split_sentences(text):
-        if len(kept) + len(part) > limit:
-            break
-        kept += part
-    return re.sub(r"[；;]$", "。", kept) if kept else _whole_sentences(text, limit)
-
-
-def _whole_sentences(text: str, limit: int) -> str:
+def _whole_sentences(text: str, limit: int, *, in_part: bool = True) -> str:
     """As many whole sentences as fit in ``limit`` characters, for the voice, and of the next one the clauses or
     list items that fit, ended as a sentence; the first one clipped when nothing else fits. Never a word cut
-    in half ("需准备甲、乙、丙…"), and never a "；" at the end."""
+    in half ("需准备甲、乙、丙…"), and never a "；" at the end. Not ``in_part``: no clause of a next sentence
+    ("工本费每证10元。", not "…10元；网上申请邮寄的。"), only of the first when none fits."""
     kept = ""
     for part in split_sentences(text):
         if len(kept) + len(part) > limit:
-            room = part[: limit - len(kept)]
-            if _last_outside_brackets(room, "，") >= CLAUSE:  # its first clauses, as a sentence
-                kept += room[: _last_outside_brackets(room, "，")] + "。"
-            elif _last_outside_brackets(room, "、") >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
-                kept += room[: _last_outside_brackets(room, "、")] + "等。"
+            room = part[: limit - len(kept)] if in_part or not kept else ""
+            if (clause := _last_outside_brackets(room, "，")) >= CLAUSE:  # its first clauses, as a sentence
+                kept += room[:clause] + "。"
+            elif (item := _last_outside_brackets(room, "、")) >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
+                kept += room[:item] + "等。"
             break
         kept += part
     # a list's item ends its sentence with "；" in the guide; said or shown alone, it ends with a full stop
@@ -275,7 +265,7 @@ _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:
     """The passage is a field the card above already shows whole ("受理条件：…" under **受理条件**)."""
     body = quote(chunk)[2:]
-    label, _, said = body.partition("：")
+    said = body.partition("：")[2]
     return bool(said) and chunk.section != "faq" and any(said.rstrip("。；") in line for line in lines)
 
 
@@ -374,8 +364,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         return text, text, None, "online"
     if set(facets) <= {"who", "where"} and place_named(record, region, question) is not None and \
             not _asks_the_faq(question, _faq(quoted)):
-        text = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
-        return text, _hours_whole(text), None, "where"
+        text, said = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
+        return text, said, None, "where"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
@@ -400,7 +390,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif first == "phone":
         text = phone_lines(record)[0]
     elif first == "where":
-        text = _where_lead(record, region, hall, question)
+        text, said = _where_lead(record, region, hall, question)
+        return text, said, None, first
     elif first == "materials":
         text = _materials_lead(record)
     elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
@@ -422,17 +413,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     else:
         text = _overview_lead(record)
         first = "overview" if isinstance(record, ServiceGuide) else "theme"
-    return text, _hours_whole(text), None, first
-
-
-HOURS = "，办理时间："
-
-
-def _hours_whole(text: str) -> str:
-    """A place's lead as said: its hours whole or not at all ("上午9:00至12:00" alone would mislead)."""
-    if HOURS in text and len(text) > SPEECH_LEAD:
-        return text.split(HOURS, 1)[0] + "。"
-    return text
+    return text, text, None, first
 
 
 def _time_lead(record: Record) -> str:
@@ -446,21 +427,27 @@ def _time_lead(record: Record) -> str:
     return f"{spoken_duration(legal or '')}（法定办结时限）。"
 
 
-def _where_lead(record: Record, region: str | None, hall: Hall | None, question: str) -> str:
+def _where_lead(record: Record, region: str | None, hall: Hall | None, question: str) -> tuple[str, str]:
+    """Where to go, for the text and for the speech."""
     places = locations_for(record, region, question)
     if hall is not None:
         here = [loc for loc in places
                 if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
         if here:
-            return f"本大厅即可办理：{here[0].window or hall.name}。"
+            text = f"本大厅即可办理：{here[0].window or hall.name}。"
+            return text, text
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
         hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all
-        return f"可到{short_place(places[0])}办理{HOURS}{hours}。"
+        place = f"可到{short_place(places[0])}办理"
+        text = f"{place}，办理时间：{hours}。"
+        return text, text if len(text) <= SPEECH_LEAD else f"{place}。"  # "上午9:00至12:00" alone would mislead
     if len(places) > 1:  # the card lists them with their addresses: the first here by name and window
-        return f"可到{_place_name(places[0])}等{len(places)}处办理。"
-    if places:
-        return f"可到{short_place(places[0])}办理。"
-    return online_text(record) if can_do_online(record) else unstated("办理地点", record)
+        text = f"可到{_place_name(places[0])}等{len(places)}处办理。"
+    elif places:
+        text = f"可到{short_place(places[0])}办理。"
+    else:
+        text = online_text(record) if can_do_online(record) else unstated("办理地点", record)
+    return text, text
 
 
 def _materials_lead(record: Record) -> str:

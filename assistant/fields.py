@@ -58,9 +58,13 @@ UNSTATED = "指南未载明"
 
 
 def unstated(label: str, record: Record) -> str:
+    return f"{UNSTATED}{label}，{contact(record)}。"
+
+
+def contact(record: Record) -> str:
+    """Whom to ask what the guide does not say: its consult phone, else the 12345 hotline."""
     phone = record.consult_phone
-    contact = f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
-    return f"{UNSTATED}{label}，{contact}。"
+    return f"可致电 {phone} 咨询" if phone else f"可拨打 {HOTLINE} 政务服务便民热线咨询"
 
 
 def citation(record: Record, section: str) -> Citation:
@@ -160,8 +164,7 @@ def conditions(guide: ServiceGuide, limit: int | None = None) -> str:
         return clip(text, limit) + "（详见完整指南）"
     if text.endswith(("：", ":", "；", ";")):
         rest = "具体条件" if text.endswith(("：", ":")) else "其余条件"
-        phone = guide.consult_phone
-        return f"{text}（{rest}指南未列出，{f'可致电 {phone} 咨询' if phone else f'可拨打 {HOTLINE} 咨询'}）"
+        return f"{text}（{rest}指南未列出，{contact(guide)}）"
     return text
 
 

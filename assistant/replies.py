@@ -80,7 +80,7 @@ def _spoken_options(names: Sequence[str]) -> str:
         heads = [re.split(r"[(（]", name, maxsplit=1)[0] for name in names]
         said = [spoken_name(head) + re.sub(r"[()（）]", "", name[len(head):])
                 for head, name in zip(heads, names, strict=True)]
-        main = min(len(re.split(r"[(（]", name, maxsplit=1)[0]) for name in names)  # what they share ends there
+        main = min(len(head) for head in heads)  # what they share ends there
     prefix = _common_prefix(said)[:main] if len(said) > 1 else ""
     if len(prefix) >= 4 and all(len(s) - len(prefix) >= 2 for s in said):
         return f"请问您要办的是{prefix}的哪一项：" + "，还是".join(s[len(prefix):] for s in said) + "？"

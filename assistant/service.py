@@ -79,15 +79,15 @@ CLOSE_OTHER = 0.6  # another guide this close to the first makes "如果您要�
 
 
 
-NAME_RUN = 3  # characters in a row of the question that the service's name holds: the name, as said
+NAME_SAID = 3  # characters in a row of the question that the service's name holds: the name, as said
 
 
 def _outside_name(text: str, name: str) -> str:
-    """The question with every run of NAME_RUN or more characters that ``name`` holds blanked out."""
+    """The question with every run of NAME_SAID or more characters that ``name`` holds blanked out."""
     kept = list(text)
-    for i in range(len(text) - NAME_RUN + 1):
-        if text[i:i + NAME_RUN] in name:
-            kept[i:i + NAME_RUN] = "，" * NAME_RUN
+    for i in range(len(text) - NAME_SAID + 1):
+        if text[i:i + NAME_SAID] in name:
+            kept[i:i + NAME_SAID] = "，" * NAME_SAID
     return "".join(kept)
 
 
