@@ -117,6 +117,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
     speech = plain(named) + _whole_sentences(plain(spoken), SPEECH_LEAD)
+    if lead_from is not None and (whole := _faq_answer([lead_from])):
+        speech += _also_asked(plain(spoken_duration(whole)), speech, question)
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)
@@ -205,6 +207,30 @@ def _whole_sentences(text: str, limit: int, *, in_part: bool = True) -> str:
     return re.sub(r"[；;]\s*$", "。", kept) if kept else clip(text, limit)
 
 
+def _also_asked(passage: str, said: str, question: str) -> str:
+    """The sentence of a passage, beyond what is said of it, that shares the most words with the question and
+    none said: "公司经营困难，缴存比例能调低吗" hears "可以申请。…由单位决定后办理变更。" and then "确有困难需要低于
+    5%或者缓缴的，须经职工代表大会或者工会讨论通过。" Nothing when no sentence left speaks of the question."""
+    asked = _pairs(question) - _pairs(said)
+    left = [rest for part in split_sentences(passage) if (rest := _unsaid(part, said))]
+    best = max(left, key=lambda part: len(_pairs(part) & asked), default="")
+    if len(_pairs(best) & asked) < ALSO_ASKED:
+        return ""
+    part = _whole_sentences(best, MAX_SPEECH - len(said))
+    return "" if len(part) < CLAUSE or part.endswith("…") else part  # whole clauses or nothing
+
+
+def _unsaid(sentence: str, said: str) -> str:
+    """What of a sentence is not said yet: all of it, none, or the clauses after those said ("…即可。")."""
+    if sentence.rstrip("。；！？") in said:
+        return ""
+    cut = len(sentence)
+    while (cut := _last_outside_brackets(sentence[:cut], "，")) > 0:
+        if sentence[:cut] in said:
+            return sentence[cut + 1:]
+    return sentence
+
+
 def _last_outside_brackets(text: str, mark: str) -> int:
     """Where ``mark`` last occurs outside brackets (-1 when nowhere): a sentence cut there leaves none open."""
     depth, last = 0, -1
@@ -246,6 +272,7 @@ FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
 SUMMARY_LEAD = 70  # a theme's summary in its lead: cut at a clause past this (its items are listed below it)
+ALSO_ASKED = 1  # question words a further sentence of the leading passage shares, for the voice to say it
 CLAUSE = 6  # the shortest part of a sentence said on its own when the whole does not fit
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
 _YES_NO = LEXICON.regex("yes-no-question")

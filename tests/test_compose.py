@@ -205,6 +205,24 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
     assert "致电" not in compose_answer(GUIDE, ["time"], question="居住证要多久").speech
 
 
+def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_question() -> None:
+    """A passage longer than the voice's lead: after its first sentences, the one that shares words with the
+    question and that nothing said shares ("现做现卖" → "现做饮品…就需要申请"); none when no sentence left does,
+    and never a clause said twice."""
+    permit = _faq("不用办许可证。仅销售预包装食品的，取得营业执照后向所在区市场监督管理局办理备案即可，可在政务服务网"
+                  "在线备案。但如果还卖散装食品、现做饮品或熟食，就需要申请食品经营许可。",
+                  asked="开奶茶店要办许可证吗？")
+    said = compose_answer(GUIDE, ["who"], question="开奶茶店要办许可证吗？就是现做现卖的那种", related=[permit]).speech
+    assert said.startswith("不用办许可证。") and "现做饮品或熟食，就需要申请食品经营许可。" in said
+    assert len(said) <= MAX_SPEECH
+    plain = compose_answer(GUIDE, ["who"], question="开奶茶店要办许可证吗？", related=[permit]).speech
+    assert "现做" not in plain
+    moved = _faq("不需要。在示例市参保后，通过国家社会保险公共服务平台、电子社保卡或到社保窗口申请转入即可，由两地社保"
+                 "经办机构线上传递信息，您无需回原参保地。", asked="养老保险转入要回原参保地吗？")
+    back = compose_answer(GUIDE, ["who"], question="养老保险从外地转过来，要回原来的城市办吗？", related=[moved]).speech
+    assert back.count("申请转入即可") == 1 and "您无需回原参保地。" in back
+
+
 def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> None:
     text = compose_answer(ONLINE, ["where"], question="网上能办吗").text
     assert text.startswith("**居住证申领**：可全程网上办理") and "**办理地点**：明湖派出所户政窗口。" in text
