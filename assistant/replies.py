@@ -82,9 +82,29 @@ def _spoken_options(names: Sequence[str]) -> str:
                 for head, name in zip(heads, names, strict=True)]
         main = min(len(head) for head in heads)  # what they share ends there
     prefix = _common_prefix(said)[:main] if len(said) > 1 else ""
-    if len(prefix) >= 4 and all(len(s) - len(prefix) >= 2 for s in said):
-        return f"请问您要办的是{prefix}的哪一项：" + "，还是".join(s[len(prefix):] for s in said) + "？"
+    if len(prefix) >= SHARED and all(len(s) - len(prefix) >= 2 for s in said):
+        tails = _told_apart([s[len(prefix):] for s in said], prefix)
+        return f"请问您要办的是{prefix}的哪一项：" + "，还是".join(tails) + "？"
     return "请问您要办理的是：" + "，还是".join(said) + "？"
+
+
+SHARED = 4  # words every option says, this long, are said once (or, within what tells them apart, not at all)
+
+
+def _told_apart(tails: list[str], shared: str) -> list[str]:
+    """What tells options apart, without the words all of them repeat at its start, or at its end when the
+    name they share (``shared``) says them already:
+    "二级注册结构工程师个人姓名变更", "二级注册结构工程师重新注册" → "个人姓名变更", "重新注册";
+    "对支队作出的一般火灾事故认定的复核", "…重大…" of 火灾事故认定复核 → "一般", "重大".
+    Shorter repeats ("执业类别变更", "执业机构变更") stay, and so does an end the shared name lacks
+    ("信息查询")."""
+    head = _common_prefix(tails)
+    if len(head) >= SHARED and all(len(t) - len(head) >= 2 for t in tails):
+        tails = [t[len(head):] for t in tails]
+    tail = _common_prefix([t[::-1] for t in tails])[::-1]
+    if len(tail) >= SHARED and set(tail) - set("的之") <= set(shared) and all(len(t) - len(tail) >= 2 for t in tails):
+        tails = [t[:-len(tail)] for t in tails]
+    return tails
 
 
 def compose_region_question(options: Sequence[Record], confidence: float = 0.0) -> Answer:

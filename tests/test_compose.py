@@ -128,6 +128,16 @@ def test_the_speech_is_short_and_a_clarifying_question_names_at_most_three_optio
     # an act word in the brackets is what tells them apart: said whole, not "…许可新"
     (["实验动物生产许可(新申请)", "实验动物生产许可(延续)"],
      "请问您要办的是实验动物生产许可的哪一项：新申请，还是延续？"),
+    # what every option repeats within its brackets is said not at all
+    (["二级注册结构工程师执业资格注册核准(二级注册结构工程师个人姓名变更)",
+      "二级注册结构工程师执业资格注册核准(二级注册结构工程师重新注册)"],
+     "请问您要办的是二级注册结构工程师执业资格注册核准的哪一项：个人姓名变更，还是重新注册？"),
+    (["火灾事故认定复核(对支队作出的一般火灾事故认定的复核)", "火灾事故认定复核(对支队作出的重大火灾事故认定的复核)",
+      "火灾事故认定复核(对支队作出的较大火灾事故认定的复核)"],
+     "请问您要办的是火灾事故认定复核的哪一项：一般，还是重大，还是较大？"),
+    # an end the name they share does not say is what they are: it stays
+    (["司法鉴定机构信息查询", "司法鉴定人执业信息查询"],
+     "请问您要办的是司法鉴定的哪一项：机构信息查询，还是人执业信息查询？"),
 ])
 def test_a_clarifying_question_says_what_the_options_share_once(names: list[str], speech: str) -> None:
     options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name}) for i, name in enumerate(names)]
