@@ -58,6 +58,7 @@ from knowledge.schema import Hall, Location, ServiceGuide, Theme
 TIP = "提示："
 UNSURE = "如果您要办的不是"
 SOURCE = "来源："
+RELATED = "**相关说明**"  # the passages that answer what the card does not, each a list item under it
 
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
@@ -102,7 +103,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
             and not any(note.rstrip("。") in c.text for note in notes)  # a passage a note has said in short
             and not _in_card(c, lines)]
     if rest:
-        lines += ["**相关说明**", *rest]
+        lines += [RELATED, *rest]
     if isinstance(record, ServiceGuide) and record.extra.get("采集年份"):
         lines.append(f"{TIP}本指南为{record.extra['采集年份']}年采集的数据，可能已有更新，请以官方最新发布为准。")
     if unsure:
@@ -261,7 +262,7 @@ def _full_guide(record: Record, facets: Sequence[Facet], asked: Sequence[Facet],
             sections.append(FACET_SECTIONS[facet])
     blocks += notes
     if quoted:
-        blocks.append("**相关说明**")
+        blocks.append(RELATED)
         blocks += [quote(c) for c in quoted]
         sections += [c.section for c in quoted]
     return spoken_duration(markdown(blocks)), sections

@@ -15,7 +15,7 @@ from assistant.acts import unasked_act
 from assistant.answer import Answer
 from assistant.candidates import char_pairs, name_pairs
 from assistant.complaints import ComplaintDetector
-from assistant.compose import QUESTION_WORDS, SOURCE, asks_online, compose_answer
+from assistant.compose import QUESTION_WORDS, RELATED, SOURCE, asks_online, compose_answer
 from assistant.fields import FACET_SECTIONS, district_choices, item_key, place_named, unstated
 from assistant.intent import (
     BUNDLE_CUES,
@@ -334,13 +334,19 @@ class Assistant(Resolve):
                 not all(isinstance(r, ServiceGuide) for r in options):
             return None
         answers: dict[str, Answer] = {}
-        texts = set()
+        texts, cores = set(), set()
         for record in options:
             answers[record.id] = self._answer_from(state, record)
             text = answers[record.id].text.replace(record.name, "")
             texts.add("\n".join(line for line in text.splitlines() if not line.startswith(SOURCE)))
-            if len(texts) > 1:
+            cores.add("\n".join(line for line in _without_related(text).splitlines() if not line.startswith(SOURCE)))
+            if len(cores) > 1:
                 return None
+        if len(texts) > 1:
+            # The same but for the passages under 相关说明, picked by the question's words from each guide ("公证员任
+            # 职申请在广州哪个窗口办": the same window, and materials that differ): what was asked holds for each, and
+            # what differs is not said as if it did (each guide in full is a choice away).
+            answers = {i: a.model_copy(update={"text": _without_related(a.text)}) for i, a in answers.items()}
         return answers  # each option's answer, the same but for its name
 
     def _update_session(self, state: TurnState) -> None:
@@ -477,3 +483,12 @@ def _region_names(regions: list[str]) -> dict[str, str]:
                 names.setdefault(short[:-1], region)
     return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
+
+def _without_related(text: str) -> str:
+    """An answer's text without its 相关说明 block (the heading and its list, up to the blank line after it)."""
+    lines = text.split("\n")
+    if RELATED not in lines:
+        return text
+    start = lines.index(RELATED)
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("- ")), len(lines))
+    return "\n".join(lines[:start] + lines[end + (end < len(lines) and not lines[end].strip()):])

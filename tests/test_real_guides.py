@@ -13,7 +13,7 @@ from tests.conftest import GD_EXPORT, require
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
-         "注册消防工程师", "二级注册结构工程师", "规范性文件查询")
+         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员")
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +124,18 @@ def test_options_that_would_get_the_same_answer_are_not_asked_back(real_assistan
     assert _asked(real_assistant, "复转退军人医师资格证书换发").decision == "clarify"
     differing = _asked(real_assistant, "植物检疫证书要准备什么材料")
     assert differing.decision == "clarify" and "以上内容同样适用于" not in differing.text
+
+
+def test_options_the_same_in_what_was_asked_are_answered_without_what_differs(real_assistant: Any) -> None:
+    """广州's 公证员考核任职 and 公证员一般任职 are done at the same window; the passages the question's words pick
+    from each (their materials, their conditions) differ. Asked where, the window is the answer for both, said to
+    hold for the other, and what differs is not shown as if it held for both. Asked what to bring, the question
+    back stays."""
+    where = _asked(real_assistant, "公证员任职申请在广州哪个窗口办？")
+    assert where.decision == "answer" and "广州市公共法律服务中心二楼1、2号窗口" in where.text, where.text
+    assert "以上内容同样适用于" in where.text and len({c.guide_id for c in where.citations}) == 2
+    assert "**相关说明**" not in where.text and "离开原工作岗位证明" not in where.text
+    assert _asked(real_assistant, "广州公证员任职申请要带什么材料").decision == "clarify"
 
 
 def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) -> None:
