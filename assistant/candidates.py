@@ -159,7 +159,8 @@ class Candidates:
             plain = [r for r in plain if not names_an_act(r.name)] or plain
         if len(plain) == 1 and (plain[0] is not records[0] or first_issue):
             state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
-        elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and (not named or named == acted):
+        elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and (not named or named == acted) and \
+                not (acted[0] is not records[0] and self._far_ahead(records, close)):
             state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
                                       _singles_out(result.query.search_text, records[0], records[1:])):
@@ -179,6 +180,13 @@ class Candidates:
             else:
                 state.options = records
                 self._where_issued(state)
+
+    @staticmethod
+    def _far_ahead(records: list[ServiceGuide | Theme], close: list[Hit]) -> bool:
+        """Is the first guide clearly ahead of every other one offered (a theme that bundles it aside)?"""
+        scores = {h.record_id: h.score for h in close}
+        rivals = [scores.get(r.id, 0.0) for r in records[1:]]
+        return bool(records) and max(rivals, default=0.0) < CLEAR_LEAD * scores.get(records[0].id, 0.0)
 
     @staticmethod
     def _told_from_siblings(text: str, first: ServiceGuide | Theme, rivals: list[ServiceGuide | Theme],

@@ -285,6 +285,13 @@ def test_a_reissue_is_chosen_when_the_question_asks_for_one(demo_assistant, ques
     assert answer.decision == "answer" and answer.citations[0].guide_id == guide, answer.text[:80]
 
 
+def test_an_act_the_situation_names_does_not_take_the_answer_from_a_guide_far_ahead(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"老人去世了火化要自己花钱吗": 去世 asks for the 注销 of 死亡人员户口注销 in "老人去世了要办什么", but here the
+    guide for the cremation's fee is far ahead of it: that one answers, not the 户口's fee."""
+    answer = demo_assistant.ask("老人去世了火化要自己花钱吗？")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-funeral-fee-waiver", answer.text
+
+
 def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     demo_assistant.ask("办护照", session)
