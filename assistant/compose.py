@@ -272,6 +272,7 @@ LEAD_CONDITIONS = 200  # the conditions that answer "谁能办" are cut here, th
 FAQ_LEAD = 150  # a FAQ's answer up to this long leads whole; a longer one leads with two sentences
 SPOKEN_NAME = 10  # a service name this short is said before the answer
 SPEECH_LEAD = 70  # the spoken answer: about 60 characters, a sentence or two
+SPEECH_PLACE = 100  # a place said with its address up to this long, else by name and window alone
 SUMMARY_LEAD = 70  # a theme's summary in its lead: cut at a clause past this (its items are listed below it)
 ALSO_ASKED = 1  # question words a further sentence of the leading passage shares, for the voice to say it
 CLAUSE = 6  # the shortest part of a sentence said on its own when the whole does not fit
@@ -471,6 +472,8 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
         return text, text if len(text) <= SPEECH_LEAD else f"{place}。"  # "上午9:00至12:00" alone would mislead
     if len(places) > 1:  # the card lists them with their addresses: the first here by name and window
         text = f"可到{_place_name(places[0])}等{len(places)}处办理。"
+        said = f"可到{short_place(places[0])}等{len(places)}处办理。"  # the voice gives its address: no list is heard
+        return text, said if len(said) <= SPEECH_PLACE else text
     elif places:
         text = f"可到{short_place(places[0])}办理。"
     else:

@@ -414,7 +414,10 @@ def test_one_place_is_given_with_its_hours_and_they_are_said_whole_or_not_at_all
 
 def test_several_places_are_named_once_with_their_addresses_in_the_list() -> None:
     second = Location(name="青山派出所", address="翠湖路9号", window="户政窗口", region="示例市青山区")
-    text = compose_answer(GUIDE.model_copy(update={"locations": [*GUIDE.locations, second]}), ["where"],
-                          question="在哪办").text
+    answer = compose_answer(GUIDE.model_copy(update={"locations": [*GUIDE.locations, second]}), ["where"],
+                            question="在哪办")
+    text = answer.text
     assert text.split("\n")[0] == "**居住证申领**：可到明湖派出所户政窗口等2处办理。"
     assert text.count("湖滨路1号") == 1 and "翠湖路9号" in text
+    # the voice has no list: it gives the first place's address
+    assert "明湖派出所（湖滨路1号）户政窗口等2处办理。" in answer.speech
