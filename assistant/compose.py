@@ -198,7 +198,8 @@ def _whole_sentences(text: str, limit: int, *, in_part: bool = True) -> str:
     for part in split_sentences(text):
         if len(kept) + len(part) > limit:
             room = part[: limit - len(kept)] if in_part or not kept else ""
-            if (clause := _last_outside_brackets(room, "，")) >= CLAUSE:  # its first clauses, as a sentence
+            # its first clauses, as a sentence; of a sentence after others, never a clause that only leads on
+            if (clause := _clause_end(room) if kept else _last_outside_brackets(room, "，")) >= CLAUSE:
                 kept += room[:clause] + "。"
             elif (item := _last_outside_brackets(room, "、")) >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
                 kept += room[:item] + "等。"
@@ -230,6 +231,19 @@ def _unsaid(sentence: str, said: str) -> str:
         if sentence[:cut] in said:
             return sentence[cut + 1:]
     return sentence
+
+
+# "…每证10元；网上申请邮寄的，邮寄费用以…为准": after a whole sentence, a clause that only leads into the next one
+# ("…的", "…时", "…后") is no place to stop. The first sentence may stop there: "受理条件：…解除劳动关系的" names who.
+_CLAUSE_LEADS = frozenset(LEXICON.words("clause-leads"))
+
+
+def _clause_end(text: str) -> int:
+    """Where the last "，" outside brackets ends a clause that says something alone (-1 when none does)."""
+    end = len(text)
+    while (end := _last_outside_brackets(text[:end], "，")) > 0 and text[end - 1] in _CLAUSE_LEADS:
+        pass
+    return end
 
 
 def _last_outside_brackets(text: str, mark: str) -> int:

@@ -213,6 +213,10 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
                    "详情可致电0000-1234。"
     # a question for one field is answered by it alone; a speech with no room left gets no number
     assert "致电" not in compose_answer(GUIDE, ["time"], question="居住证要多久").speech
+    # after a whole sentence, never a clause that only leads into the next one ("网上申请邮寄的。" says nothing)
+    fees = GUIDE.model_copy(update={"fee": "工本费每证10元；网上申请邮寄的，邮寄费用以交管12123 App页面提示为准。"})
+    overview = compose_answer(fees, [], question="驾照丢了咋补").speech
+    assert "收费标准：工本费每证10元。" in overview and "邮寄的" not in overview
 
 
 def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_question() -> None:
