@@ -119,7 +119,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
     speech = plain(named) + _whole_sentences(plain(spoken), SPEECH_LEAD)
     if lead_from is not None and (whole := _faq_answer([lead_from])):
-        speech += _also_asked(plain(spoken_duration(whole)), speech, question)
+        speech = _also_asked(plain(spoken_duration(whole)), speech, question)
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)
@@ -198,28 +198,37 @@ def _whole_sentences(text: str, limit: int, *, in_part: bool = True) -> str:
     for part in split_sentences(text):
         if len(kept) + len(part) > limit:
             room = part[: limit - len(kept)] if in_part or not kept else ""
-            # its first clauses, as a sentence; of a sentence after others, never a clause that only leads on
-            if (clause := _clause_end(room) if kept else _last_outside_brackets(room, "，")) >= CLAUSE:
+            # its first clauses, as a sentence; never a clause that only leads on (of the first sentence, one
+            # that ends in 的 may: "受理条件：…解除劳动关系的" names who)
+            if (clause := _clause_end(room, _CLAUSE_LEADS if kept else _CLAUSE_LEADS - {"的"})) >= CLAUSE:
                 kept += room[:clause] + "。"
             elif (item := _last_outside_brackets(room, "、")) >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
                 kept += room[:item] + "等。"
             break
         kept += part
-    # a list's item ends its sentence with "；" in the guide; said or shown alone, it ends with a full stop
-    return re.sub(r"[；;]\s*$", "。", kept) if kept else clip(text, limit)
+    # a list's item ends its sentence with "；" in the guide; said or shown alone, it ends with a full stop, as
+    # does a field written without one ("不收费（首次办理免费）")
+    return re.sub(r"[；;]?\s*$", "", kept) + "。" if kept and not re.search(r"[。！？]$", kept) else \
+        kept or clip(text, limit)
 
 
 def _also_asked(passage: str, said: str, question: str) -> str:
-    """The sentence of a passage, beyond what is said of it, that shares the most words with the question and
-    none said: "公司经营困难，缴存比例能调低吗" hears "可以申请。…由单位决定后办理变更。" and then "确有困难需要低于
-    5%或者缓缴的，须经职工代表大会或者工会讨论通过。" Nothing when no sentence left speaks of the question."""
+    """What is said, and after it the sentence of a passage, beyond what is said of it, that shares the most words
+    with the question and none said: "公司经营困难，缴存比例能调低吗" hears "可以申请。…由单位决定后办理变更。" and
+    then "确有困难需要低于5%或者缓缴的，须经职工代表大会或者工会讨论通过。" The rest of a sentence said in part goes
+    on from it ("…交易活动的，不需要办理市场主体登记。"). Nothing more when no sentence left speaks of the question."""
     asked = _pairs(question) - _pairs(said)
     left = [rest for part in split_sentences(passage) if (rest := _unsaid(part, said))]
     best = max(left, key=lambda part: len(_pairs(part) & asked), default="")
     if len(_pairs(best) & asked) < ALSO_ASKED:
-        return ""
+        return said
     part = _whole_sentences(best, MAX_SPEECH - len(said))
-    return "" if len(part) < CLAUSE or part.endswith("…") else part  # whole clauses or nothing
+    if len(part) < CLAUSE or part.endswith("…"):  # whole clauses or nothing
+        return said
+    goes_on = said.endswith("。") and any(sentence.endswith(best) and sentence != best and
+                                          said.endswith(sentence[:-len(best) - 1] + "。")
+                                          for sentence in split_sentences(passage))
+    return (said[:-1] + "，" if goes_on else said) + part
 
 
 def _unsaid(sentence: str, said: str) -> str:
@@ -238,10 +247,11 @@ def _unsaid(sentence: str, said: str) -> str:
 _CLAUSE_LEADS = frozenset(LEXICON.words("clause-leads"))
 
 
-def _clause_end(text: str) -> int:
-    """Where the last "，" outside brackets ends a clause that says something alone (-1 when none does)."""
+def _clause_end(text: str, leads: frozenset[str]) -> int:
+    """Where the last "，" outside brackets ends a clause that says something alone: not right after one of
+    ``leads`` (-1 when none does)."""
     end = len(text)
-    while (end := _last_outside_brackets(text[:end], "，")) > 0 and text[end - 1] in _CLAUSE_LEADS:
+    while (end := _last_outside_brackets(text[:end], "，")) > 0 and text[end - 1] in leads:
         pass
     return end
 

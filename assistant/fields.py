@@ -336,8 +336,19 @@ def online_text(record: Record) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """The sentences of a text, each with its closing mark (。！？ or ；)."""
-    return [p for p in re.split(r"(?<=[。！？；])", text.strip()) if p]
+    """The sentences of a text, each with its closing mark (。！？ or ；); a mark inside brackets ends none
+    ("不收费（原户名下欠缴的燃气费须结清；过户安全检查不收费）" is one)."""
+    parts, depth, start = [], 0, 0
+    text = text.strip()
+    for i, char in enumerate(text):
+        depth = max(0, depth + (char in "（(") - (char in "）)"))
+        if char in "。！？；" and depth == 0:
+            parts.append(text[start:i + 1])
+            start = i + 1
+    if depth:  # a bracket never closed: the marks end sentences wherever they are
+        return [p for p in re.split(r"(?<=[。！？；])", text) if p]
+    parts.append(text[start:])
+    return [p for p in parts if p]
 
 
 def sentences(text: str, n: int = 2) -> str:

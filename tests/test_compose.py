@@ -213,6 +213,11 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
                    "详情可致电0000-1234。"
     # a question for one field is answered by it alone; a speech with no room left gets no number
     assert "致电" not in compose_answer(GUIDE, ["time"], question="居住证要多久").speech
+    # a field written without a full stop ends with one; a "；" inside brackets ends no sentence
+    gas = GUIDE.model_copy(update={"fee": "不收费（原户名下欠缴的燃气费须结清；过户安全检查不收费，更换不合格软管、"
+                                          "报警器等由用户自愿购买，费用以燃气公司公布的价格为准）"})
+    free = compose_answer(gas, ["fee"], question="燃气过户要钱吗").speech
+    assert free.endswith("。") and free.count("（") == free.count("）")
     # after a whole sentence, never a clause that only leads into the next one ("网上申请邮寄的。" says nothing)
     fees = GUIDE.model_copy(update={"fee": "工本费每证10元；网上申请邮寄的，邮寄费用以交管12123 App页面提示为准。"})
     overview = compose_answer(fees, [], question="驾照丢了咋补").speech
@@ -235,6 +240,7 @@ def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_
                  "经办机构线上传递信息，您无需回原参保地。", asked="养老保险转入要回原参保地吗？")
     back = compose_answer(GUIDE, ["who"], question="养老保险从外地转过来，要回原来的城市办吗？", related=[moved]).speech
     assert back.count("申请转入即可") == 1 and "您无需回原参保地。" in back
+    assert "线上传递信息，您无需回原参保地。" in back  # the rest of a sentence said in part goes on from it
 
 
 def test_a_question_whether_it_can_be_done_online_gets_the_place_in_a_line() -> None:
