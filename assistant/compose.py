@@ -98,7 +98,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         {FACET_SECTIONS[f] for f in facets}
     if isinstance(record, Theme):
         carded.add("items")  # the items are listed above
-    rest = [quote(c) for c in quoted if c.section not in carded
+    rest = [_quoted(record, c) for c in quoted if c.section not in carded
             and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)
             and not any(note.rstrip("。") in c.text for note in notes)  # a passage a note has said in short
             and not _in_card(c, lines)]
@@ -313,6 +313,17 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
+
+
+def _quoted(record: Record, chunk: Chunk) -> str:
+    """A passage as a list line; the end of 受理条件 that the guide breaks off ("…可以提出申请：", "…除外）；") says,
+    as the card does, that the rest is not listed and whom to ask."""
+    line = quote(chunk)
+    if chunk.section == "eligibility" and isinstance(record, ServiceGuide) and record.eligibility and \
+            record.eligibility.rstrip().endswith(line[2:].split("：", 1)[-1][-CLAUSE:]):
+        whole = record.eligibility.rstrip()
+        line += conditions(record)[len(whole):] if conditions(record).startswith(whole) else ""
+    return line
 
 
 def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:

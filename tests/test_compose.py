@@ -224,6 +224,16 @@ def test_the_speech_ends_on_a_whole_sentence_or_clause() -> None:
     assert "收费标准：工本费每证10元。" in overview and "邮寄的" not in overview
 
 
+def test_conditions_the_guide_breaks_off_say_so_under_related_passages_too() -> None:
+    """A passage of 受理条件 that ends where the guide breaks its list off ("…可以提出申请：") says, as the card does,
+    that the conditions are not listed and whom to ask, instead of ending on "：" (or "；")."""
+    cut = GUIDE.model_copy(update={"eligibility": "注销无线电频率使用许可，申请人有下列情形之一的可以提出申请："})
+    passage = dataclasses.replace(_faq(""), section="eligibility",
+                                  text=f"【居住证申领】受理条件：{cut.eligibility}")
+    text = compose_answer(cut, ["where"], question="在哪办", related=[passage]).text
+    assert "可以提出申请：（具体条件指南未列出，可致电 0000-1234 咨询）" in text
+
+
 def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_question() -> None:
     """A passage longer than the voice's lead: after its first sentences, the one that shares words with the
     question and that nothing said shares ("现做现卖" → "现做饮品…就需要申请"); none when no sentence left does,
