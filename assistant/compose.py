@@ -317,12 +317,15 @@ _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 
 def _quoted(record: Record, chunk: Chunk) -> str:
     """A passage as a list line; the end of 受理条件 that the guide breaks off ("…可以提出申请：", "…除外）；") says,
-    as the card does, that the rest is not listed and whom to ask."""
+    as the card does, that the rest is not listed and whom to ask, and a passage that stops in a list says that the
+    rest is in the full guide."""
     line = quote(chunk)
     if chunk.section == "eligibility" and isinstance(record, ServiceGuide) and record.eligibility and \
             record.eligibility.rstrip().endswith(line[2:].split("：", 1)[-1][-CLAUSE:]):
         whole = record.eligibility.rstrip()
         line += conditions(record)[len(whole):] if conditions(record).startswith(whole) else ""
+    elif line.endswith(("；", ";")):  # a list the passage stops in the middle of ("…必要时发布公告；")
+        line = f"{line[:-1]}……（详见完整指南）"
     return line
 
 

@@ -232,6 +232,11 @@ def test_conditions_the_guide_breaks_off_say_so_under_related_passages_too() -> 
                                   text=f"【居住证申领】受理条件：{cut.eligibility}")
     text = compose_answer(cut, ["where"], question="在哪办", related=[passage]).text
     assert "可以提出申请：（具体条件指南未列出，可致电 0000-1234 咨询）" in text
+    # a passage that stops in the middle of a list says that the rest is in the full guide
+    steps = dataclasses.replace(_faq(""), section="steps", text="【居住证申领】办理流程：1. 申请：到派出所申请；"
+                                                                 "2. 审查：必要时发布公告；")
+    shown = compose_answer(GUIDE, ["fee"], question="怎么收费", related=[steps]).text
+    assert "必要时发布公告……（详见完整指南）" in shown and "公告；" not in shown
 
 
 def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_question() -> None:
