@@ -26,6 +26,8 @@ def test_facets() -> None:
     assert asks_for_bundle("开饭店要办哪些") and not asks_for_bundle("我到退休年龄了，要办什么手续")
     assert detect_facets("要交手续费吗") == ["fee"] and detect_facets("要办什么手续") == ["how"]
     assert detect_facets("开幼儿园要交费吗") == ["fee"] and detect_facets("备案注销要交什么") == ["materials"]
+    # "多久出结果" asks how long it takes, not what one gets; "办理结果是什么" does
+    assert detect_facets("林木品种审定多久能出结果") == ["time"] and detect_facets("办理结果是什么") == ["result"]
     assert wants_human("叫个真人同我倾啦") and wants_human("我想找你们负责人")
     assert not wants_human("你是机器人还是真人") and not wants_human("申请表要领导签字吗")
     assert wants_human("转人工") and wants_human("我要投诉你们窗口态度差") and not wants_human("居住证怎么办")
