@@ -176,7 +176,9 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
         said.append(f"办理时限{limit}")
     if "fee" in facets and after("fee") and record.fee:
         said.append(f"收费标准：{sentence(_whole_sentences(plain(record.fee), ALSO_FEE, in_part=False))}")
-    if _ONLINE_QUESTION.search(question) and after("online") and can_do_online(record) is not None:
+    # asked whether it can be done online; or asked how, of a guide done nowhere but online ("商品条码怎么查")
+    if (_ONLINE_QUESTION.search(question) or "how" in facets and not record.locations and can_do_online(record)) \
+            and after("online") and can_do_online(record) is not None:
         said.append(online_said(record))
     if "materials" in facets and after("materials") and led != "overview" and record.materials:
         said.append(f"需要准备{_first_materials(record)}。")

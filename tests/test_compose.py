@@ -423,6 +423,9 @@ def test_whether_it_can_be_done_online_is_answered_whatever_the_words_order() ->
     assert online.startswith("**居住证申领**：可全程网上办理")
     assert compose_answer(ONLINE, [], question="居住证能网上换吗").text.startswith("**居住证申领**：可全程网上办理")
     assert "how" in detect_facets("商品条码怎么查")  # how to look it up: the card says whether it is online
+    # done nowhere but online, "怎么查" is answered aloud by where online
+    lookup = ONLINE.model_copy(update={"locations": [], "channels": ["网上办理"]})
+    assert "可全程网上办理" in compose_answer(lookup, ["how", "phone"], question="商品条码怎么查？电话多少？").speech
     assert not compose_answer(ONLINE, ["where"], question="我不会在网上弄，去哪个窗口办").text.startswith(
         "**居住证申领**：可全程网上办理")
 
