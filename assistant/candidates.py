@@ -159,7 +159,9 @@ class Candidates:
             plain = [r for r in plain if not names_an_act(r.name)] or plain
         if len(plain) == 1 and (plain[0] is not records[0] or first_issue):
             state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
-        elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and (not named or named == acted) and \
+        elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and \
+                (not (named_doing := [r for r in named if not unasked_act(state.text, r.name)]) or
+                 named_doing == acted) and \
                 not (acted[0] is not records[0] and self._far_ahead(records, close)):
             state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and

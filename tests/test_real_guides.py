@@ -13,7 +13,7 @@ from tests.conftest import GD_EXPORT, require
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
-         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员")
+         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员")
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +136,16 @@ def test_options_the_same_in_what_was_asked_are_answered_without_what_differs(re
     assert "以上内容同样适用于" in where.text and len({c.guide_id for c in where.citations}) == 2
     assert "**相关说明**" not in where.text and "离开原工作岗位证明" not in where.text
     assert _asked(real_assistant, "广州公证员任职申请要带什么材料").decision == "clarify"
+
+
+def test_an_act_asked_is_not_outweighed_by_a_guide_for_another_act_that_writes_the_thing_alike(
+        real_assistant: Any) -> None:
+    """"…资格证到期换证" asks for 换发. Only 遗失补发's name writes "资格证书", which the question's 资格证 shares a
+    character pair with; a guide named for an act the question does not ask (补发) is not singled out that way."""
+    answer = _asked(real_assistant, "危险化学品港口装卸管理人员资格证到期换证需要什么条件？")
+    assert answer.decision == "answer" and "资格认可换发" in answer.citations[0].title, answer.text[:120]
+    lost = _asked(real_assistant, "危险化学品港口装卸管理人员资格证丢了怎么补？")
+    assert lost.decision == "answer" and "遗失补发" in lost.citations[0].title, lost.text[:120]
 
 
 def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) -> None:
