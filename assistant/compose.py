@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
 from assistant.fields import (
+    ENTRY,
     FACET_SECTIONS,
     MAX_SPEECH,
     OVERVIEW,
@@ -59,6 +60,8 @@ TIP = "提示："
 UNSURE = "如果您要办的不是"
 SOURCE = "来源："
 RELATED = "**相关说明**"  # the passages that answer what the card does not, each a list item under it
+ONLINE_LINE = "**网上办理**"  # the card's line on whether and where it is done online
+CHANNELS = "办理形式："  # the passage that lists the ways a guide is done, and its online entry
 
 
 def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | None = None, hall: Hall | None = None,
@@ -201,8 +204,10 @@ def _whole_sentences(text: str, limit: int, *, in_part: bool = True) -> str:
         if len(kept) + len(part) > limit:
             room = part[: limit - len(kept)] if in_part or not kept else ""
             # its first clauses, as a sentence; never a clause that only leads on (of the first sentence, one
-            # that ends in 的 may: "受理条件：…解除劳动关系的" names who)
-            if (clause := _clause_end(room, _CLAUSE_LEADS if kept else _CLAUSE_LEADS - {"的"})) >= CLAUSE:
+            # that ends in 的 may: "受理条件：…解除劳动关系的" names who), and of a later sentence none whose
+            # unsaid rest still leads on to what follows
+            if (clause := _clause_end(room, _CLAUSE_LEADS if kept else _CLAUSE_LEADS - {"的"})) >= CLAUSE and \
+                    not (kept and _conditional(part[clause + 1:])):
                 kept += room[:clause] + "。"
             elif (item := _last_outside_brackets(room, "、")) >= CLAUSE:  # a list said in part: "需准备甲、乙等。"
                 kept += room[:item] + "等。"
@@ -224,8 +229,10 @@ def _also_asked(passage: str, said: str, question: str) -> str:
     best = max(left, key=lambda part: len(_pairs(part) & asked), default="")
     if len(_pairs(best) & asked) < ALSO_ASKED:
         return said
-    part = _whole_sentences(best, MAX_SPEECH - len(said))
-    if len(part) < CLAUSE or part.endswith("…"):  # whole clauses or nothing
+    # the whole sentence or nothing: its first clauses alone may drop what it concludes ("…经职工代表大会或者工会
+    # 讨论通过" without "…可以降低缴存比例或者缓缴")
+    part = re.sub(r"[；;]$", "。", best)
+    if len(said) + len(part) > MAX_SPEECH:
         return said
     goes_on = said.endswith("。") and any(sentence.endswith(best) and sentence != best and
                                           said.endswith(sentence[:-len(best) - 1] + "。")
@@ -247,6 +254,12 @@ def _unsaid(sentence: str, said: str) -> str:
 # "…每证10元；网上申请邮寄的，邮寄费用以…为准": after a whole sentence, a clause that only leads into the next one
 # ("…的", "…时", "…后") is no place to stop. The first sentence may stop there: "受理条件：…解除劳动关系的" names who.
 _CLAUSE_LEADS = frozenset(LEXICON.words("clause-leads"))
+
+
+def _conditional(text: str) -> bool:
+    """Does the rest of a sentence, not said, hold a clause that only leads on ("…讨论通过，并经审批后，可以降低缴存
+    比例")? Then what is said of it is still a condition, and what follows from it is in the rest."""
+    return any(text[i - 1] in _CLAUSE_LEADS for i, char in enumerate(text) if char == "，" and i > 0)
 
 
 def _clause_end(text: str, leads: frozenset[str]) -> int:
@@ -332,8 +345,11 @@ def _quoted(record: Record, chunk: Chunk) -> str:
 
 
 def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:
-    """The passage is a field the card above already shows whole ("受理条件：…" under **受理条件**)."""
+    """The passage is a field the card above already shows whole ("受理条件：…" under **受理条件**), or the ways it is
+    done ("办理形式：…；网办入口：…") where the card has said how it is done online and given the entry."""
     body = quote(chunk)[2:]
+    if body.startswith(CHANNELS) and any(line.startswith(ONLINE_LINE) or ENTRY in line for line in lines):
+        return True
     said = body.partition("：")[2]
     return bool(said) and chunk.section != "faq" and any(said.rstrip("。；") in line for line in lines)
 
@@ -606,7 +622,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
             if can_do_online(record) and record.online_url:
                 lines.append(entry_link(record.online_url))
         elif part == "online" and online_said(record) not in lead:
-            lines.append(f"**网上办理**：{online_text(record)}")
+            lines.append(f"{ONLINE_LINE}：{online_text(record)}")
         elif part == "phone":
             lines.append(f"**咨询电话**：{record.consult_phone}。" if record.consult_phone else phone_lines(record)[0])
         elif part == "result":

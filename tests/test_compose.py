@@ -239,6 +239,24 @@ def test_conditions_the_guide_breaks_off_say_so_under_related_passages_too() -> 
     assert "必要时发布公告……（详见完整指南）" in shown and "公告；" not in shown
 
 
+def test_a_sentence_said_in_part_never_stops_before_what_follows_from_its_condition() -> None:
+    """"…确有困难的，经职工代表大会或者工会讨论通过，并经审批后，可以降低缴存比例或者缓缴": its first clauses alone
+    give a condition without what follows from it; the voice stops before that sentence instead."""
+    rates = _faq("单位和职工的缴存比例相同，在5%至12%之间由单位自主确定。生产经营确有困难的，经职工代表大会或者工会讨论"
+                 "通过，并经审批后，可以降低缴存比例或者缓缴。", asked="缴存比例能定多少？")
+    said = compose_answer(GUIDE, ["who"], question="缴存比例能定多少？", related=[rates]).speech
+    assert said.startswith("单位和职工的缴存比例相同，在5%至12%之间由单位自主确定。") and "讨论通过。" not in said
+
+
+def test_the_ways_a_guide_is_done_are_not_repeated_under_related_passages() -> None:
+    """The card has said how it is done online and given the entry: the passage "办理形式：…；网办入口：…" adds
+    nothing."""
+    ways = dataclasses.replace(_faq(""), section="locations",
+                               text="【居住证申领】办理形式：网上办理、窗口办理；网办入口：https://zwfw.example.org/apply/g1")
+    text = compose_answer(ONLINE, ["who"], question="谁能办，网上能办吗", related=[ways]).text
+    assert "[网上办理入口](https://zwfw.example.org/apply/g1)" in text and "办理形式：" not in text
+
+
 def test_the_speech_goes_on_with_the_sentence_of_the_passage_that_speaks_of_the_question() -> None:
     """A passage longer than the voice's lead: after its first sentences, the one that shares words with the
     question and that nothing said shares ("现做现卖" → "现做饮品…就需要申请"); none when no sentence left does,
