@@ -369,6 +369,7 @@ FAQ_ASKED = 0.6
 # An FAQ speaks of the citizen's question at all when this share of its question's character pairs is in the
 # message; one below it only shares a word or two ("食品证咋办" and "证还没下来，能不能先开业？") and does not lead.
 FAQ_COVERED = 0.3
+FAQ_SAME = 0.5  # the share of an FAQ's question in the message when it asks for the same facet as the message
 
 
 def _pairs(text: str) -> set[str]:
@@ -390,6 +391,20 @@ def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
         return False
     ours, theirs = _pairs(question), _faq_question(faq)
     return bool(ours and theirs) and 2 * len(ours & theirs) / (len(ours) + len(theirs)) >= FAQ_ASKED
+
+
+def where_faq(question: str, related: Sequence[Chunk]) -> bool:
+    """Does one of the guide's FAQs found for the question say where to go for it, whatever the district?"""
+    return _asks_as_the_faq(question, "where", _faq(related))
+
+
+def _asks_as_the_faq(question: str, facet: str | None, faq: Chunk | None) -> bool:
+    """Where to go, asked as the guide's own FAQ asks it (most of its question is in the message): "我爸晚上在家里
+    走了，死亡证明找谁开" of "老人半夜在家里去世了，死亡证明找谁开？", whose answer says whom to ask for that case
+    wherever one lives, where the guide's places are every place for every case. Not for a fee or a time limit:
+    the field answers those (measured: a FAQ on what a replacement costs, leading, lost the fee's own words)."""
+    return faq is not None and facet == "where" and "where" in detect_facets(_faq_asks(faq)) and \
+        _faq_cover(question, faq) >= FAQ_SAME
 
 
 def _asks_how_long_as_the_faq(facets: Sequence[Facet], faq: Chunk | None) -> bool:
@@ -460,7 +475,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             not _asks_the_faq(question, asked):
         faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
-                _asks_the_faq(question, _faq(quoted))):
+                _asks_the_faq(question, _faq(quoted)) or _asks_as_the_faq(question, first, _faq(quoted))):
         answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
     if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):

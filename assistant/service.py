@@ -15,7 +15,7 @@ from assistant.acts import unasked_act
 from assistant.answer import Answer
 from assistant.candidates import char_pairs, name_pairs
 from assistant.complaints import ComplaintDetector
-from assistant.compose import QUESTION_WORDS, RELATED, SOURCE, asks_online, compose_answer
+from assistant.compose import QUESTION_WORDS, RELATED, SOURCE, asks_online, compose_answer, where_faq
 from assistant.fields import FACET_SECTIONS, district_choices, item_key, place_named, unstated
 from assistant.intent import (
     BUNDLE_CUES,
@@ -222,8 +222,10 @@ class Assistant(Resolve):
             state.answer = compose_clarify(state.options, state.confidence)
         elif state.record is not None:
             districts = district_choices(state.record)
+            # Not when the guide's own FAQ asks where for the citizen's case: it says whom to go to in any district.
             if "where" in state.facets and districts and not session.region and \
-                    place_named(state.record, None, state.text) is None and not asks_online(state.text, state.facets):
+                    place_named(state.record, None, state.text) is None and not asks_online(state.text, state.facets) \
+                    and not where_faq(state.text, self.search.best_chunks(state.question, state.record.id)):
                 state.districts = districts
                 state.answer = compose_district_question(state.record, districts)
         elif state.noise:

@@ -294,6 +294,17 @@ def test_an_act_the_situation_names_does_not_take_the_answer_from_a_guide_far_ah
     assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-funeral-fee-waiver", answer.text
 
 
+def test_where_asked_as_the_faq_asks_it_is_answered_by_the_faq_without_a_district_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"我爸晚上在家里走了，死亡证明找谁开": the guide's FAQ asks this case ("老人半夜在家里去世了，死亡证明找谁开？")
+    and says whom to go to in any district; it answers, instead of asking for the district. A question where to
+    go in general still asks for it: the places differ by district."""
+    answer = demo_assistant.ask("我爸晚上在家里走了，死亡证明找谁开？要带啥？")
+    assert answer.decision == "answer", answer.text
+    assert answer.text.startswith("**居民死亡医学证明（推断）书办理**：请联系户籍或居住地所在的社区卫生服务中心")
+    assert "死者居民身份证" in answer.text  # what to bring, asked too
+    assert demo_assistant.ask("死亡证明在哪里开？").decision == "clarify"
+
+
 def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     demo_assistant.ask("办护照", session)
