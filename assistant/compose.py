@@ -521,6 +521,8 @@ def _time_lead(record: Record) -> str:
     legal = record.time_limit_legal if isinstance(record, ServiceGuide) else None
     if not (promised or legal):
         return unstated("办理时限", record)
+    if promised and spoken_duration(promised) == spoken_duration(legal or ""):
+        return f"{spoken_duration(promised)}（承诺及法定办结时限）。"  # one value, said once
     if promised:
         text = f"{spoken_duration(promised)}（承诺办结时限）"
         return text + (f"；法定办结时限{spoken_duration(legal)}。" if legal else "。")

@@ -239,6 +239,16 @@ def test_conditions_the_guide_breaks_off_say_so_under_related_passages_too() -> 
     assert "必要时发布公告……（详见完整指南）" in shown and "公告；" not in shown
 
 
+def test_a_time_limit_promised_and_by_law_the_same_is_said_once() -> None:
+    same = GUIDE.model_copy(update={"time_limit_promised": "即时办结", "time_limit_legal": "即时办结"})
+    answer = compose_answer(same, ["time"], question="要多久")
+    assert answer.text.startswith("**居住证申领**：即时办结（承诺及法定办结时限）。")
+    assert "法定办结时限即时办结" not in answer.speech
+    both = GUIDE.model_copy(update={"time_limit_legal": "20(工作日)"})
+    assert compose_answer(both, ["time"], question="要多久").text.startswith(
+        "**居住证申领**：10个工作日（承诺办结时限）；法定办结时限20个工作日。")
+
+
 def test_a_sentence_said_in_part_never_stops_before_what_follows_from_its_condition() -> None:
     """"…确有困难的，经职工代表大会或者工会讨论通过，并经审批后，可以降低缴存比例或者缓缴": its first clauses alone
     give a condition without what follows from it; the voice stops before that sentence instead."""
