@@ -68,7 +68,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
                    confidence: float = 0.0, unsure: bool = False, only_related: bool = False,
                    notes: Sequence[str] = (), spoken_notes: Sequence[str] | None = None,
-                   question: str = "") -> Answer:
+                   question: str = "", notes_lead: bool = False) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     The text opens with the passage that answers (a FAQ's answer, the field asked for, "能网上办吗" from the
@@ -78,7 +78,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     this is not the service the citizen meant, and a 转人工 chip. ``notes`` follow the asked facets, in text
     and speech (what the guide does not say about the question: "指南未载明能否加急办理…"); ``spoken_notes``,
     when given, are said instead of them (the clause of a quoted passage that answers: "急需用证的可同时申请临时
-    居民身份证").
+    居民身份证"). ``notes_lead``: the first note answers and leads instead of the time limit (a deadline asked).
     """
     quoted = [c for c in related if c.record_id == record.id]
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
@@ -88,6 +88,10 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         asked = ["materials", "how"]
     guide, sections = _full_guide(record, facets, asked, region, hall, item_names or {}, quoted, notes, question)
     lead, spoken, lead_from, led = _lead(record, facets, quoted, region, hall, question, pointed=only_related)
+    if notes_lead and notes and led == "time":
+        # "多久内要去变更": the guide's words on the deadline answer; how long the procedure takes follows in the card
+        lead, spoken, led, notes = notes[0], spoken_notes[0] if spoken_notes else notes[0], None, list(notes[1:])
+        spoken_notes = list(spoken_notes[1:]) if spoken_notes else None
     notes = [n for n in notes if n.rstrip("。") not in lead]  # what the answer opens with is not said twice
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
@@ -103,7 +107,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         carded.add("items")  # the items are listed above
     rest = [_quoted(record, c) for c in quoted if c.section not in carded
             and not (c is lead_from and len(_faq_answer([c]) or "") <= FAQ_LEAD)
-            and not any(note.rstrip("。") in c.text for note in notes)  # a passage a note has said in short
+            and not any(note.rstrip("。") in c.text for note in [*notes, lead])  # a passage said in short already
             and not _in_card(c, lines)]
     if rest:
         lines += [RELATED, *rest]

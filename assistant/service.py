@@ -302,6 +302,7 @@ class Assistant(Resolve):
         related = self.search.best_chunks(state.question, record.id, skip=tuple(shown))
         notes = []
         said = None
+        deadline = False
         if "time" in facets and asks_urgent(state.text):
             # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
             # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
@@ -319,11 +320,17 @@ class Assistant(Resolve):
             if found:
                 notes += _clauses(found, _DEADLINE_TEXT)
                 related = [*found, *(c for c in related if c.text != found[0].text)]
+                # said aloud, from the clause that holds the deadline on ("应在变化之日起30日内办理。"), without
+                # the field's label
+                parts = re.sub(r"^[^，：]{2,6}：", "", notes[-1]).split("，")
+                at = next((i for i, part in enumerate(parts) if _DEADLINE_TEXT.search(part)), 0)
+                said = ["，".join(parts[at:])]
+                deadline = True
         return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
                               only_related=to_the_point, notes=notes,
-                              spoken_notes=said, question=state.text)
+                              spoken_notes=said, question=state.text, notes_lead=deadline)
 
     def _alike(self, state: TurnState) -> dict[str, Answer] | None:
         """Would every option get the same answer to this question, word for word but for its name? Then a

@@ -855,17 +855,20 @@ _DEADLINE_PACK = {
 }
 
 
-def test_a_question_for_a_deadline_hears_the_guides_deadline_after_the_time_limit(tmp_path_factory, embedder) -> None:  # type: ignore[no-untyped-def]
-    """"多久之内要登记" asks for a deadline, which the guide states in its conditions ("…第一个工作日，…"): said right
-    after the time limit, on screen and aloud, with its passage cited. "要多久" asks how long it takes: no deadline."""
+def test_a_deadline_asked_is_answered_by_the_guides_deadline_before_the_time_limit(tmp_path_factory, embedder) -> None:  # type: ignore[no-untyped-def]
+    """"多久之内要登记" asks for a deadline, which the guide states in its conditions ("…第一个工作日，…"): it leads,
+    on screen and aloud (its clause that holds the deadline), with its passage cited, and the time the procedure
+    takes follows in the card. "要多久" asks how long it takes: no deadline."""
     from assistant.service import Assistant
 
     search = small_pack_search(tmp_path_factory, embedder, "deadline", _DEADLINE_PACK)
     answer = Assistant(search).ask("员工受伤了，单位几天之内要去做工伤事故备案")
     assert answer.decision == "answer" and answer.citations[0].guide_id == "t-injury-record"
     lines = answer.text.split("\n")
-    assert lines[0] == "**工伤事故备案**：1个工作日（承诺办结时限）。"
-    assert "第一个工作日" in lines[1] and "第一个工作日" in answer.speech
+    assert lines[0].startswith("**工伤事故备案**：") and "第一个工作日" in lines[0]
+    assert lines[1] == "**办理时限**：1个工作日（承诺办结时限）。"
+    assert answer.speech == "工伤事故备案，用人单位应当在职工发生事故伤害后的第一个工作日，通知社会保险经办机构，" \
+                            "进行事故伤害登记。"
     assert "eligibility" in {c.section for c in answer.citations}
     assert answer.text.count("第一个工作日") == 1  # the passage is not quoted again below it
     took = Assistant(search).ask("工伤事故备案要多久")
