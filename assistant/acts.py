@@ -30,6 +30,7 @@ class Act:
     asked: re.Pattern[str]
     unasking: re.Pattern[str] | None
     stories: bool
+    picks: bool = False  # a story act that, asked for in any question, picks its guide among the candidates
 
     def names(self, guide_name: str) -> bool:
         """Is a guide of this name for this act?"""
@@ -64,12 +65,14 @@ def load_acts(text: str) -> tuple[Act, ...]:
         guide, asked = _words(raw, "guide", name), _words(raw, "asked", name)
         if guide is None or asked is None:
             raise ConfigError(f"acts.json: {name} needs guide words and asked words")
-        acts.append(Act(name, guide, asked, _words(raw, "unasking", name), bool(raw.get("stories", False))))
+        acts.append(Act(name, guide, asked, _words(raw, "unasking", name), bool(raw.get("stories", False)),
+                        bool(raw.get("picks", False))))
     return tuple(acts)
 
 
 ACTS = load_acts(files("assistant").joinpath("data/acts.json").read_text(encoding="utf-8"))
 _ALWAYS = tuple(a for a in ACTS if not a.stories)
+_PICKING = tuple(a for a in ACTS if not a.stories or a.picks)
 
 
 def is_story(text: str) -> bool:
@@ -89,8 +92,9 @@ def names_an_act(guide_name: str) -> bool:
 
 
 def asked_act(text: str, guide_name: str) -> bool:
-    """Is the guide named for the act the question asks for ("社保卡芯片坏了" → 社会保障卡挂失与补换)?"""
-    return any(a.names(guide_name) and a.asked_in(text) for a in _ALWAYS)
+    """Is the guide named for the act the question asks for ("社保卡芯片坏了" → 社会保障卡挂失与补换,
+    "怎么查残疾证是不是真的" → 《中华人民共和国残疾人证》查询)?"""
+    return any(a.names(guide_name) and a.asked_in(text) for a in _PICKING)
 
 
 def asks_an_act(text: str) -> bool:

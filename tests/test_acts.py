@@ -33,7 +33,10 @@ def test_every_act_of_the_file_matches_its_own_words(raw: dict) -> None:  # type
     ("残疾证办了有补助吗", "残疾人证挂失补办", True, False),  # 补助 is no 补办
     ("社保卡刷不了了", "社会保障卡挂失与补换", False, True),
     ("驾照到期了怎么办", "机动车驾驶证期满换证", False, True),
-    ("出生证丢了怎么补办", "出生医学证明信息查询", False, False),  # 查询 is judged for long messages only
+    ("出生证丢了怎么补办", "出生医学证明信息查询", False, False),  # 查询 is judged for long messages only…
+    ("残疾证怎么办", "《中华人民共和国残疾人证》查询", False, False),  # …so a short question unasked keeps it
+    ("怎么查残疾证是不是真的", "《中华人民共和国残疾人证》查询", False, True),  # but asked, it picks (picks: true)
+    ("事故调查", "生产安全事故信息查询", False, False),  # 调查 is no 查
 ])
 def test_the_acts_asked_among_candidates(text: str, guide: str, unasked: bool, asked: bool) -> None:
     assert unasked_act(text, guide) is unasked
@@ -120,3 +123,4 @@ def test_a_story_found_with_modest_confidence_gets_the_guide_only_as_a_reference
     finally:
         birth_search.config = replace(birth_search.config, without=frozenset())
     assert plain.decision == "answer" and not plain.reference_only and not plain.text.startswith("以下指南")
+
