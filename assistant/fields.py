@@ -382,12 +382,14 @@ def markdown(lines: Sequence[str]) -> str:
 
 
 def quote(chunk: Chunk) -> str:
-    """A passage as a list line; one that goes on with a long list ("4. 近期白底彩色证件照片…") says of what."""
+    """A passage as a list line; one that goes on with a long list ("4. 近期白底彩色证件照片…") says of what, and
+    from which item ("申请材料（第4项起）：4. …")."""
     prefix = f"【{chunk.name}】"
     body = chunk.text[len(prefix):] if chunk.text.startswith(prefix) else chunk.text
     item = _LIST_ITEM_START.match(body)
     if item and chunk.section in SECTIONS:
-        body = f"{SECTIONS[chunk.section]}{'（续）' if int(item.group(1)) > 1 else ''}：{body}"
+        first = int(item.group(1))  # a part from item 5 on says so: the card or the full guide has 1–4
+        body = f"{SECTIONS[chunk.section]}{f'（第{first}项起）' if first > 1 else ''}：{body}"
     return f"- {body}"
 
 

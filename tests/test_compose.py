@@ -428,11 +428,12 @@ def test_conditions_the_guide_breaks_off_say_the_rest_is_not_listed() -> None:
 
 
 def test_a_passage_that_goes_on_with_a_list_says_of_what() -> None:
-    """A long list is indexed in parts; the part from item 4 on shows as "申请材料（续）：4. …", not as a bare "4."."""
+    """A long list is indexed in parts; the part from item 4 on shows as "申请材料（第4项起）：4. …", not as a bare
+    "4."."""
     part = dataclasses.replace(_faq(""), section="materials",
                                text="【居住证申领】4. 劳动合同（原件，1份）；5. 就业证明（原件，1份）")
     text = compose_answer(GUIDE, ["time"], question="劳动合同要多久", related=[part]).text
-    assert "- 申请材料（续）：4. 劳动合同（原件，1份）" in text
+    assert "- 申请材料（第4项起）：4. 劳动合同（原件，1份）" in text
 
 
 def test_a_question_for_the_conditions_opens_with_them_not_with_a_faq_on_something_else() -> None:
