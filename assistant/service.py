@@ -61,6 +61,7 @@ FAILURES_BEFORE_HANDOFF = 2
 # A number the citizen gives ("电话13812345678", "身份证号…"), not a question about phones: the number
 # (redacted first) goes, with the word that introduces it.
 _GIVEN_NUMBER = LEXICON.regex("given-number")
+_NOT_THIS = LEXICON.regex("not-this")
 # Services that pay money out (a subsidy, a pension, a withdrawal): "多少钱" asks how much one receives.
 _PAID_OUT = LEXICON.words("paid-out")
 _COMPLAINT_WORDS = LEXICON.words("complaint-words")
@@ -145,7 +146,8 @@ class Assistant(Resolve):
         # Personal numbers are no part of the question, and are kept out of the dialogue state.
         redacted = redact(state.question)
         rest = _GIVEN_NUMBER.sub("", redacted).strip(" ，,。")
-        state.question = rest or redacted
+        # "不是到期，是身份证坏了要换": what it rules out is no part of what it asks
+        state.question = _NOT_THIS.sub("", rest).strip(" ，,。") or rest or redacted
         text = normalise_query(state.question, self.search.synonyms).text
         state.text = text
         state.residue = self._residue(text)

@@ -305,6 +305,15 @@ def test_where_asked_as_the_faq_asks_it_is_answered_by_the_faq_without_a_distric
     assert demo_assistant.ask("死亡证明在哪里开？").decision == "clarify"
 
 
+def test_a_correction_that_says_what_it_is_not_leaves_those_words_out(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"换身份证" → the renewal; "不是到期，是身份证坏了要换" rules 到期 out: the guide for a damaged card, not the
+    renewal the ruled-out word would keep."""
+    session = Session()
+    assert demo_assistant.ask("换身份证", session).citations[0].guide_id == "demo-idcard-renew"
+    damaged = demo_assistant.ask("不是到期，是身份证坏了要换", session)
+    assert damaged.decision == "answer" and damaged.citations[0].guide_id == "demo-idcard-reissue", damaged.text[:80]
+
+
 def test_asking_to_hurry_gets_the_time_limit_and_what_the_guide_says_of_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     demo_assistant.ask("办护照", session)
