@@ -188,7 +188,7 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
             and after("online") and can_do_online(record) is not None:
         said.append(online_said(record))
     if "materials" in facets and after("materials") and led != "overview" and record.materials:
-        said.append(f"需要准备{_first_materials(record)}。")
+        said.append(f"需要准备{_first_materials(record, marked=True)}。")
     if ("where" in facets or named is not None) and led not in ("where", "online"):
         places = locations_for(record, region, question)
         if places:
@@ -319,6 +319,7 @@ SPEECH_PLACE = 100  # a place said with its address up to this long, else by nam
 SUMMARY_LEAD = 70  # a theme's summary in its lead: cut at a clause past this (its items are listed below it)
 ALSO_ASKED = 1  # question words a further sentence of the leading passage shares, for the voice to say it
 CLAUSE = 6  # the shortest part of a sentence said on its own when the whole does not fit
+OPTIONAL = "（非必需）"  # a material the guide asks only in some cases, as its list marks it
 CARD_ITEMS = 5  # list items a compact card shows before "等N项，详见完整指南"
 _YES_NO = LEXICON.regex("yes-no-question")
 _ONLINE_QUESTION = LEXICON.regex("online-question", flags=re.I)
@@ -498,6 +499,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         return text, said, None, first
     elif first == "materials":
         text = _materials_lead(record)
+        return text, _materials_lead(record, marked=True), None, first
     elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
         text = f"受理条件：{conditions(record, LEAD_CONDITIONS)}"
     elif first == "who" and isinstance(record, Theme) and record.summary:
@@ -558,10 +560,10 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
     return text, text
 
 
-def _materials_lead(record: Record) -> str:
+def _materials_lead(record: Record, *, marked: bool = False) -> str:
     if not record.materials:
         return unstated("申请材料", record)
-    return f"需要准备{_first_materials(record)}{'材料' if len(record.materials) > 3 else ''}。"
+    return f"需要准备{_first_materials(record, marked=marked)}{'材料' if len(record.materials) > 3 else ''}。"
 
 
 def _overview_lead(record: Record) -> str:
@@ -661,9 +663,11 @@ def _materials_line(record: Record) -> str:
     return f"{_first_materials(record)}{'，详见完整指南' if len(record.materials) > 3 else ''}。"
 
 
-def _first_materials(record: Record) -> str:
-    """The first three materials by name, and how many there are when there are more: "甲、乙、丙等6项"."""
-    names = "、".join(m.name for m in record.materials[:3])
+def _first_materials(record: Record, *, marked: bool = False) -> str:
+    """The first three materials by name, and how many there are when there are more: "甲、乙、丙等6项". ``marked``
+    (for the voice, which has no list to show it): one the guide asks only in some cases says so, as its list does
+    ("损坏的原居民身份证（非必需）")."""
+    names = "、".join(f"{m.name}{OPTIONAL if marked and not m.required else ''}" for m in record.materials[:3])
     return f"{names}等{len(record.materials)}项" if len(record.materials) > 3 else names
 
 

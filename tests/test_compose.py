@@ -239,6 +239,17 @@ def test_conditions_the_guide_breaks_off_say_so_under_related_passages_too() -> 
     assert "必要时发布公告……（详见完整指南）" in shown and "公告；" not in shown
 
 
+def test_the_voice_says_which_materials_are_needed_only_in_some_cases() -> None:
+    """The screen's list marks a material the guide asks only in some cases; the voice has no list, so it says so
+    too ("损坏的原居民身份证（非必需）"), and the text's lead stays as short as before."""
+    some = GUIDE.model_copy(update={"materials": [
+        Material(name="居民户口簿", form="原件", copies=1),
+        Material(name="损坏的原居民身份证", form="原件", copies=1, required=False)]})
+    answer = compose_answer(some, ["materials"], question="补领身份证要带什么")
+    assert "居民户口簿、损坏的原居民身份证（非必需）" in answer.speech
+    assert answer.text.startswith("**居住证申领**：需要准备居民户口簿、损坏的原居民身份证。")
+
+
 def test_a_time_limit_promised_and_by_law_the_same_is_said_once() -> None:
     same = GUIDE.model_copy(update={"time_limit_promised": "即时办结", "time_limit_legal": "即时办结"})
     answer = compose_answer(same, ["time"], question="要多久")
