@@ -153,6 +153,8 @@ class Assistant(Resolve):
         state.residue = self._residue(text)
         state.facets = detect_facets(self._without_names(text))
         state.progress = asks_progress(text)
+        if state.progress and not state.facets:
+            state.facets = ["how"]  # "护照办好了没有": how to follow it, the same for each of its lookups
         # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
         state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
         if state.small_talk:
@@ -341,7 +343,7 @@ class Assistant(Resolve):
         options = state.options
         # A bare name ("房屋公证指引") asks which service; only a question for a fact of it (材料, 收费…) can be
         # answered the same whichever one is meant.
-        if len(options) < 2 or not state.facets or state.progress or "alike" in self.search.config.without or \
+        if len(options) < 2 or not state.facets or "alike" in self.search.config.without or \
                 not all(isinstance(r, ServiceGuide) for r in options):
             return None
         answers: dict[str, Answer] = {}

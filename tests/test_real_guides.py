@@ -13,7 +13,7 @@ from tests.conftest import GD_EXPORT, require
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
-         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员")
+         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员", "普通护照")
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +146,14 @@ def test_an_act_asked_is_not_outweighed_by_a_guide_for_another_act_that_writes_t
     assert answer.decision == "answer" and "资格认可换发" in answer.citations[0].title, answer.text[:120]
     lost = _asked(real_assistant, "危险化学品港口装卸管理人员资格证丢了怎么补？")
     assert lost.decision == "answer" and "遗失补发" in lost.citations[0].title, lost.text[:120]
+
+
+def test_following_an_application_is_answered_when_every_lookup_answers_alike(real_assistant: Any) -> None:
+    """"我想查护照办好了没有" asks how to follow an application; the four 普通护照办证进度查询 (首次, 换发, 补发, 加注)
+    are followed the same way, word for word: answered, said to hold for the others, not asked which."""
+    answer = _asked(real_assistant, "我想查护照办好了没有")
+    assert answer.decision == "answer" and "办证进度查询" in answer.citations[0].title, answer.text[:120]
+    assert "以上内容同样适用于" in answer.text and "可全程网上办理" in answer.text
 
 
 def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) -> None:
