@@ -55,7 +55,9 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answe
     for record in options:
         items.setdefault(item_key(record.name), record.name)
     spoken = list(items.values())
-    speech = clip(_spoken_options(spoken[:3]), MAX_SPEECH)
+    speech = _spoken_options(spoken[:3])
+    more = f"屏幕上共有{len(spoken)}项可选。" if len(spoken) > 3 else ""  # the fourth is not said, so say there is one
+    speech = speech + more if len(speech) + len(more) <= MAX_SPEECH else clip(speech, MAX_SPEECH)
     return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 

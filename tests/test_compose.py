@@ -115,7 +115,8 @@ def test_the_speech_is_short_and_a_clarifying_question_names_at_most_three_optio
     options = [GUIDE.model_copy(update={"id": f"g{i}", "name": name})
                for i, name in enumerate(("首次申领", "换领", "补领", "临时身份证申领"))]
     answer = compose_clarify(options)
-    assert answer.speech == "请问您要办理的是：首次，还是换领，还是补领？"
+    # three said; that the screen has a fourth is said too
+    assert answer.speech == "请问您要办理的是：首次，还是换领，还是补领？屏幕上共有4项可选。"
     assert answer.suggestions == ["首次申领", "换领", "补领", "临时身份证申领"]
 
 
