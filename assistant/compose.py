@@ -184,8 +184,9 @@ def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region:
     if "fee" in facets and after("fee") and record.fee:
         said.append(f"收费标准：{sentence(_whole_sentences(plain(record.fee), ALSO_FEE, in_part=False))}")
     # asked whether it can be done online; or asked how, of a guide done nowhere but online ("商品条码怎么查")
-    if (_ONLINE_QUESTION.search(question) or "how" in facets and not record.locations and can_do_online(record)) \
-            and after("online") and can_do_online(record) is not None:
+    online = can_do_online(record)
+    if online is not None and after("online") and \
+            (_ONLINE_QUESTION.search(question) or "how" in facets and not record.locations and online):
         said.append(online_said(record))
     if "materials" in facets and after("materials") and led != "overview" and record.materials:
         said.append(f"需要准备{_first_materials(record, marked=True)}。")
@@ -229,7 +230,8 @@ def _also_asked(passage: str, said: str, question: str) -> str:
     then "确有困难需要低于5%或者缓缴的，须经职工代表大会或者工会讨论通过。" The rest of a sentence said in part goes
     on from it ("…交易活动的，不需要办理市场主体登记。"). Nothing more when no sentence left speaks of the question."""
     asked = _pairs(question) - _pairs(said)
-    left = [rest for part in split_sentences(passage) if (rest := _unsaid(part, said))]
+    parts = split_sentences(passage)
+    left = [rest for part in parts if (rest := _unsaid(part, said))]
     best = max(left, key=lambda part: len(_pairs(part) & asked), default="")
     if len(_pairs(best) & asked) < ALSO_ASKED:
         return said
@@ -240,7 +242,7 @@ def _also_asked(passage: str, said: str, question: str) -> str:
         return said
     goes_on = said.endswith("。") and any(sentence.endswith(best) and sentence != best and
                                           said.endswith(sentence[:-len(best) - 1] + "。")
-                                          for sentence in split_sentences(passage))
+                                          for sentence in parts)
     return (said[:-1] + "，" if goes_on else said) + part
 
 
@@ -341,12 +343,17 @@ def _quoted(record: Record, chunk: Chunk) -> str:
     rest is in the full guide."""
     line = quote(chunk)
     if chunk.section == "eligibility" and isinstance(record, ServiceGuide) and record.eligibility and \
-            record.eligibility.rstrip().endswith(line[2:].split("：", 1)[-1][-CLAUSE:]):
-        whole = record.eligibility.rstrip()
-        line += conditions(record)[len(whole):] if conditions(record).startswith(whole) else ""
+            _bare(whole := record.eligibility.rstrip()).endswith(_bare(line[2:].split("：", 1)[-1])):
+        shown = conditions(record)
+        line += shown[len(whole):] if shown.startswith(whole) else ""
     elif line.endswith(("；", ";")):  # a list the passage stops in the middle of ("…必要时发布公告；")
         line = f"{line[:-1]}……（详见完整指南）"
     return line
+
+
+def _bare(text: str) -> str:
+    """A text without its spaces: a passage as indexed and its field as stored space their lists apart differently."""
+    return re.sub(r"\s+", "", text)
 
 
 def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:
@@ -399,17 +406,12 @@ def _asks_the_faq(question: str, faq: Chunk | None) -> bool:
 
 
 def where_faq(question: str, related: Sequence[Chunk]) -> bool:
-    """Does one of the guide's FAQs found for the question say where to go for it, whatever the district?"""
-    return _asks_as_the_faq(question, "where", _faq(related))
-
-
-def _asks_as_the_faq(question: str, facet: str | None, faq: Chunk | None) -> bool:
     """Where to go, asked as the guide's own FAQ asks it (most of its question is in the message): "我爸晚上在家里
     走了，死亡证明找谁开" of "老人半夜在家里去世了，死亡证明找谁开？", whose answer says whom to ask for that case
     wherever one lives, where the guide's places are every place for every case. Not for a fee or a time limit:
     the field answers those (measured: a FAQ on what a replacement costs, leading, lost the fee's own words)."""
-    return faq is not None and facet == "where" and "where" in detect_facets(_faq_asks(faq)) and \
-        _faq_cover(question, faq) >= FAQ_SAME
+    faq = _faq(related)
+    return faq is not None and "where" in detect_facets(_faq_asks(faq)) and _faq_cover(question, faq) >= FAQ_SAME
 
 
 def _asks_how_long_as_the_faq(facets: Sequence[Facet], faq: Chunk | None) -> bool:
@@ -480,7 +482,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             not _asks_the_faq(question, asked):
         faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
-                _asks_the_faq(question, _faq(quoted)) or _asks_as_the_faq(question, first, _faq(quoted))):
+                _asks_the_faq(question, _faq(quoted)) or first == "where" and where_faq(question, quoted)):
         answer = spoken_duration(faq)
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
     if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):

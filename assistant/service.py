@@ -351,8 +351,8 @@ class Assistant(Resolve):
         for record in options:
             answers[record.id] = self._answer_from(state, record)
             text = answers[record.id].text.replace(record.name, "")
-            texts.add("\n".join(line for line in text.splitlines() if not line.startswith(SOURCE)))
-            cores.add("\n".join(line for line in _without_related(text).splitlines() if not line.startswith(SOURCE)))
+            texts.add(_without_source(text))
+            cores.add(_without_source(_without_related(text)))
             if len(cores) > 1:
                 return None
         if len(texts) > 1:
@@ -495,6 +495,11 @@ def _region_names(regions: list[str]) -> dict[str, str]:
             if short[-1] in "区县市镇" and len(short) >= 3:
                 names.setdefault(short[:-1], region)
     return dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+
+def _without_source(text: str) -> str:
+    """An answer's text without its source line (which names the guide)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith(SOURCE))
 
 
 def _without_related(text: str) -> str:
