@@ -521,6 +521,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     else:
         text = _overview_lead(record)
         first = "overview" if isinstance(record, ServiceGuide) else "theme"
+        # the voice marks a material asked only in some cases, as for a question of materials
+        return text, _overview_lead(record, marked=True), None, first
     return text, text, None, first
 
 
@@ -568,7 +570,7 @@ def _materials_lead(record: Record, *, marked: bool = False) -> str:
     return f"需要准备{_first_materials(record, marked=marked)}{'材料' if len(record.materials) > 3 else ''}。"
 
 
-def _overview_lead(record: Record) -> str:
+def _overview_lead(record: Record, *, marked: bool = False) -> str:
     """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
     promised = f"承诺办结时限{spoken_duration(record.time_limit_promised)}。" if record.time_limit_promised else ""
     if isinstance(record, Theme) and record.summary:
@@ -579,8 +581,8 @@ def _overview_lead(record: Record) -> str:
     if record.fee:
         parts.append(f"收费标准：{sentence(clip(record.fee, 60))}")
     if record.materials:
-        parts.append(_materials_lead(record))
-    return "".join(parts) or _materials_lead(record)
+        parts.append(_materials_lead(record, marked=marked))
+    return "".join(parts) or _materials_lead(record, marked=marked)
 
 
 def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) -> list[str]:

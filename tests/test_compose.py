@@ -249,6 +249,10 @@ def test_the_voice_says_which_materials_are_needed_only_in_some_cases() -> None:
     answer = compose_answer(some, ["materials"], question="补领身份证要带什么")
     assert "居民户口簿、损坏的原居民身份证（非必需）" in answer.speech
     assert answer.text.startswith("**居住证申领**：需要准备居民户口簿、损坏的原居民身份证。")
+    # a bare name's overview says what to bring, and the voice marks it the same way
+    overview = compose_answer(some, [], question="居住证申领")
+    assert "需要准备居民户口簿、损坏的原居民身份证。" in overview.text
+    assert "居民户口簿、损坏的原居民身份证（非必需）" in overview.speech
 
 
 def test_a_time_limit_promised_and_by_law_the_same_is_said_once() -> None:
