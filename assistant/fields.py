@@ -193,7 +193,9 @@ def channel_lines(record: Record) -> list[str]:
     if record.online_url:
         lines.append(entry_link(record.online_url))
     if record.visits is not None:
-        lines.append("到现场次数：0次，可全程网上办理。" if record.visits == 0 else f"到现场次数：{record.visits}次。")
+        act = "预约" if books(record) else "办理"
+        lines.append(f"到现场次数：0次，可全程网上{act}。" if record.visits == 0 else
+                     f"到现场次数：{record.visits}次。")
     return lines
 
 
@@ -314,12 +316,24 @@ def entry_link(url: str) -> str:
     return f"{ENTRY}：{url}" if re.search(r"[\s()\[\]]", url) else f"[{ENTRY}]({url})"
 
 
+_APPOINTMENT = LEXICON.regex("appointment-names")
+
+
+def books(record: Record) -> bool:
+    """Is the guide one for making an appointment (补领结婚证预约), by its name without what is in brackets?"""
+    return _APPOINTMENT.search(re.sub(r"[（(][^）)]*[）)]", "", record.name)) is not None
+
+
 def online_said(record: Record) -> str:
-    """Whether the service can be done online, as the guide says, without the entry."""
+    """Whether the service can be done online, as the guide says, without the entry. Of a guide for making an
+    appointment ("补领结婚证预约"), that the appointment can: the service it books is done where it is booked."""
     online = can_do_online(record)
     if online:
         system = isinstance(record, ServiceGuide) and record.extra.get("业务系统")
         where = f"（{system}）" if system else ""
+        if books(record):
+            return f"可全程网上预约{where}，预约无需到现场。" if record.visits == 0 else (
+                f"可以网上预约{where}，需到现场{record.visits}次。" if record.visits else f"可以网上预约{where}。")
         visits = f"可全程网上办理{where}，无需到现场" if record.visits == 0 else (
             f"可以网上办理{where}，需到现场{record.visits}次" if record.visits else f"可以网上办理{where}")
         return f"{visits}。"

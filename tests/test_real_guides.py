@@ -13,7 +13,8 @@ from tests.conftest import GD_EXPORT, require
 # Every guide whose name has one of these: the families the questions below choose within, with their neighbours.
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
-         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员", "普通护照")
+         "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员", "普通护照",
+         "结婚证")
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +198,11 @@ def test_a_question_about_ones_own_application_gets_the_guide_for_following_it(r
     finally:
         search.config = replace(search.config, without=frozenset())
     assert not (unruled.decision == "answer" and "探亲签注进度查询" in unruled.citations[0].title)
+
+
+def test_a_guide_for_booking_says_the_booking_is_online_not_the_service(real_assistant: Any) -> None:
+    """The export's only guide for a lost 结婚证 is 补领结婚证预约, done wholly online: its answer must not tell a
+    citizen that getting the certificate again needs no visit, only that booking it needs none."""
+    answer = _answered_by(real_assistant, "补领结婚证", "补领结婚证预约")
+    assert "可全程网上预约（广东省婚姻登记网上预约系统），预约无需到现场。" in answer.text
+    assert "全程网上办理" not in answer.text and "全程网上办理" not in answer.speech
