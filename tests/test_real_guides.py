@@ -206,3 +206,9 @@ def test_a_guide_for_booking_says_the_booking_is_online_not_the_service(real_ass
     answer = _answered_by(real_assistant, "补领结婚证", "补领结婚证预约")
     assert "可全程网上预约（广东省婚姻登记网上预约系统），预约无需到现场。" in answer.text
     assert "全程网上办理" not in answer.text and "全程网上办理" not in answer.speech
+
+
+def test_a_colloquial_word_the_synonyms_know_names_the_variant(real_assistant: Any) -> None:
+    """名字 is what people say for 姓名: of the 二级注册结构工程师 registrations (姓名变更, 聘用企业变更, 重新注册…),
+    the one for a changed name is answered, not asked back."""
+    _answered_by(real_assistant, "二级注册结构工程师的名字改了，注册要怎么变更", "个人姓名变更")
