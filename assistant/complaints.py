@@ -45,6 +45,9 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]+")
 # "收费吗"), or asks for a judgement on a dispute or a lawsuit ("你评评理", "法院会怎么判"), which no person
 # at the desk gives either: a question, answered or refused, not a complaint (assistant/data/lexicon/).
 _ASKS_PROCEDURE = LEXICON.pattern("asks-procedure")
+# …unless its last clause appeals to someone to deal with it ("…有没有审批，恳请有关部门依法处理").
+_APPEALS = LEXICON.regex("appeals")
+_CLAUSE_END = re.compile(r"[，,；;。！？!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,13 @@ def load_examples(path: Path = EXAMPLES) -> list[Example]:
 def asks_procedure(text: str) -> bool:
     """Does the message's last sentence ask how to get something done (or for a verdict on a dispute)?"""
     last = _last_sentence(text)
-    return last is not None and _ASKS_PROCEDURE.search(last) is not None
+    return last is not None and _ASKS_PROCEDURE.search(last) is not None and not appeals(text)
+
+
+def appeals(text: str) -> bool:
+    """Does the message's last clause appeal to someone to deal with what it tells ("请交通部门查处…")?"""
+    clauses = [c for c in _CLAUSE_END.split(text.strip()) if c.strip()]
+    return bool(clauses) and _APPEALS.search(clauses[-1]) is not None
 
 
 def _opening(text: str) -> str:

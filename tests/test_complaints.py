@@ -157,3 +157,15 @@ def test_a_story_that_asks_whether_the_citizen_qualifies_is_a_question_not_a_com
     detector = demo_assistant.complaints
     assert detector.margin(text) > 0 > detector.ask_margin(text) and not asks_procedure(text)
     assert not detector.is_complaint(text)
+
+
+def test_a_last_clause_that_appeals_for_action_makes_a_story_a_complaint_though_it_names_a_procedure(  # type: ignore[no-untyped-def]
+        demo_assistant) -> None:
+    """"…也不知道有没有审批手续，恳请城管部门依法处理": the story names a procedure, but its last clause asks someone
+    to deal with it; "请问…怎么处理" and "恳请告知" still ask."""
+    story = ("小区门口的烧烤摊每天开到凌晨两点，油烟和噪音直接冲进我家，老人孩子都睡不好，"
+             "也不知道他们有没有审批手续，恳请城管部门依法处理")
+    assert not asks_procedure(story) and demo_assistant.complaints.is_complaint(story)
+    assert (demo_assistant.ask(story).decision, demo_assistant.ask(story).handoff_reason) == ("handoff", "complaint")
+    assert asks_procedure("我想在小区门口开个烧烤摊，请问要办理什么手续，恳请告知")
+    assert asks_procedure("烧烤摊的油烟太大，我想投诉，请问要去哪里办理，怎么处理")
