@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
 from assistant.fields import (
+    BOOKING_ENTRY,
     ENTRY,
     FACET_SECTIONS,
     MAX_SPEECH,
@@ -24,6 +25,7 @@ from assistant.fields import (
     clip,
     conditions,
     entry_link,
+    entry_title,
     fee_lines,
     how_lines,
     item_lines,
@@ -34,6 +36,7 @@ from assistant.fields import (
     online_text,
     phone_lines,
     place_named,
+    place_note,
     plain,
     quote,
     result_lines,
@@ -360,7 +363,8 @@ def _in_card(chunk: Chunk, lines: Sequence[str]) -> bool:
     """The passage is a field the card above already shows whole ("受理条件：…" under **受理条件**), or the ways it is
     done ("办理形式：…；网办入口：…") where the card has said how it is done online and given the entry."""
     body = quote(chunk)[2:]
-    if body.startswith(CHANNELS) and any(line.startswith(ONLINE_LINE) or ENTRY in line for line in lines):
+    if body.startswith(CHANNELS) and any(line.startswith(ONLINE_LINE) or ENTRY in line or BOOKING_ENTRY in line
+                                          for line in lines):
         return True
     said = body.partition("：")[2]
     return bool(said) and chunk.section != "faq" and any(said.rstrip("。；") in line for line in lines)
@@ -631,9 +635,9 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                 shown = [f"- {describe_location(loc)}" for loc in places]
                 if places and (len(places) > 1 or part != led):
                     lines += ["**办理地点**", *_shortened(shown, len(shown), "处", 3)]
-                extra = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
-                if extra:
-                    lines.append(f"{extra}。")
+                note = place_note(record)
+                if note:
+                    lines.append(note)
             elif places and led != "where":
                 more = f"等{len(places)}处" if len(places) > 1 else ""
                 lines.append(f"**办理地点**：{_place_name(places[0])}{more}。")
@@ -647,7 +651,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
             lines.append(f"**收费标准**：{fee}")
         elif part == "online" and led in ("online", "overview"):
             if can_do_online(record) and record.online_url:
-                lines.append(entry_link(record.online_url))
+                lines.append(entry_link(record.online_url, entry_title(record)))
         elif part == "online" and online_said(record) not in lead:
             lines.append(f"{ONLINE_LINE}：{online_text(record)}")
         elif part == "phone":

@@ -191,7 +191,7 @@ def channel_lines(record: Record) -> list[str]:
     if record.channels:
         lines.append("办理方式：" + "、".join(record.channels) + "。")
     if record.online_url:
-        lines.append(entry_link(record.online_url))
+        lines.append(entry_link(record.online_url, entry_title(record)))
     if record.visits is not None:
         act = "预约" if books(record) else "办理"
         lines.append(f"到现场次数：0次，可全程网上{act}。" if record.visits == 0 else
@@ -222,10 +222,24 @@ def where_lines(record: Record, region: str | None, hall: Hall | None, question:
         lines += [f"- {describe_location(loc)}" for loc in places]
     elif not record.online_url:
         lines.append(unstated("办理地点", record))
-    extra = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
-    if extra:
-        lines.append(f"{extra}。")
+    note = place_note(record)
+    if note:
+        lines.append(note)
     return lines + channel_lines(record)
+
+
+ONLY_ONLINE = "仅网上办理"
+
+
+def place_note(record: Record) -> str | None:
+    """What the guide says of its place beyond the addresses ("无线下办理窗口，仅网上办理。"); of a guide for booking,
+    that only the booking is online."""
+    note = isinstance(record, ServiceGuide) and record.extra.get("办理地点说明")
+    if not note:
+        return None
+    if books(record) and note.endswith(ONLY_ONLINE):
+        note = note[:-len(ONLY_ONLINE)] + "仅网上预约"
+    return f"{note}。"
 
 
 def time_lines(record: Record) -> list[str]:
@@ -307,13 +321,18 @@ def can_do_online(record: Record) -> bool | None:
 
 
 ENTRY = "网上办理入口"
+BOOKING_ENTRY = "网上预约入口"  # the entry of a guide for booking (补领结婚证预约)
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
 
 
-def entry_link(url: str) -> str:
-    """The online entry as a link titled 网上办理入口, not a long address to read (as it is when it would not
-    make a link: a space or a bracket in it)."""
-    return f"{ENTRY}：{url}" if re.search(r"[\s()\[\]]", url) else f"[{ENTRY}]({url})"
+def entry_title(record: Record) -> str:
+    return BOOKING_ENTRY if books(record) else ENTRY
+
+
+def entry_link(url: str, title: str = ENTRY) -> str:
+    """The online entry as a link titled 网上办理入口 (网上预约入口 of a guide for booking), not a long address to
+    read (as it is when it would not make a link: a space or a bracket in it)."""
+    return f"{title}：{url}" if re.search(r"[\s()\[\]]", url) else f"[{title}]({url})"
 
 
 _APPOINTMENT = LEXICON.regex("appointment-names")
@@ -345,7 +364,7 @@ def online_said(record: Record) -> str:
 
 def online_text(record: Record) -> str:
     """:func:`online_said`, and the entry when it can be done online."""
-    entry = entry_link(record.online_url) if can_do_online(record) and record.online_url else ""
+    entry = entry_link(record.online_url, entry_title(record)) if can_do_online(record) and record.online_url else ""
     return online_said(record) + entry
 
 
@@ -377,7 +396,7 @@ def short_place(loc: Location) -> str:
 def plain(text: str) -> str:
     """Speakable: no markdown, no URLs, durations as they are said, brackets full-width. A link is said as its
     title, and the online entry's link not at all (the screen shows it)."""
-    text = _MARKDOWN_LINK.sub(lambda m: "" if m.group(1) == ENTRY else m.group(1), text)
+    text = _MARKDOWN_LINK.sub(lambda m: "" if m.group(1) in (ENTRY, BOOKING_ENTRY) else m.group(1), text)
     text = re.sub(r"https?://\S+", "", text.replace("**", ""))
     return spoken_duration(text).replace("(", "（").replace(")", "）")
 

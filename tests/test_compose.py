@@ -383,7 +383,7 @@ def test_the_speech_never_reads_out_a_link() -> None:
     the voice says where, not "[网上办理入口](" cut in half."""
     nowhere = ONLINE.model_copy(update={"locations": [], "name": "补领离婚证预约"})
     answer = compose_answer(nowhere, ["where"], question="补领离婚证预约要找哪个机关")
-    assert "[网上办理入口](https://zwfw.example.org/apply/g1)" in answer.text
+    assert "[网上预约入口](https://zwfw.example.org/apply/g1)" in answer.text
     assert answer.speech.startswith("补领离婚证预约，可全程网上预约，预约无需到现场。")
     assert not any(mark in answer.speech for mark in ("[", "]", "(", "入口", "http"))
 

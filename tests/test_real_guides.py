@@ -206,6 +206,9 @@ def test_a_guide_for_booking_says_the_booking_is_online_not_the_service(real_ass
     answer = _answered_by(real_assistant, "补领结婚证", "补领结婚证预约")
     assert "可全程网上预约（广东省婚姻登记网上预约系统），预约无需到现场。" in answer.text
     assert "全程网上办理" not in answer.text and "全程网上办理" not in answer.speech
+    where = _answered_by(real_assistant, "补领结婚证预约去哪里办", "补领结婚证预约")
+    assert "[网上预约入口](" in where.text and "无线下办理窗口，仅网上预约。" in where.text
+    assert "网上办理入口" not in where.text and "仅网上办理" not in where.text
 
 
 def test_a_colloquial_word_the_synonyms_know_names_the_variant(real_assistant: Any) -> None:
