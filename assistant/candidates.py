@@ -142,7 +142,7 @@ class Candidates:
     def _choose(self, state: TurnState, result: Retrieval, close: list[Hit],
                 records: list[ServiceGuide | Theme]) -> None:
         """Which of several candidates: the one the question's act or words single out, else ask back."""
-        clearly_ahead = close[1].score < CLEAR_LEAD * close[0].score
+        clearly_ahead = self._far_ahead(records, close)  # the first guide, any theme that bundles it aside
         # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
         own = char_pairs(self.search.tokenizer.words(state.text))
         without = self.search.config.without
@@ -162,7 +162,7 @@ class Candidates:
         elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and \
                 (not (named_doing := [r for r in named if not unasked_act(state.text, r.name)]) or
                  named_doing == acted) and \
-                not (acted[0] is not records[0] and self._far_ahead(records, close)):
+                not (acted[0] is not records[0] and clearly_ahead):
             state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
                                       _singles_out(result.query.search_text, records[0], records[1:])):
