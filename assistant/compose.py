@@ -52,7 +52,7 @@ from assistant.fields import (
     who_lines,
 )
 from assistant.intent import FACET_LABELS, FACET_ORDER, Facet, detect_facets
-from assistant.lexicon import LEXICON
+from assistant.lexicon import LEXICON, alternation
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, ServiceGuide, Theme
@@ -336,8 +336,12 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
     ("who", _OVERVIEW_WHO),
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
+_ANOTHER = LEXICON.pattern("another-person")
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
+# An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
+# question that is not a yes or no ("居住登记满多久才能办居住证") it answers with what follows the verdict.
+_VERDICT = re.compile(f"^[^。，,！？]{{0,2}}(?:{alternation(LEXICON.words('yes-no-answers'))})[。，,！]")
 
 
 def _quoted(record: Record, chunk: Chunk) -> str:
@@ -467,6 +471,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     faq = _faq_answer(quoted)
     if faq and not pointed and _faq_cover(question, _faq(quoted)) < FAQ_COVERED:
         faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
+    elif faq and (faq_chunk := _faq(quoted)) and _ANOTHER.search(_faq_asks(faq_chunk)) and \
+            not _ANOTHER.search(question):
+        faq = None  # "怎么查我名下有几套房" is not answered "不能" by the FAQ "能查别人名下有几套房吗？"
     yes_no = bool(_YES_NO.search(question))
     # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
     if asks_online(question, facets) or (set(facets) <= {"where"} and not faq and _looks_up_online(question)
@@ -488,6 +495,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
                 _asks_the_faq(question, _faq(quoted)) or first == "where" and where_faq(question, quoted)):
         answer = spoken_duration(faq)
+        if not yes_no and (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end():
+            answer = answer[verdict.end():]
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
     if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):
         # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久

@@ -256,9 +256,13 @@ def fee_lines(record: Record) -> list[str]:
 
 
 def sentence(text: str) -> str:
-    """The guide's words as a sentence: a full stop added when they end without one."""
+    """The guide's words as a sentence: a full stop added when they end without one. A closing bracket ends one
+    only after a full stop ("…。（详见完整指南）"); "不收费（首次办理和补办均免费）" gets its own."""
     text = text.strip()
-    return text if text.endswith(("。", "！", "？", "；", ".", "）", ")")) else text + "。"
+    if text.endswith(("）", ")")):
+        opening = max(text.rfind("（"), text.rfind("("))
+        return text if opening > 0 and text[opening - 1] in "。！？；." else text + "。"
+    return text if text.endswith(("。", "！", "？", "；", ".")) else text + "。"
 
 
 def phone_lines(record: Record) -> list[str]:

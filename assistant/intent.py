@@ -43,8 +43,16 @@ def detect_facets(text: str) -> list[Facet]:
     for cue in PROGRESS_CUES:  # "办到哪一步" asks about progress, not where (到哪)
         text = text.replace(cue, "")
     text = text.replace("手续费", "费用")  # a fee, not the procedure (手续)
-    found = {facet for facet, cues in CUES.items() if any(cue in text for cue in cues)}
+    found: set[Facet] = set()
+    for cue, facet in _LONGEST_FIRST:  # a cue inside a longer one of another facet asks nothing ("住满多久")
+        if cue in text:
+            found.add(facet)
+            text = text.replace(cue, "，")
     return [facet for facet in FACET_ORDER if facet in found]
+
+
+_LONGEST_FIRST: list[tuple[str, Facet]] = sorted(((cue, facet) for facet, cues in CUES.items() for cue in cues),
+                                               key=lambda pair: -len(pair[0]))
 
 
 HANDOFF_CUES = LEXICON.words("handoff")

@@ -494,3 +494,36 @@ def test_several_places_are_named_once_with_their_addresses_in_the_list() -> Non
     assert text.count("湖滨路1号") == 1 and "翠湖路9号" in text
     # the voice has no list: it gives the first place's address
     assert "明湖派出所（湖滨路1号）户政窗口等2处办理。" in answer.speech
+
+
+def test_a_cue_inside_a_longer_cue_of_another_facet_asks_nothing() -> None:
+    """"住满多久" asks how long one must have lived here (a condition), not how long the procedure takes; "几个钱"
+    asks the fee."""
+    assert detect_facets("外地人办居住证要在这住满多久") == ["who"]
+    assert detect_facets("居住证办下来要多久") == ["time"]
+    assert detect_facets("驾照丢了，补一个要几个钱，当天能拿到不") == ["time", "fee"]
+
+
+def test_an_faqs_verdict_on_its_own_case_is_no_answer_to_a_question_that_is_not_yes_or_no() -> None:
+    """The FAQ "刚来一个月，能办居住证吗？" opens "暂时不能。": to "居住登记满多久才能办" it answers with what follows;
+    to a yes-or-no question in any form ("还能办不？") it still opens with its verdict."""
+    faq = _faq("暂时不能。需要先办理居住登记，登记满半年，才能申领居住证。", asked="刚来一个月，能办居住证吗？")
+    how_long = compose_answer(GUIDE, ["who"], question="居住登记满多久才能办居住证", related=[faq]).text
+    assert how_long.startswith("**居住证申领**：需要先办理居住登记，登记满半年，才能申领居住证。")
+    yes_no = compose_answer(GUIDE, ["who"], question="刚来一个月，还能办居住证不？", related=[faq]).text
+    assert yes_no.startswith("**居住证申领**：暂时不能。需要先办理居住登记")
+
+
+def test_an_faq_about_someone_else_does_not_answer_a_question_about_oneself() -> None:
+    """"能查别人名下有几套房吗？" answered "不能。…" must not lead "怎么查我名下有几套房"; asked of another, it does."""
+    faq = _faq("不能。只能按不动产坐落查询，不能按他人姓名查询其名下全部房产。", asked="能查别人名下有几套房吗？")
+    own = compose_answer(GUIDE, [], question="我能查自己名下有几套房吗", related=[faq]).text
+    assert not own.startswith("**居住证申领**：不能。")
+    other = compose_answer(GUIDE, [], question="能查别人名下有几套房吗", related=[faq]).text
+    assert other.startswith("**居住证申领**：不能。只能按不动产坐落查询")
+
+
+def test_a_fee_that_ends_in_a_bracket_still_ends_its_sentence() -> None:
+    bracket = GUIDE.model_copy(update={"fee": "不收费（首次办理和补办均免费）"})
+    overview = compose_answer(bracket, [], question="居住证申领").text
+    assert "收费标准：不收费（首次办理和补办均免费）。需要准备" in overview

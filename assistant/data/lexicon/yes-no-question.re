@@ -1,6 +1,7 @@
 # Forms of a yes-or-no question ("能网上办吗", "要不要预约", "是否收费", "能不能…"): such a question opens with
 # 能/不能/需要/不需要 when the guide's FAQ says so, and "能网上办吗" is answered with whether it can be done online.
-# One regular expression a line, matched anywhere in the question; the last one is "…能不？" at the very end.
+# One regular expression a line, matched anywhere in the question; the last two are "…能不？" and "…还能上户口不？" at
+# the very end.
 吗
 能不能
 可不可以
@@ -13,3 +14,4 @@
 用不用
 行不行
 [能可要用]不[？?]?$
+[能可要用会][^，,。？?！!]{1,10}不[？?]?$
