@@ -45,11 +45,14 @@ def next_steps(*, hotline: bool = True) -> list[str]:
     return [HANDOFF_CHIP, *([HOTLINE_CHIP] if hotline else [])]
 
 
-def compose_clarify(options: Sequence[Record], confidence: float = 0.0) -> Answer:
-    """Ask which of several close guides is meant; the options are the suggestions."""
+def compose_clarify(options: Sequence[Record], confidence: float = 0.0, *, again: bool = False) -> Answer:
+    """Ask which of several close guides is meant; the options are the suggestions. ``again``: asked again after a
+    reply that picked none of them ("第五个" of four), which says how many there are."""
     labels = [_option_label(r, options) for r in options]
     numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
-    text = "\n".join(["您想办理的是哪一项？请回复序号或名称：", *numbered])
+    head = f"可选的共有{len(options)}项，请回复序号（1至{len(options)}）或名称：" if again else \
+        "您想办理的是哪一项？请回复序号或名称："
+    text = "\n".join([head, *numbered])
     # said once each, whoever publishes it (the screen tells them apart); the rest are on screen
     items: dict[str, str] = {}
     for record in options:

@@ -10,10 +10,13 @@ from assistant.fields import item_key
 from assistant.followups import FollowUps
 from assistant.hits import UNMATCHED_CAP, Filters
 from assistant.intent import has_words
+from assistant.lexicon import LEXICON
 from assistant.query import normalise_query
 from assistant.session import pick_option
 from assistant.turn import A_NUMBER, MAX_OPTIONS, SURE, TurnState
 from knowledge.schema import Theme
+
+_NONE_OF_THESE = LEXICON.words("none-of-these")
 
 
 class Resolve(FollowUps, Candidates):
@@ -30,6 +33,14 @@ class Resolve(FollowUps, Candidates):
         for step in (self._answers_our_question, self._picks_by_number, self._names_no_service, self._searches):
             if step(state):
                 break
+        if state.session.options and any(word in state.text for word in _NONE_OF_THESE):
+            # "都不是，我想问社保卡怎么激活": not the menu turned down again, nor one of it
+            refused = set(state.session.options)
+            state.options = [r for r in state.options if r.id not in refused]
+            if state.record is not None and state.record.id in refused:
+                state.record = None
+            if len(state.options) == 1:
+                state.record, state.options = state.options[0], []
         return state
 
     def _answers_our_question(self, state: TurnState) -> bool:
@@ -55,8 +66,11 @@ class Resolve(FollowUps, Candidates):
             names = [self.names.get(i, i) for i in session.options]
             picked = pick_option(state.text, names)
             if picked is None:
-                said = " ".join((state.text, *normalise_query(state.text, self.search.synonyms).expansions))
-                picked = pick_option(said, names)
+                # …a standard term only where an option's name holds it whole: "离婚" adds 离婚登记, whose 登记 is no
+                # pick of 结婚登记预约 ("那离婚呢" after 结婚登记预约 or 补领结婚证预约 asks anew)
+                terms = [t for t in normalise_query(state.text, self.search.synonyms).expansions
+                         if any(t in name for name in names)]
+                picked = pick_option(" ".join((state.text, *terms)), names) if terms else None
             if picked is not None:
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
@@ -65,6 +79,7 @@ class Resolve(FollowUps, Candidates):
         if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue):
             # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
+            state.asked_again = True
             return True
         return False
 

@@ -51,7 +51,7 @@ from assistant.replies import (
 from assistant.resolve import Resolve
 from assistant.retriever import HybridSearch
 from assistant.session import Session
-from assistant.turn import NOT_SERVICE, NOT_SERVICE_WORDS, TurnState
+from assistant.turn import A_NUMBER, NOT_SERVICE, NOT_SERVICE_WORDS, TurnState
 from knowledge.records import Chunk
 from knowledge.schema import ServiceGuide, Theme
 
@@ -223,7 +223,8 @@ class Assistant(Resolve):
         elif state.options and state.ask_region:
             state.answer = compose_region_question(state.options, state.confidence)
         elif state.options:
-            state.answer = compose_clarify(state.options, state.confidence)
+            state.answer = compose_clarify(state.options, state.confidence,
+                                           again=state.asked_again and A_NUMBER.fullmatch(state.text) is not None)
         elif state.record is not None:
             districts = district_choices(state.record)
             # Not when the guide's own FAQ asks where for the citizen's case: it says whom to go to in any district.

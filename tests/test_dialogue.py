@@ -899,3 +899,20 @@ def test_a_cue_word_inside_the_service_name_asks_for_nothing(demo_assistant) -> 
     lead = answer.text.split("\n")[0]
     assert lead.startswith("**基本殡葬服务费用减免**：可到") and "8:00-17:00" in lead
     assert "收费标准" not in lead
+
+
+def test_options_turned_down_are_not_offered_again_and_a_number_out_of_range_says_how_many(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"都不是，我想问社保卡怎么激活" after the 社保卡 menu: not the same menu again (the citizen is stuck in it), but
+    that no guide fits; "第五个" of four asks again, saying there are four."""
+    session = Session()
+    assert demo_assistant.ask("社保卡", session).decision == "clarify"
+    turned_down = demo_assistant.ask("都不是，我想问社保卡怎么激活", session)
+    assert turned_down.decision == "refuse", turned_down.text
+    session = Session()
+    menu = demo_assistant.ask("公积金", session)
+    assert menu.decision == "clarify" and len(menu.suggestions) == 4
+    again = demo_assistant.ask("第五个", session)
+    assert again.decision == "clarify" and again.text.startswith("可选的共有4项，请回复序号（1至4）或名称：")
+    session = Session()
+    demo_assistant.ask("社保卡", session)
+    assert demo_assistant.ask("社保卡", session).decision == "clarify"  # no option turned down: asked again

@@ -14,7 +14,7 @@ from tests.conftest import GD_EXPORT, require
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
          "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员", "普通护照",
-         "结婚证")
+         "结婚证", "婚登记预约")
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +215,15 @@ def test_a_colloquial_word_the_synonyms_know_names_the_variant(real_assistant: A
     """名字 is what people say for 姓名: of the 二级注册结构工程师 registrations (姓名变更, 聘用企业变更, 重新注册…),
     the one for a changed name is answered, not asked back."""
     _answered_by(real_assistant, "二级注册结构工程师的名字改了，注册要怎么变更", "个人姓名变更")
+
+
+def test_a_new_topic_after_a_question_back_is_searched_not_taken_for_an_option(real_assistant: Any) -> None:
+    """"那离婚呢" after 结婚登记预约 or 补领结婚证预约 was offered: the synonym's 离婚登记 shares 登记 with the first
+    option, which is no pick of it."""
+    from assistant.session import Session
+
+    session = Session()
+    first = real_assistant.ask("我要结婚，广东", session)
+    assert first.decision == "clarify" and any("结婚登记预约" in s for s in first.suggestions)
+    answer = real_assistant.ask("那离婚呢", session)
+    assert answer.decision == "answer" and "离婚登记预约" in answer.citations[0].title, answer.text
