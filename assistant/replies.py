@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer import Answer
+from assistant.answer import Answer, Citation
 from assistant.compose import SOURCE, TIP, UNSURE
 from assistant.fields import (
     MAX_SPEECH,
@@ -18,12 +18,15 @@ from assistant.fields import (
     spoken_name,
 )
 from assistant.intent import HOTLINE, Facet, SmallTalk
-from knowledge.schema import ServiceGuide
+from assistant.lexicon import LEXICON
+from knowledge.schema import Hall, ServiceGuide
 
 HOTLINE_CHIP = "12345热线"  # the chip a refusal offers; sent back as a message, it is answered with the hotline
 
 
 HANDOFF_CHIP = "转人工"
+# A question about a hall that asks when ("几点下班", "周六开门吗"), not where: its hours lead.
+_HALL_WHEN = LEXICON.groups("hall-words")["when"]
 
 
 def compose_progress(record: Record | None) -> Answer:
@@ -274,3 +277,22 @@ _SMALL_TALK_REPLIES: dict[SmallTalk, str] = {
     "personal": ("为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。我根据办事指南解答问题，"
                  "无法查询个人的办件情况。请问您要办理什么业务？"),
 }
+
+
+def compose_hall(hall: Hall, facets: Sequence[Facet], question: str) -> Answer:
+    """Where, when and which phone of a hall itself ("你们政务中心几点下班"), from what the pack says of it: the
+    hours first when asked when (a word of time or of opening), else the address; what the pack does not say, said
+    so with the hotline."""
+    hours = f"办理时间：{hall.hours.rstrip('。；')}。" if hall.hours else "办理时间未载明。"
+    where = f"地址：{hall.address}。" if hall.address else "地址未载明。"
+    phone = f"咨询电话：{hall.phone}。" if hall.phone else f"咨询电话未载明，可拨打 {HOTLINE} 政务服务便民热线。"
+    when = any(word in question for word in _HALL_WHEN)
+    lines = [hours, where] if when or "where" not in facets else [where, hours]
+    if "phone" in facets:
+        lines = [phone, *lines]
+    else:
+        lines.append(phone)
+    text = f"**{hall.name}**：{lines[0]}\n" + "\n".join(lines[1:])
+    speech = clip(f"{hall.name}的{lines[0].replace('：', '是', 1)}", MAX_SPEECH)
+    return Answer(text=text, speech=speech, decision="answer", confidence=1.0,
+                  citations=[Citation(guide_id=hall.id, section="hall", title=hall.name)])

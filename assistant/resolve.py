@@ -14,15 +14,20 @@ from assistant.lexicon import LEXICON
 from assistant.query import normalise_query
 from assistant.session import pick_option
 from assistant.turn import A_NUMBER, MAX_OPTIONS, SURE, TurnState
-from knowledge.schema import Theme
+from knowledge.schema import Hall, Theme
 
 _NONE_OF_THESE = LEXICON.words("none-of-these")
+_HALL_WORDS = LEXICON.groups("hall-words")
+_HALL_FACETS = frozenset(("where", "phone", "time"))
 
 
 class Resolve(FollowUps, Candidates):
     """The resolve stage: a part of Assistant (its search, index, names and regions)."""
 
     names: dict[str, str]
+    halls: dict[str, Hall]
+    areas: list[str]
+    region_names: dict[str, str]
 
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide. Each step settles the turn (a guide, options to ask among, noise) or leaves it to the
@@ -30,7 +35,8 @@ class Resolve(FollowUps, Candidates):
         no service named, then a search: a follow-up on the guide under discussion, or the candidates found."""
         if state.handoff_reason or state.small_talk:
             return state
-        for step in (self._answers_our_question, self._picks_by_number, self._names_no_service, self._searches):
+        for step in (self._answers_our_question, self._picks_by_number, self._asks_about_hall, self._names_no_service,
+                     self._searches):
             if step(state):
                 break
         if state.session.options and any(word in state.text for word in _NONE_OF_THESE):
@@ -105,6 +111,33 @@ class Resolve(FollowUps, Candidates):
             state.noise = True  # "123", "？？？" (once no option is picked by its number): no question, no follow-up
             return True
         return False
+
+    def _asks_about_hall(self, state: TurnState) -> bool:
+        """"你们政务中心几点下班", "明湖区政务服务中心在哪": where, when or which phone of a hall itself, naming no
+        service: the hall named, else the kiosk's own, else the area's main hall."""
+        text = state.text
+        if not self.halls or not state.facets or not set(state.facets) <= _HALL_FACETS or \
+                any(word in text for word in _HALL_WORDS.get("inside", ())):
+            return False
+        halls = sorted(self.halls.values(), key=lambda h: -len(h.name))
+        named = next((h for h in halls if h.name in text), None)
+        general = any(word in text for word in _HALL_WORDS.get("hall", ()))
+        # at a kiosk, "你们这几点关门", or "周六开门吗" with nothing under discussion: the hall it stands in
+        here = state.hall is not None and (any(word in text for word in _HALL_WORDS.get("here", ())) or
+                                           state.session.record_id is None)
+        if named is None and general:
+            # "明湖区政务中心": the hall of the district named; "市政务服务中心": the area's own
+            regions = [region for name, region in self.region_names.items() if name in text]
+            named = next((h for h in halls if h.region and h.region in regions), None)
+        if named is None and not (general or here):
+            return False
+        residue = state.residue  # without cue, district, question and filler words
+        for word in (*(h.name for h in halls), *_HALL_WORDS.get("hall", ()), *_HALL_WORDS.get("here", ()), "市"):
+            residue = residue.replace(word, "")
+        if len(residue) > 1:
+            return False  # "政务中心办社保卡在几楼": a service is named
+        state.hall_asked = named or state.hall or next((h for h in halls if h.region in self.areas), halls[-1])
+        return True
 
     def _names_no_service(self, state: TurnState) -> bool:
         """"多少钱", "在哪办" with nothing under discussion: ask which service, or ask again among the options."""

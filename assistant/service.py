@@ -38,6 +38,7 @@ from assistant.redact import redact
 from assistant.replies import (
     compose_clarify,
     compose_district_question,
+    compose_hall,
     compose_handoff,
     compose_progress,
     compose_refusal,
@@ -218,6 +219,8 @@ class Assistant(Resolve):
             state.answer = compose_small_talk(state.small_talk)
         elif state.handoff_reason:
             state.answer = compose_handoff(state.handoff_reason, hotline=self._hotline_useful(state))
+        elif state.hall_asked is not None:
+            state.answer = compose_hall(state.hall_asked, state.facets, state.text)
         elif state.ask_topic:
             state.answer = compose_topic_question(state.facets)
         elif state.options and state.ask_region:

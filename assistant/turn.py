@@ -54,5 +54,6 @@ class TurnState:
     progress: bool = False  # "办到哪一步了": one's own application, which no guide can tell
     beside: Retrieval | None = None  # the question searched with the current guide's name (Assistant._beside)
     elsewhere: Place | None = None  # a province or city the question names outside the knowledge's area
+    hall_asked: Hall | None = None  # a question about a hall itself ("政务中心几点下班"), answered from pack.yaml
     asked_again: bool = False  # the options just offered, offered again without a search ("5" of four)
     answer: Answer | None = None

@@ -458,3 +458,16 @@ def test_the_secret_is_made_once_and_kept_in_the_data_dir(tmp_path: Path) -> Non
     assert len(made) == 64 and Settings(data_dir=tmp_path / "data").secret_key() == made
     assert (tmp_path / "data" / "secret").stat().st_mode & 0o777 == 0o600
     assert Settings(data_dir=tmp_path / "data", secret="s" * 32).secret_key() == b"s" * 32
+
+
+def test_a_kiosk_asked_when_its_hall_closes_answers_from_the_hall(client: TestClient) -> None:
+    """"你们这几点关门" at a kiosk is about the hall it stands in: its hours from pack.yaml, spoken, and cited by the
+    hall's name; a question about a spot inside the hall or a service is not."""
+    body = client.post("/api/v1/ask", json={"question": "你们这几点关门", "hall_id": "hall-city"}, headers=KEY).json()
+    answer = body["answer"]
+    assert answer["decision"] == "answer" and answer["citations"][0]["title"] == "示例市政务服务中心"
+    assert answer["text"].startswith("**示例市政务服务中心**：办理时间：周一至周五 9:00-12:00、13:30-17:30；")
+    assert answer["speech"].startswith("示例市政务服务中心的办理时间是周一至周五")
+    inside = client.post("/api/v1/ask", json={"question": "你们这大厅里自助机在哪", "hall_id": "hall-city"},
+                         headers=KEY).json()["answer"]
+    assert not inside["text"].startswith("**示例市政务服务中心**")  # a spot inside the hall: not its hours

@@ -916,3 +916,16 @@ def test_options_turned_down_are_not_offered_again_and_a_number_out_of_range_say
     session = Session()
     demo_assistant.ask("社保卡", session)
     assert demo_assistant.ask("社保卡", session).decision == "clarify"  # no option turned down: asked again
+
+
+def test_a_question_about_a_hall_itself_is_answered_from_the_pack(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"你们政务中心几点下班", "明湖区政务服务中心在哪": the hall's hours or address (pack.yaml), not a refusal; a
+    service named with the hall ("政务中心办社保卡在几楼") is still that service's answer."""
+    hours = demo_assistant.ask("你们政务中心几点下班", Session())
+    assert hours.decision == "answer" and hours.text.startswith("**示例市政务服务中心**：办理时间：")
+    where = demo_assistant.ask("明湖区政务服务中心在哪", Session())
+    assert where.text.startswith("**明湖区政务服务中心**：地址：示例市明湖区湖滨路16号。")
+    assert "0000-6610001" in where.text and where.citations[0].title == "明湖区政务服务中心"
+    service = demo_assistant.ask("政务中心办社保卡在几楼", Session())
+    assert service.citations[0].guide_id == "demo-sscard-apply"
+    assert demo_assistant.ask("几点下班", Session()).decision == "clarify"  # on the web, no hall is meant
