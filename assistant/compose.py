@@ -337,6 +337,8 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 _ANOTHER = LEXICON.pattern("another-person")
+_ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不": when the places are open
+WHEN_PLACES = 2  # places whose hours lead an answer to when
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 # An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
@@ -502,9 +504,10 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久
         # ("能用多少天"), which the screen shows right below: either may be the 多久 meant
         text = _time_lead(record)
-        return text, text + spoken_duration(faq), None, first
+        return text, _time_said(record) + spoken_duration(faq), None, first
     if first == "time":
         text = _time_lead(record)
+        return text, _time_said(record), None, first
     elif first == "fee":
         text = fee_lines(record)[0]
     elif first == "phone":
@@ -552,6 +555,25 @@ def _time_lead(record: Record) -> str:
     return f"{spoken_duration(legal or '')}（法定办结时限）。"
 
 
+def _time_said(record: Record) -> str:
+    """The time limit as said aloud, without the brackets that label it on screen: "承诺即时办结，法定办结时限为3个
+    自然日。", "承诺及法定办结时限均为20个工作日。"."""
+    promised = spoken_duration(record.time_limit_promised or "")
+    legal = spoken_duration(record.time_limit_legal or "") if isinstance(record, ServiceGuide) else ""
+    if not (promised or legal):
+        return _time_lead(record)
+
+    def said(kind: str, limit: str) -> str:
+        return f"{kind}{limit}" if limit == AT_ONCE else f"{kind}办结时限为{limit}"
+
+    if promised and promised == legal:
+        return f"{AT_ONCE}。" if promised == AT_ONCE else f"承诺及法定办结时限均为{promised}。"
+    return "，".join(said(kind, limit) for kind, limit in (("承诺", promised), ("法定", legal)) if limit) + "。"
+
+
+AT_ONCE = "即时办结"
+
+
 def _where_lead(record: Record, region: str | None, hall: Hall | None, question: str) -> tuple[str, str]:
     """Where to go, for the text and for the speech."""
     places = locations_for(record, region, question)
@@ -561,6 +583,11 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
         if here:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
+    timed = [loc for loc in places if loc.hours][:WHEN_PLACES]
+    if timed and any(word in question for word in _ASKS_WHEN):
+        # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses)
+        opening = [f"{loc.name or short_place(loc)}办理时间：{(loc.hours or '').rstrip('。；')}。" for loc in timed]
+        return "".join(opening), opening[0]
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
         hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all
         place = f"可到{short_place(places[0])}办理"

@@ -99,7 +99,7 @@ def test_a_shortened_list_says_so_and_the_full_guide_has_everything() -> None:
 
 
 @pytest.mark.parametrize(("facets", "spoken"), [
-    (["time"], "居住证，10个工作日（承诺办结时限）。"),
+    (["time"], "居住证，承诺办结时限为10个工作日。"),  # the screen's brackets are not read out
     (["fee"], "居住证，收费标准：不收费。"),
     (["phone"], "居住证，咨询电话：0000-1234。"),
     (["materials"], "居住证，需要准备居民身份证、居住证相片、住所证明等6项材料。"),
@@ -194,7 +194,7 @@ def test_how_long_is_said_with_the_time_limit_and_the_faqs_own_answer_to_how_lon
     answer = compose_answer(GUIDE, ["time"], question="居住证办好后能用多长时间", related=[lasts])
     assert answer.text.startswith("**居住证申领**：10个工作日（承诺办结时限）。")
     assert "答：居住证有效期为一年" in answer.text
-    assert answer.speech.endswith("10个工作日（承诺办结时限）。居住证有效期为一年。")
+    assert answer.speech.endswith("承诺办结时限为10个工作日。居住证有效期为一年。")
     fee = _faq("不收费。", asked="办居住证要花钱吗？")
     took = compose_answer(GUIDE, ["time"], question="居住证要等多久才能办好", related=[fee])
     assert "不收费" not in took.speech
@@ -263,6 +263,12 @@ def test_a_time_limit_promised_and_by_law_the_same_is_said_once() -> None:
     both = GUIDE.model_copy(update={"time_limit_legal": "20(工作日)"})
     assert compose_answer(both, ["time"], question="要多久").text.startswith(
         "**居住证申领**：10个工作日（承诺办结时限）；法定办结时限20个工作日。")
+    # said aloud without the screen's brackets
+    assert answer.speech.endswith("即时办结。") and "（" not in answer.speech
+    assert compose_answer(both, ["time"], question="要多久").speech.endswith(
+        "承诺办结时限为10个工作日，法定办结时限为20个工作日。")
+    equal = GUIDE.model_copy(update={"time_limit_legal": "10(工作日)"})
+    assert compose_answer(equal, ["time"], question="要多久").speech.endswith("承诺及法定办结时限均为10个工作日。")
 
 
 def test_a_sentence_said_in_part_never_stops_before_what_follows_from_its_condition() -> None:
@@ -527,3 +533,15 @@ def test_a_fee_that_ends_in_a_bracket_still_ends_its_sentence() -> None:
     bracket = GUIDE.model_copy(update={"fee": "不收费（首次办理和补办均免费）"})
     overview = compose_answer(bracket, [], question="居住证申领").text
     assert "收费标准：不收费（首次办理和补办均免费）。需要准备" in overview
+
+
+def test_a_question_when_the_places_are_open_leads_with_their_hours() -> None:
+    """"周六能去领证不": each place's hours first (two at most), the voice the first one's; the card lists them."""
+    two = GUIDE.model_copy(update={"locations": [
+        Location(name="明湖派出所", address="湖滨路1号", window="户政窗口", hours="周一至周五 9:00-17:00"),
+        Location(name="青山派出所", address="青山路2号", hours="周一至周六 9:00-12:00；")]})
+    answer = compose_answer(two, ["where"], question="周六能去办居住证不")
+    assert answer.text.startswith("**居住证申领**：明湖派出所办理时间：周一至周五 9:00-17:00。"
+                                  "青山派出所办理时间：周一至周六 9:00-12:00。")
+    assert answer.speech.endswith("明湖派出所办理时间：周一至周五 9:00-17:00。")
+    assert compose_answer(two, ["where"], question="在哪办居住证").text.startswith("**居住证申领**：可到明湖派出所")
