@@ -584,8 +584,9 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
     timed = [loc for loc in places if loc.hours][:WHEN_PLACES]
-    if timed and any(word in question for word in _ASKS_WHEN):
-        # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses)
+    if len(places) > 1 and timed and any(word in question for word in _ASKS_WHEN):
+        # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses); one
+        # place is given below with its hours in one sentence
         opening = [f"{loc.name or short_place(loc)}办理时间：{(loc.hours or '').rstrip('。；')}。" for loc in timed]
         return "".join(opening), opening[0]
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
