@@ -526,7 +526,8 @@ def test_out_of_scope_twice_offers_a_human(demo_assistant) -> None:  # type: ign
     assert second.decision == "handoff" and second.handoff_reason == "repeated_failure"
 
 
-@pytest.mark.parametrize(("question", "reason"), [("转人工", "requested"), ("我要投诉你们窗口态度差", "complaint")])
+@pytest.mark.parametrize(("question", "reason"), [("转人工", "requested"), ("我要投诉你们窗口态度差", "complaint"),
+                                                ("没有人帮我，机器人一点用都没有，气死了", "complaint")])
 def test_handoff_on_request(demo_assistant, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask(question)
     assert (answer.decision, answer.handoff_reason) == ("handoff", reason)
