@@ -228,6 +228,14 @@ def compose_refusal(named: str | None = None, *, hotline: bool = True) -> Answer
                   decision="refuse", suggestions=next_steps(hotline=hotline))
 
 
+def compose_not_chinese(*, hotline: bool = True) -> Answer:
+    """A message in another language ("How do I renew my ID card?"): the guides, and the answers, are in Chinese."""
+    text = ("抱歉，我目前只能用中文解答政务服务问题，请用中文提问，也可以转人工服务。"
+            "Sorry, I can only answer questions in Chinese. Please ask in Chinese, or ask for a person (转人工).")
+    return Answer(text=text, speech="抱歉，我目前只能用中文解答，请用中文提问，或转人工服务。", decision="refuse",
+                  suggestions=next_steps(hotline=hotline))
+
+
 _HANDOFF_LEADS = {"requested": "好的。", "complaint": "很抱歉给您带来不便。",
                   "repeated_failure": "抱歉，我没能理解您的问题。"}
 

@@ -40,6 +40,7 @@ from assistant.replies import (
     compose_district_question,
     compose_hall,
     compose_handoff,
+    compose_not_chinese,
     compose_progress,
     compose_refusal,
     compose_region_question,
@@ -70,6 +71,8 @@ _PAYS = LEXICON.pattern("pays")
 _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
 _AT_ONCE = LEXICON.pattern("at-once")
 _DEADLINE_QUESTION = LEXICON.regex("deadline-question")
+# A message of words in Latin letters and no Chinese ("How do I renew my ID card?"): another language.
+_FOREIGN = re.compile(r"[^\u4e00-\u9fff]*[A-Za-z]{2,}[^\u4e00-\u9fff]*?\s+[A-Za-z]{2,}[^\u4e00-\u9fff]*")
 _DEADLINE_TEXT = LEXICON.regex("deadline-text")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
@@ -241,6 +244,8 @@ class Assistant(Resolve):
             state.answer = compose_refusal(hotline=self._hotline_useful(state))
         elif state.progress:
             state.answer = compose_progress(None)  # no failed turn: the question was clear
+        elif _FOREIGN.fullmatch(state.question):
+            state.answer = compose_not_chinese(hotline=self._hotline_useful(state))  # no failed turn: not understood
         else:
             session.failures += 1
             if session.failures >= FAILURES_BEFORE_HANDOFF:

@@ -930,3 +930,11 @@ def test_a_question_about_a_hall_itself_is_answered_from_the_pack(demo_assistant
     service = demo_assistant.ask("政务中心办社保卡在几楼", Session())
     assert service.citations[0].guide_id == "demo-sscard-apply"
     assert demo_assistant.ask("几点下班", Session()).decision == "clarify"  # on the web, no hall is meant
+
+
+def test_a_question_in_another_language_is_told_the_answers_are_in_chinese(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    answer = demo_assistant.ask("How do I renew my ID card?", session)
+    assert answer.decision == "refuse" and "只能用中文" in answer.text and "in Chinese" in answer.text
+    assert session.failures == 0 and "转人工" in answer.suggestions
+    assert "只能用中文" not in demo_assistant.ask("ETC怎么办", Session()).text  # Chinese with a Latin word
