@@ -338,7 +338,8 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 _ANOTHER = LEXICON.pattern("another-person")
 _ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不": when the places are open
-WHEN_PLACES = 2  # places whose hours lead an answer to when
+WHEN_PLACES = 2
+POST = "邮寄"  # the delivery a guide lists when the result can be sent  # places whose hours lead an answer to when
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 # An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
@@ -530,6 +531,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             sent = [line for line in result if line.startswith("结果送达")]
             result = [*sent, *(line for line in result if line not in sent and not line.startswith(UNSTATED))] \
                 if sent else [unstated("结果送达方式", record)]
+            if yes_no and isinstance(record, ServiceGuide) and POST in record.delivery:  # "能不能寄到家里": 邮寄 listed
+                result = [f"可以{POST}。", *result]
         text = "".join(result)
     elif faq:
         answer = spoken_duration(faq)

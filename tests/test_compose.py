@@ -545,3 +545,12 @@ def test_a_question_when_the_places_are_open_leads_with_their_hours() -> None:
                                   "青山派出所办理时间：周一至周六 9:00-12:00。")
     assert answer.speech.endswith("明湖派出所办理时间：周一至周五 9:00-17:00。")
     assert compose_answer(two, ["where"], question="在哪办居住证").text.startswith("**居住证申领**：可到明湖派出所")
+
+
+def test_whether_the_result_can_be_posted_is_answered_yes_when_the_guide_lists_post() -> None:
+    posted = GUIDE.model_copy(update={"delivery": ["窗口领取", "邮寄"], "result": "居住证"})
+    question = "能不能寄到家里"
+    answer = compose_answer(posted, detect_facets(question), question=question)
+    assert answer.text.startswith("**居住证申领**：可以邮寄。结果送达：")
+    unposted = posted.model_copy(update={"delivery": ["窗口领取"]})
+    assert "可以邮寄" not in compose_answer(unposted, detect_facets(question), question=question).text

@@ -409,7 +409,7 @@ def test_asking_about_delivery_is_not_the_last_facet_again(demo_assistant) -> No
     sent = demo_assistant.ask("能寄到家吗", session)
     assert sent.citations[0].guide_id == "demo-idcard-renew" and "结果送达：窗口领取、邮寄。" in sent.text
     assert "收费标准" not in sent.text
-    assert sent.speech.startswith("结果送达：窗口领取、邮寄。")
+    assert sent.speech.startswith("可以邮寄。结果送达：窗口领取、邮寄。")  # a yes: the guide lists 邮寄
 
 
 def test_a_number_picks_a_themes_item_and_a_district_answers_no_clarifying_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
