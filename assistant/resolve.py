@@ -31,8 +31,9 @@ class Resolve(FollowUps, Candidates):
 
     def resolve(self, state: TurnState) -> TurnState:
         """Find the guide. Each step settles the turn (a guide, options to ask among, noise) or leaves it to the
-        next, in this order: an answer to our own question back, an item picked by its number, a field asked with
-        no service named, then a search: a follow-up on the guide under discussion, or the candidates found."""
+        next, in this order: an answer to our own question back, an item picked by its number, a question about a
+        hall itself, a field asked with no service named, then a search: a follow-up on the guide under discussion,
+        or the candidates found. Options the citizen turned down are then set aside."""
         if state.handoff_reason or state.small_talk:
             return state
         for step in (self._answers_our_question, self._picks_by_number, self._asks_about_hall, self._names_no_service,
@@ -124,7 +125,8 @@ class Resolve(FollowUps, Candidates):
         general = any(word in text for word in _HALL_WORDS.get("hall", ()))
         # at a kiosk, "你们这几点关门", or "周六开门吗" with nothing under discussion: the hall it stands in
         here = state.hall is not None and (any(word in text for word in _HALL_WORDS.get("here", ())) or
-                                           state.session.record_id is None)
+                                           state.session.record_id is None and
+                                           any(word in text for word in _HALL_WORDS.get("when", ())))
         if named is None and general:
             # "明湖区政务中心": the hall of the district named; "市政务服务中心": the area's own
             regions = [region for name, region in self.region_names.items() if name in text]
