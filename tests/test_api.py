@@ -471,3 +471,5 @@ def test_a_kiosk_asked_when_its_hall_closes_answers_from_the_hall(client: TestCl
     inside = client.post("/api/v1/ask", json={"question": "你们这大厅里自助机在哪", "hall_id": "hall-city"},
                          headers=KEY).json()["answer"]
     assert not inside["text"].startswith("**示例市政务服务中心**")  # a spot inside the hall: not its hours
+    where = client.post("/api/v1/ask", json={"question": "在哪办", "hall_id": "hall-city"}, headers=KEY).json()
+    assert where["answer"]["decision"] == "clarify"  # which service, not the hall's address
