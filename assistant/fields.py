@@ -393,6 +393,10 @@ def sentences(text: str, n: int = 2) -> str:
 
 
 def short_place(loc: Location) -> str:
+    """A place by name, its address in brackets and its window; after a name that ends in a bracket of its own
+    ("示例市婚姻登记处（示例市政务服务中心内）") the address and window follow after commas, not in a second bracket."""
+    if loc.name and loc.address and loc.name.endswith(("）", ")")):
+        return "，".join(p for p in (loc.name, loc.address, loc.window or "") if p)
     address = (f"（{loc.address}）" if loc.name else loc.address) if loc.address else ""
     return "".join(p for p in (loc.name, address, loc.window or "") if p)
 

@@ -554,3 +554,11 @@ def test_whether_the_result_can_be_posted_is_answered_yes_when_the_guide_lists_p
     assert answer.text.startswith("**居住证申领**：可以邮寄。结果送达：")
     unposted = posted.model_copy(update={"delivery": ["窗口领取"]})
     assert "可以邮寄" not in compose_answer(unposted, detect_facets(question), question=question).text
+
+
+def test_a_place_whose_name_ends_in_a_bracket_gets_no_second_one() -> None:
+    from assistant.fields import short_place
+
+    inside = Location(name="示例市婚姻登记处（示例市政务服务中心内）", address="市民大道88号", window="三楼F区")
+    assert short_place(inside) == "示例市婚姻登记处（示例市政务服务中心内），市民大道88号，三楼F区"
+    assert short_place(GUIDE.locations[0]) == "明湖派出所（湖滨路1号）户政窗口"
