@@ -337,9 +337,9 @@ _OVERVIEW_CUES: tuple[tuple[Facet, re.Pattern[str]], ...] = (
 )
 _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 _ANOTHER = LEXICON.pattern("another-person")
-_ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不": when the places are open
-WHEN_PLACES = 2
-POST = "邮寄"  # the delivery a guide lists when the result can be sent  # places whose hours lead an answer to when
+ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不", "几点下班": when, not where
+WHEN_PLACES = 2  # places whose hours lead an answer to when
+POST = "邮寄"  # the delivery a guide lists when the result can be sent
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 # An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
@@ -587,7 +587,7 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
     timed = [loc for loc in places if loc.hours][:WHEN_PLACES]
-    if len(places) > 1 and timed and any(word in question for word in _ASKS_WHEN):
+    if len(places) > 1 and timed and any(word in question for word in ASKS_WHEN):
         # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses); one
         # place is given below with its hours in one sentence
         opening = [f"{loc.name or short_place(loc)}办理时间：{(loc.hours or '').rstrip('。；')}。" for loc in timed]

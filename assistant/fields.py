@@ -344,7 +344,17 @@ _APPOINTMENT = LEXICON.regex("appointment-names")
 
 def books(record: Record) -> bool:
     """Is the guide one for making an appointment (补领结婚证预约), by its name without what is in brackets?"""
-    return _APPOINTMENT.search(re.sub(r"[（(][^）)]*[）)]", "", record.name)) is not None
+    return _APPOINTMENT.search(without_brackets(record.name)) is not None
+
+
+_INNERMOST_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def without_brackets(name: str) -> str:
+    """The name without its bracketed parts, nested ones too ("…审核(（市内转所（执业机构变更））)" → "…审核")."""
+    while (shorter := _INNERMOST_BRACKETS.sub("", name)) != name:
+        name = shorter
+    return name
 
 
 def online_said(record: Record) -> str:

@@ -38,6 +38,11 @@ def asks_progress(text: str) -> bool:
     return any(cue in text for cue in PROGRESS_CUES)
 
 
+# Every facet's cues, longest first: a cue inside a longer one of another facet asks nothing.
+_LONGEST_FIRST: list[tuple[str, Facet]] = sorted(((cue, facet) for facet, cues in CUES.items() for cue in cues),
+                                               key=lambda pair: -len(pair[0]))
+
+
 def detect_facets(text: str) -> list[Facet]:
     """Facets asked for, in the order an answer presents them; empty means an overview."""
     for cue in PROGRESS_CUES:  # "办到哪一步" asks about progress, not where (到哪)
@@ -49,10 +54,6 @@ def detect_facets(text: str) -> list[Facet]:
             found.add(facet)
             text = text.replace(cue, "，")
     return [facet for facet in FACET_ORDER if facet in found]
-
-
-_LONGEST_FIRST: list[tuple[str, Facet]] = sorted(((cue, facet) for facet, cues in CUES.items() for cue in cues),
-                                               key=lambda pair: -len(pair[0]))
 
 
 HANDOFF_CUES = LEXICON.words("handoff")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
-from assistant.compose import SOURCE, TIP, UNSURE
+from assistant.compose import ASKS_WHEN, SOURCE, TIP, UNSURE
 from assistant.fields import (
     MAX_SPEECH,
     Record,
@@ -16,17 +16,15 @@ from assistant.fields import (
     clip,
     item_key,
     spoken_name,
+    without_brackets,
 )
 from assistant.intent import HOTLINE, Facet, SmallTalk
-from assistant.lexicon import LEXICON
 from knowledge.schema import Hall, ServiceGuide
 
 HOTLINE_CHIP = "12345热线"  # the chip a refusal offers; sent back as a message, it is answered with the hotline
 
 
 HANDOFF_CHIP = "转人工"
-# A question about a hall that asks when ("几点下班", "周六开门吗"), not where: its hours lead.
-_HALL_WHEN = LEXICON.groups("hall-words")["when"]
 
 
 def compose_progress(record: Record | None) -> Answer:
@@ -68,20 +66,10 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0, *, again
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 
 
-_INNERMOST_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
-
-
-def _without_brackets(name: str) -> str:
-    """The name without its bracketed parts, nested ones too ("…审核(（市内转所（执业机构变更））)" → "…审核")."""
-    while (shorter := _INNERMOST_BRACKETS.sub("", name)) != name:
-        name = shorter
-    return name
-
-
 def _spoken_options(names: Sequence[str]) -> str:
     """A clarifying question as said aloud: what the options share once, then what tells them apart, without
     the brackets no one reads out ("律师执业变更审核", "律师执业注销" → "…律师执业的哪一项：变更审核，还是注销？")."""
-    said = [spoken_name(_without_brackets(name)) or spoken_name(name) for name in names]
+    said = [spoken_name(without_brackets(name)) or spoken_name(name) for name in names]
     main = None
     if len(set(said)) < len(said):  # the brackets were what told them apart: their words, without the brackets
         # the bracket's words whole: "实验动物生产许可(新申请)" is said "…新申请", not "…新"
@@ -294,7 +282,7 @@ def compose_hall(hall: Hall, facets: Sequence[Facet], question: str) -> Answer:
     hours = f"办理时间：{hall.hours.rstrip('。；')}。" if hall.hours else "办理时间未载明。"
     where = f"地址：{hall.address}。" if hall.address else "地址未载明。"
     phone = f"咨询电话：{hall.phone}。" if hall.phone else f"咨询电话未载明，可拨打 {HOTLINE} 政务服务便民热线。"
-    when = any(word in question for word in _HALL_WHEN)
+    when = any(word in question for word in ASKS_WHEN)  # "几点下班", "周六开门吗": its hours lead
     lines = [hours, where] if when or "where" not in facets else [where, hours]
     if "phone" in facets:
         lines = [phone, *lines]

@@ -86,7 +86,7 @@ class Resolve(FollowUps, Candidates):
         if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue):
             # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
-            state.asked_again = True
+            state.asked_again = A_NUMBER.fullmatch(state.text) is not None
             return True
         return False
 

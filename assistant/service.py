@@ -53,7 +53,7 @@ from assistant.replies import (
 from assistant.resolve import Resolve
 from assistant.retriever import HybridSearch
 from assistant.session import Session
-from assistant.turn import A_NUMBER, NOT_SERVICE, NOT_SERVICE_WORDS, TurnState
+from assistant.turn import NOT_SERVICE, NOT_SERVICE_WORDS, TurnState
 from knowledge.records import Chunk
 from knowledge.schema import ServiceGuide, Theme
 
@@ -71,9 +71,9 @@ _PAYS = LEXICON.pattern("pays")
 _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurrying: its passage answers
 _AT_ONCE = LEXICON.pattern("at-once")
 _DEADLINE_QUESTION = LEXICON.regex("deadline-question")
+_DEADLINE_TEXT = LEXICON.regex("deadline-text")
 # A message of words in Latin letters and no Chinese ("How do I renew my ID card?"): another language.
 _FOREIGN = re.compile(r"[^\u4e00-\u9fff]*[A-Za-z]{2,}[^\u4e00-\u9fff]*?\s+[A-Za-z]{2,}[^\u4e00-\u9fff]*")
-_DEADLINE_TEXT = LEXICON.regex("deadline-text")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
 _ALL_CUES = sorted({c for cues in (*CUES.values(), PROGRESS_CUES) for c in cues}, key=lambda c: (-len(c), c))
 _FILLER = re.compile(f"[{re.escape(''.join(LEXICON.words('filler-chars')))}\\s?？!！,，.。、~～]")
@@ -229,8 +229,7 @@ class Assistant(Resolve):
         elif state.options and state.ask_region:
             state.answer = compose_region_question(state.options, state.confidence)
         elif state.options:
-            state.answer = compose_clarify(state.options, state.confidence,
-                                           again=state.asked_again and A_NUMBER.fullmatch(state.text) is not None)
+            state.answer = compose_clarify(state.options, state.confidence, again=state.asked_again)
         elif state.record is not None:
             districts = district_choices(state.record)
             # Not when the guide's own FAQ asks where for the citizen's case: it says whom to go to in any district.

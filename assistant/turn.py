@@ -55,5 +55,5 @@ class TurnState:
     beside: Retrieval | None = None  # the question searched with the current guide's name (Assistant._beside)
     elsewhere: Place | None = None  # a province or city the question names outside the knowledge's area
     hall_asked: Hall | None = None  # a question about a hall itself ("政务中心几点下班"), answered from pack.yaml
-    asked_again: bool = False  # the options just offered, offered again without a search ("5" of four)
+    asked_again: bool = False  # a number that picks none of the options just offered ("5" of four): asked again
     answer: Answer | None = None
