@@ -28,6 +28,9 @@ def test_facets() -> None:
     assert detect_facets("开幼儿园要交费吗") == ["fee"] and detect_facets("备案注销要交什么") == ["materials"]
     # "多久出结果" asks how long it takes, not what one gets; "办理结果是什么" does
     assert detect_facets("林木品种审定多久能出结果") == ["time"] and detect_facets("办理结果是什么") == ["result"]
+    # who does it ("谁来开") is asked of the conditions, as who may; "有没有时间限制" asks a deadline
+    assert detect_facets("新员工公积金账户谁来开") == ["who"] and detect_facets("老人走了谁去销户口") == ["who"]
+    assert detect_facets("生源地助学贷款找谁办？") == ["where"] and detect_facets("有没有时间限制") == ["time"]
     assert wants_human("叫个真人同我倾啦") and wants_human("我想找你们负责人")
     assert not wants_human("你是机器人还是真人") and not wants_human("申请表要领导签字吗")
     assert wants_human("转人工") and wants_human("我要投诉你们窗口态度差") and not wants_human("居住证怎么办")
@@ -938,3 +941,10 @@ def test_a_question_in_another_language_is_told_the_answers_are_in_chinese(demo_
     assert answer.decision == "refuse" and "只能用中文" in answer.text and "in Chinese" in answer.text
     assert session.failures == 0 and "转人工" in answer.suggestions
     assert "只能用中文" not in demo_assistant.ask("ETC怎么办", Session()).text  # Chinese with a Latin word
+
+
+def test_who_does_it_is_answered_by_the_conditions(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"新员工公积金账户谁来开": the guide's conditions say the employer opens it; that leads, not a FAQ on the base."""
+    answer = demo_assistant.ask("新员工公积金账户谁来开")
+    assert answer.citations[0].guide_id == "demo-hpf-employee-open"
+    assert "为职工办理住房公积金账户设立" in answer.text[:120] and "为职工办理" in answer.speech
