@@ -392,6 +392,7 @@ FAQ_ASKED = 0.6
 # An FAQ speaks of the citizen's question at all when this share of its question's character pairs is in the
 # message; one below it only shares a word or two ("食品证咋办" and "证还没下来，能不能先开业？") and does not lead.
 FAQ_COVERED = 0.3
+_CARDED_FACETS = {"materials", "where", "time", "fee", "phone"}  # what a bare name's card gives from the fields
 FAQ_SAME = 0.5  # the share of an FAQ's question in the message when it asks for the same facet as the message
 
 
@@ -477,6 +478,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif faq and (faq_chunk := _faq(quoted)) and _ANOTHER.search(_faq_asks(faq_chunk)) and \
             not _ANOTHER.search(question):
         faq = None  # "怎么查我名下有几套房" is not answered "不能" by the FAQ "能查别人名下有几套房吗？"
+    elif faq and not facets and not _asks_something(question) and (faq_chunk := _faq(quoted)) and \
+            set(detect_facets(_faq_asks(faq_chunk))) & _CARDED_FACETS:
+        faq = None  # "申请低保" asks for the service, not the FAQ "申请低保要多长时间？" that holds all its words
     yes_no = bool(_YES_NO.search(question))
     # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
     if asks_online(question, facets) or (set(facets) <= {"where"} and not faq and _looks_up_online(question)

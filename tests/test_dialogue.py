@@ -948,3 +948,12 @@ def test_who_does_it_is_answered_by_the_conditions(demo_assistant) -> None:  # t
     answer = demo_assistant.ask("新员工公积金账户谁来开")
     assert answer.citations[0].guide_id == "demo-hpf-employee-open"
     assert "为职工办理住房公积金账户设立" in answer.text[:120] and "为职工办理" in answer.speech
+
+
+def test_a_bare_name_is_not_led_by_a_faq_that_asks_more(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"申请低保" holds every word of the FAQ "申请低保要多长时间？" but asks no time: the overview leads."""
+    answer = demo_assistant.ask("申请低保")
+    assert answer.citations[0].guide_id == "demo-dibao"
+    lead = answer.text.split("\n", 1)[0]
+    assert "需要准备最低生活保障申请书" in lead and "30个工作日内完成审核确认" not in lead
+    assert "30个工作日内完成审核确认" in demo_assistant.ask("申请低保要多长时间").text.split("\n", 1)[0]
