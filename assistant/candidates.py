@@ -19,7 +19,7 @@ from assistant.turn import MAX_OPTIONS, TurnState
 from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme
 
-_GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她要想请怎样如何什哪里儿"
+GENERIC_CHARS = frozenset("的了吗呢吧啊呀么嘛是在和与及或我你您他她要想请怎样如何什哪里儿"
                            "个些这那还就都也有没能可办理申请咋弄整去带")
 CLARIFY_RATIO = 0.8  # guides scoring this close to the first are candidates the question must tell apart
 CLEAR_LEAD = 0.9  # unless the second scores below this share of the first
@@ -33,7 +33,7 @@ def bundled(first: ServiceGuide | Theme, other: ServiceGuide | Theme) -> bool:
 def name_pairs(record: ServiceGuide | Theme, *, aliases: bool = True) -> set[str]:
     """Character pairs of the record's name (and aliases), without the ones every question has."""
     words = [record.name, *record.aliases] if aliases else [record.name]
-    return {p for p in char_pairs(words) if not set(p) & _GENERIC_CHARS}
+    return {p for p in char_pairs(words) if not set(p) & GENERIC_CHARS}
 
 
 def char_pairs(words: list[str]) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
-from assistant.candidates import CLARIFY_RATIO, bundled, char_pairs, name_pairs
+from assistant.candidates import CLARIFY_RATIO, GENERIC_CHARS, bundled, char_pairs, name_pairs
 from assistant.compose import QUESTION_WORDS
 from assistant.hits import Filters, Retrieval
 from assistant.intent import (
@@ -140,7 +140,8 @@ class FollowUps:
         core = NOT_SERVICE.sub("", residue)  # "每个月能取多少" asks about 取: short
         short_or_facet = len(core) <= 2 or bool(state.facets) or ELLIPTICAL.search(state.text) is not None
         if short_or_facet and not self._names_another_service(residue, current_id) and \
-                not self._asks_about_its_own_service(state, residue, result, current_id, threshold):
+                not self._asks_about_its_own_service(state, residue, result, current_id, threshold) and \
+                not self._names_the_first(state, result, current_id, threshold):
             return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
         if not result.hits:
             return bool(state.facets)
@@ -148,9 +149,22 @@ class FollowUps:
         # and so is one whose search keeps the current guide close to the top.
         current = next((h for h in result.hits if h.record_id == current_id), None)
         if current is not None and current.score >= CLARIFY_RATIO * result.hits[0].score and \
-                (state.facets or result.confidence >= threshold):
+                (state.facets or result.confidence >= threshold) and \
+                not self._names_the_first(state, result, current_id, threshold):
             return True
         return bool(state.facets) and result.confidence < threshold
+
+    def _names_the_first(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
+        """Does the question name, in its own words, what sets the search's first guide apart from the one under
+        discussion ("我要新办一个残疾证" after 残疾人证查询: 新办 is of 新办证申请's name, not of 查询's)?"""
+        first = result.hits[0]
+        if first.record_id == current_id or first.confidence < threshold:
+            return False
+        top, current = self.index.record(first.record_id), self.index.record(current_id)
+        if top is None or current is None:
+            return False
+        own = {p for p in char_pairs(self.search.tokenizer.words(state.text)) if not set(p) <= GENERIC_CHARS}
+        return bool(own & (char_pairs([top.name]) - char_pairs([current.name, *current.aliases])))
 
     def _mentions_only(self, state: TurnState, current: ServiceGuide | Theme) -> str | None:
         """Is the question about nothing but a thing the current guide speaks of ("户口本也要吗", "照片呢")?

@@ -227,3 +227,16 @@ def test_a_new_topic_after_a_question_back_is_searched_not_taken_for_an_option(r
     assert first.decision == "clarify" and any("结婚登记预约" in s for s in first.suggestions)
     answer = real_assistant.ask("那离婚呢", session)
     assert answer.decision == "answer" and "离婚登记预约" in answer.citations[0].title, answer.text
+
+
+def test_a_follow_up_naming_another_variant_leaves_the_guide_under_discussion(real_assistant: Any) -> None:
+    """"新办残疾证要多久" after the card's 查询: 新办 is of 新办证申请's name, not of the guide under discussion, though
+    it asks a facet as a follow-up does; the next follow-up stays on the new guide."""
+    from assistant.session import Session
+
+    session = Session()
+    first = real_assistant.ask("残疾证", session)
+    assert first.decision == "answer" and "查询" in first.citations[0].title
+    asked = real_assistant.ask("新办残疾证要多久", session)
+    assert asked.decision == "answer" and "新办证申请" in asked.citations[0].title, asked.text
+    assert "30个工作日" in asked.text and "30个工作日" in real_assistant.ask("那要多久", session).text
