@@ -344,6 +344,19 @@ POST = "邮寄"  # the delivery a guide lists when the result can be sent
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 # An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
 # question that is not a yes or no ("居住登记满多久才能办居住证") it answers with what follows the verdict.
+_KINDS = LEXICON.groups("verdict-kinds")
+
+
+def _other_kind(question: str, verdict: str) -> bool:
+    """Does the verdict ("不用。") answer another kind of yes-or-no question (need) than the one asked (can: "能在你们
+    这领结婚证不")? Only when the question's words are of one kind alone."""
+    said = verdict.rstrip("。，,！").lstrip()
+    kind = next((k for k in ("can", "need") if any(said.endswith(w) and len(said) - len(w) <= 2 for w in _KINDS[k])),
+                None)
+    asked = {k for k in ("can", "need") if any(w in question for w in _KINDS[f"asks-{k}"])}
+    return kind is not None and len(asked) == 1 and kind not in asked
+
+
 _VERDICT = re.compile(f"^[^。，,！？]{{0,2}}(?:{alternation(LEXICON.words('yes-no-answers'))})[。，,！]")
 
 
@@ -502,7 +515,8 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
                 _asks_the_faq(question, _faq(quoted)) or first == "where" and where_faq(question, quoted)):
         answer = spoken_duration(faq)
-        if not yes_no and (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end():
+        if (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end() and \
+                (not yes_no or _other_kind(question, answer[:verdict.end()])):
             answer = answer[verdict.end():]
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
     if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):

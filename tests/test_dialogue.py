@@ -957,3 +957,13 @@ def test_a_bare_name_is_not_led_by_a_faq_that_asks_more(demo_assistant) -> None:
     lead = answer.text.split("\n", 1)[0]
     assert "需要准备最低生活保障申请书" in lead and "30个工作日内完成审核确认" not in lead
     assert "30个工作日内完成审核确认" in demo_assistant.ask("申请低保要多长时间").text.split("\n", 1)[0]
+
+
+def test_a_verdict_of_another_kind_of_question_does_not_lead(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"能…领结婚证不" asks whether one can; the FAQ "还要带户口本吗" opens "不用。", which answers whether one needs
+    to: its words after the verdict lead. Asked its own question, the FAQ keeps its verdict."""
+    can = demo_assistant.ask("我和我对象都是外地户口 能在你们这领结婚证不")
+    lead = can.text.split("\n", 1)[0]
+    assert "不用" not in lead and "全国任一婚姻登记机关" in can.text and not can.speech.startswith("不用")
+    need = demo_assistant.ask("现在领结婚证还要带户口本吗")
+    assert need.text.split("\n", 1)[0].startswith("**结婚登记（内地居民）**：不用。")
