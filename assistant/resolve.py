@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.acts import is_story
-from assistant.candidates import Candidates
+from assistant.candidates import Candidates, char_pairs
 from assistant.fields import item_key
 from assistant.followups import FollowUps
 from assistant.hits import UNMATCHED_CAP, Filters
@@ -13,7 +13,7 @@ from assistant.intent import has_words
 from assistant.lexicon import LEXICON
 from assistant.query import normalise_query
 from assistant.session import pick_option
-from assistant.turn import A_NUMBER, MAX_OPTIONS, SURE, TurnState
+from assistant.turn import A_NUMBER, MAX_OPTIONS, NOT_SERVICE, SURE, TurnState
 from knowledge.schema import Hall, Theme
 
 _NONE_OF_THESE = LEXICON.words("none-of-these")
@@ -83,8 +83,10 @@ class Resolve(FollowUps, Candidates):
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return True
-        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue):
-            # "5" after four options, or only a district ("青山区"): ask again among them rather than search.
+        no_service = not char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs
+        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and no_service):
+            # "5" after four options, only a district ("青山区"), or a field asked of none of them ("多少钱一年"): ask
+            # again among them rather than search, or answer about the guide discussed before them.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             state.asked_again = A_NUMBER.fullmatch(state.text) is not None
             return True

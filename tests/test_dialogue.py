@@ -967,3 +967,18 @@ def test_a_verdict_of_another_kind_of_question_does_not_lead(demo_assistant) -> 
     assert "不用" not in lead and "全国任一婚姻登记机关" in can.text and not can.speech.startswith("不用")
     need = demo_assistant.ask("现在领结婚证还要带户口本吗")
     assert need.text.split("\n", 1)[0].startswith("**结婚登记（内地居民）**：不用。")
+
+
+def test_a_field_asked_while_options_are_pending_asks_among_them_again(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"多少钱一年" after the question back on 医保 names none of the options: not the fee of the guide discussed before
+    them (新生儿社会保障卡: 不收费), but the options again; the one picked then gets that field."""
+    session = Session()
+    demo_assistant.ask("孩子刚出生", session)
+    asked = demo_assistant.ask("医保怎么给他办", session)
+    assert asked.decision == "clarify" and "新生儿参加城乡居民基本医疗保险" in asked.text
+    again = demo_assistant.ask("多少钱一年", session)
+    assert again.decision == "clarify" and "新生儿参加城乡居民基本医疗保险" in again.text
+    options = [line for line in again.text.splitlines() if line[:1].isdigit()]
+    picked = next(line.split(".", 1)[0] for line in options if "新生儿参加城乡居民基本医疗保险" in line)
+    fee = demo_assistant.ask(picked, session)
+    assert fee.citations[0].guide_id == "demo-medins-newborn" and "个人缴费标准" in fee.text.split("\n", 1)[0]
