@@ -339,6 +339,18 @@ _DELIVERY_QUESTION = LEXICON.pattern("delivery-question")
 _ANOTHER = LEXICON.pattern("another-person")
 ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不", "几点下班": when, not where
 WHEN_PLACES = 2  # places whose hours lead an answer to when
+_WEEKEND = LEXICON.groups("weekend-days")
+
+
+def _weekend_days(question: str) -> set[str]:
+    """The days of the weekend a question asks about: {"六"}, {"日"}, both for 周末."""
+    days = {day for day, words in _WEEKEND.items() if any(w in question for w in words)}
+    return ({"六", "日"} if "周末" in days else set()) | (days - {"周末"})
+
+
+def _opens_on(hours: str, day: str) -> bool:
+    """Do the hours name the day ("周六 9:00-12:00") or a range that ends on it ("周一至周六")?"""
+    return f"周{day}" in hours or re.search(f"周[一二三四五六]至周{day}", hours) is not None
 POST = "邮寄"  # the delivery a guide lists when the result can be sent
 # A FAQ answers a yes/no question when it opens with the answer.
 _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
@@ -604,7 +616,11 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
         if here:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
-    timed = [loc for loc in places if loc.hours][:WHEN_PLACES]
+    timed = [loc for loc in places if loc.hours]
+    days = _weekend_days(question)
+    if days:  # "周六能办吗": the places open that day first
+        timed = sorted(timed, key=lambda loc: not any(_opens_on(loc.hours or "", day) for day in days))
+    timed = timed[:WHEN_PLACES]
     if len(places) > 1 and timed and any(word in question for word in ASKS_WHEN):
         # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses); one
         # place is given below with its hours in one sentence
@@ -634,7 +650,9 @@ def _materials_lead(record: Record, *, marked: bool = False) -> str:
 
 def _overview_lead(record: Record, *, marked: bool = False) -> str:
     """A bare service name: whether it can be done online, how long it takes, what it costs and what to bring."""
-    promised = f"承诺办结时限{spoken_duration(record.time_limit_promised)}。" if record.time_limit_promised else ""
+    limit = spoken_duration(record.time_limit_promised or "")
+    # "承诺即时办结。", not "承诺办结时限即时办结。"
+    promised = "" if not limit else f"承诺{AT_ONCE}。" if limit == AT_ONCE else f"承诺办结时限{limit}。"
     if isinstance(record, Theme) and record.summary:
         # what it does together, in short (its items are listed below), then how long it takes
         return _whole_sentences(sentences(record.summary, 1), SUMMARY_LEAD) + promised

@@ -536,14 +536,19 @@ def test_a_fee_that_ends_in_a_bracket_still_ends_its_sentence() -> None:
 
 
 def test_a_question_when_the_places_are_open_leads_with_their_hours() -> None:
-    """"周六能去领证不": each place's hours first (two at most), the voice the first one's; the card lists them."""
+    """"几点能去领证": each place's hours first (two at most), the voice the first one's; the card lists them.
+    "周六能去领证不": the places open on Saturday (a range that ends on it too) come first."""
     two = GUIDE.model_copy(update={"locations": [
         Location(name="明湖派出所", address="湖滨路1号", window="户政窗口", hours="周一至周五 9:00-17:00"),
         Location(name="青山派出所", address="青山路2号", hours="周一至周六 9:00-12:00；")]})
-    answer = compose_answer(two, ["where"], question="周六能去办居住证不")
+    answer = compose_answer(two, ["where"], question="几点能去办居住证")
     assert answer.text.startswith("**居住证申领**：明湖派出所办理时间：周一至周五 9:00-17:00。"
                                   "青山派出所办理时间：周一至周六 9:00-12:00。")
     assert answer.speech.endswith("明湖派出所办理时间：周一至周五 9:00-17:00。")
+    saturday = compose_answer(two, ["where"], question="周六能去办居住证不")
+    assert saturday.text.startswith("**居住证申领**：青山派出所办理时间：周一至周六 9:00-12:00。明湖派出所办理时间：")
+    assert saturday.speech.endswith("青山派出所办理时间：周一至周六 9:00-12:00。")
+    assert compose_answer(two, ["where"], question="礼拜天能去办居住证不").text.startswith("**居住证申领**：明湖派出所")
     assert compose_answer(two, ["where"], question="在哪办居住证").text.startswith("**居住证申领**：可到明湖派出所")
 
 

@@ -982,3 +982,20 @@ def test_a_field_asked_while_options_are_pending_asks_among_them_again(demo_assi
     picked = next(line.split(".", 1)[0] for line in options if "新生儿参加城乡居民基本医疗保险" in line)
     fee = demo_assistant.ask(picked, session)
     assert fee.citations[0].guide_id == "demo-medins-newborn" and "个人缴费标准" in fee.text.split("\n", 1)[0]
+
+
+def test_a_weekend_question_leads_with_the_places_open_that_day(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"周六能办吗" (living in 明湖区): the police station open on Saturday first, on screen and aloud, not the hall
+    that opens Monday to Friday only."""
+    session = Session()
+    demo_assistant.ask("我想办居住证", session)
+    demo_assistant.ask("我住明湖区", session)
+    answer = demo_assistant.ask("周六能办吗", session)
+    lead = answer.text.split("\n", 1)[0]
+    assert lead.startswith("**居住证申领**：示例市公安局明湖分局湖滨派出所办理时间：") and "周六 9:00-12:00" in lead
+    assert "周六 9:00-12:00" in answer.speech
+
+
+def test_a_time_limit_done_on_the_spot_is_said_as_people_say_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("社保卡丢了")
+    assert "承诺即时办结。" in answer.text and "承诺办结时限即时办结" not in answer.text + answer.speech
