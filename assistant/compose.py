@@ -340,6 +340,13 @@ _ANOTHER = LEXICON.pattern("another-person")
 ASKS_WHEN = LEXICON.groups("hall-words")["when"]  # "周六能去领结婚证不", "几点下班": when, not where
 WHEN_PLACES = 2  # places whose hours lead an answer to when
 _WEEKEND = LEXICON.groups("weekend-days")
+POST = "邮寄"  # the delivery a guide lists when the result can be sent
+# A FAQ answers a yes/no question when it opens with the answer.
+_YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
+# An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
+# question that is not a yes or no ("居住登记满多久才能办居住证") it answers with what follows the verdict.
+_VERDICT = re.compile(f"^[^。，,！？]{{0,2}}(?:{alternation(LEXICON.words('yes-no-answers'))})[。，,！]")
+_KINDS = LEXICON.groups("verdict-kinds")
 
 
 def _weekend_days(question: str) -> set[str]:
@@ -351,12 +358,6 @@ def _weekend_days(question: str) -> set[str]:
 def _opens_on(hours: str, day: str) -> bool:
     """Do the hours name the day ("周六 9:00-12:00") or a range that ends on it ("周一至周六")?"""
     return f"周{day}" in hours or re.search(f"周[一二三四五六]至周{day}", hours) is not None
-POST = "邮寄"  # the delivery a guide lists when the result can be sent
-# A FAQ answers a yes/no question when it opens with the answer.
-_YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
-# An FAQ's answer that opens with a verdict of its own case ("暂时不能。需要先办理居住登记，登记满半年…"): to a
-# question that is not a yes or no ("居住登记满多久才能办居住证") it answers with what follows the verdict.
-_KINDS = LEXICON.groups("verdict-kinds")
 
 
 def _other_kind(question: str, verdict: str) -> bool:
@@ -367,9 +368,6 @@ def _other_kind(question: str, verdict: str) -> bool:
                 None)
     asked = {k for k in ("can", "need") if any(w in question for w in _KINDS[f"asks-{k}"])}
     return kind is not None and len(asked) == 1 and kind not in asked
-
-
-_VERDICT = re.compile(f"^[^。，,！？]{{0,2}}(?:{alternation(LEXICON.words('yes-no-answers'))})[。，,！]")
 
 
 def _quoted(record: Record, chunk: Chunk) -> str:
@@ -498,13 +496,13 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     else the part of the card they give (which the card then leaves out). ``pointed``: the passages were found
     for a follow-up that asks about something the guide speaks of ("户口本也要吗"), and they are the answer."""
     faq = _faq_answer(quoted)
-    if faq and not pointed and _faq_cover(question, _faq(quoted)) < FAQ_COVERED:
+    asked = _faq(quoted)  # the FAQ passage that answer is from
+    if faq and not pointed and _faq_cover(question, asked) < FAQ_COVERED:
         faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
-    elif faq and (faq_chunk := _faq(quoted)) and _ANOTHER.search(_faq_asks(faq_chunk)) and \
-            not _ANOTHER.search(question):
+    elif faq and asked and _ANOTHER.search(_faq_asks(asked)) and not _ANOTHER.search(question):
         faq = None  # "怎么查我名下有几套房" is not answered "不能" by the FAQ "能查别人名下有几套房吗？"
-    elif faq and not facets and not _asks_something(question) and (faq_chunk := _faq(quoted)) and \
-            set(detect_facets(_faq_asks(faq_chunk))) & _CARDED_FACETS:
+    elif faq and asked and not facets and not _asks_something(question) and \
+            set(detect_facets(_faq_asks(asked))) & _CARDED_FACETS:
         faq = None  # "申请低保" asks for the service, not the FAQ "申请低保要多长时间？" that holds all its words
     yes_no = bool(_YES_NO.search(question))
     # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
@@ -513,25 +511,24 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         text = online_said(record)
         return text, text, None, "online"
     if set(facets) <= {"who", "where"} and place_named(record, region, question) is not None and \
-            not _asks_the_faq(question, _faq(quoted)):
+            not _asks_the_faq(question, asked):
         text, said = _where_lead(record, region, hall, question)  # "在镇上能办吗": the town's centre, named first
         return text, said, None, "where"
     first = next((f for f in ("time", "fee", "phone", "where", "materials", "who", "result", "how") if f in facets),
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
-    asked = _faq(quoted)
     if asked is not None and set(facets) == {"who"} and not yes_no and not _asks_who(_faq_asks(asked)) and \
             not _asks_the_faq(question, asked):
         faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
-                _asks_the_faq(question, _faq(quoted)) or first == "where" and where_faq(question, quoted)):
+                _asks_the_faq(question, asked) or first == "where" and where_faq(question, quoted)):
         answer = spoken_duration(faq)
         if (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end() and \
                 (not yes_no or _other_kind(question, answer[:verdict.end()])):
             answer = answer[verdict.end():]
-        return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
-    if first == "time" and faq and _asks_how_long_as_the_faq(facets, _faq(quoted)):
+        return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), asked, None
+    if first == "time" and faq and _asks_how_long_as_the_faq(facets, asked):
         # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久
         # ("能用多少天"), which the screen shows right below: either may be the 多久 meant
         text = _time_lead(record)
@@ -566,7 +563,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         text = "".join(result)
     elif faq:
         answer = spoken_duration(faq)
-        return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), _faq(quoted), None
+        return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), asked, None
     else:
         text = _overview_lead(record)
         first = "overview" if isinstance(record, ServiceGuide) else "theme"
@@ -617,14 +614,14 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
     timed = [loc for loc in places if loc.hours]
-    days = _weekend_days(question)
-    if days:  # "周六能办吗": the places open that day first
-        timed = sorted(timed, key=lambda loc: not any(_opens_on(loc.hours or "", day) for day in days))
-    timed = timed[:WHEN_PLACES]
     if len(places) > 1 and timed and any(word in question for word in ASKS_WHEN):
-        # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses); one
-        # place is given below with its hours in one sentence
-        opening = [f"{loc.name or short_place(loc)}办理时间：{(loc.hours or '').rstrip('。；')}。" for loc in timed]
+        # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses), those
+        # open on the day of the weekend asked first; one place is given below with its hours in one sentence
+        days = _weekend_days(question)
+        if days:
+            timed = sorted(timed, key=lambda loc: not any(_opens_on(loc.hours or "", day) for day in days))
+        opening = [f"{loc.name or short_place(loc)}办理时间：{(loc.hours or '').rstrip('。；')}。"
+                   for loc in timed[:WHEN_PLACES]]
         return "".join(opening), opening[0]
     if len(places) == 1 and places[0].hours:  # the card lists no place then: its hours here
         hours = places[0].hours.rstrip("。；").replace("；", "，")  # one sentence, said whole or not at all

@@ -83,8 +83,8 @@ class Resolve(FollowUps, Candidates):
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return True
-        no_service = not char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs
-        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and no_service):
+        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and
+                                not char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs):
             # "5" after four options, only a district ("青山区"), or a field asked of none of them ("多少钱一年"): ask
             # again among them rather than search, or answer about the guide discussed before them.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
