@@ -179,9 +179,23 @@ class Candidates:
                             all(stem in r.name for stem in stems if stem in records[0].name)]
             if len(others_named) == 1:
                 state.record = others_named[0]
+            elif (context := self._named_by_context(state, records)) is not None:
+                state.record = context
             else:
                 state.options = records
                 self._where_issued(state)
+
+    def _named_by_context(self, state: TurnState, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
+        """The option the guide under discussion names: a pair of its name that one option's name has and no other
+        option's. "医保怎么给他办" after 新生儿社会保障卡申领: 新生儿参加城乡居民基本医疗保险, not 城乡居民…参保登记
+        or 退休人员…, as a citizen would mean at a desk."""
+        current = self.index.record(state.session.record_id) if state.session.record_id else None
+        if current is None or "context" in self.search.config.without or any(r.id == current.id for r in records):
+            return None
+        said = name_pairs(current, aliases=False)
+        own = {r.id: name_pairs(r, aliases=False) for r in records}
+        named = [r for r in records if said & (own[r.id] - set().union(*(own[o.id] for o in records if o is not r)))]
+        return named[0] if len(named) == 1 else None
 
     @staticmethod
     def _far_ahead(records: list[ServiceGuide | Theme], close: list[Hit]) -> bool:

@@ -27,9 +27,10 @@ DEFAULT_SECTION_WEIGHTS = {
 # within: "医保呢" after a guide, searched in that guide's situation;
 # mentions: a follow-up naming only one of the current guide's materials or things it speaks of ("要带身份证吗");
 # stories: a long message is not answered with a guide named for an act it never asks for (data/acts.json);
-# alike: no question back among options whose answers to the question are the same but for the name.
+# alike: no question back among options whose answers to the question are the same but for the name;
+# context: no question back when the guide under discussion names one of the options (新生儿… → 新生儿参加医保).
 RULE_FAMILIES = frozenset(("named", "acts", "singles-out", "within", "mentions", "lookups", "places", "regions",
-                           "stories", "alike"))
+                           "stories", "alike", "context"))
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,18 @@ def next_steps(*, hotline: bool = True) -> list[str]:
     return [HANDOFF_CHIP, *([HOTLINE_CHIP] if hotline else [])]
 
 
-def compose_clarify(options: Sequence[Record], confidence: float = 0.0, *, again: bool = False) -> Answer:
+def compose_clarify(options: Sequence[Record], confidence: float = 0.0, *, again: bool = False,
+                    wanted: Sequence[Facet] = ()) -> Answer:
     """Ask which of several close guides is meant; the options are the suggestions. ``again``: asked again after a
-    reply that picked none of them ("第五个" of four), which says how many there are."""
+    reply that picked none of them ("第五个" of four), which says how many there are. ``wanted``: asked again
+    after a question for these fields that picked none of them ("在哪办"), which says why the choice comes first
+    and offers a person, as the citizen may not know which one they need."""
     labels = [_option_label(r, options) for r in options]
     numbered = [f"{i}. {label}" for i, label in enumerate(labels, 1)]
+    asked = "、".join(_TOPIC_WORDS[f] for f in wanted if f in _TOPIC_WORDS)
+    why = f"这几项的{asked}要看您具体办哪一项，" if asked else ""
     head = f"可选的共有{len(options)}项，请回复序号（1至{len(options)}）或名称：" if again else \
-        "您想办理的是哪一项？请回复序号或名称："
+        f"{why}请回复序号或名称：" if why else "您想办理的是哪一项？请回复序号或名称："
     text = "\n".join([head, *numbered])
     # said once each, whoever publishes it (the screen tells them apart); the rest are on screen
     items: dict[str, str] = {}
@@ -62,6 +67,10 @@ def compose_clarify(options: Sequence[Record], confidence: float = 0.0, *, again
     speech = _spoken_options(spoken[:3])
     more = f"屏幕上共有{len(spoken)}项可选。" if len(spoken) > 3 else ""  # the fourth is not said, so say there is one
     speech = speech + more if len(speech) + len(more) <= MAX_SPEECH else clip(speech, MAX_SPEECH)
+    if why and len(why) + len(speech) <= MAX_SPEECH:
+        speech = f"{why.rstrip('，')}。{speech}"
+    if why:
+        labels = [*labels, "转人工"]
     return Answer(text=text, speech=speech, decision="clarify", suggestions=labels,
                   citations=[citation(r, "name") for r in options], confidence=confidence)
 

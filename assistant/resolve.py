@@ -89,6 +89,7 @@ class Resolve(FollowUps, Candidates):
             # again among them rather than search, or answer about the guide discussed before them.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]
             state.asked_again = A_NUMBER.fullmatch(state.text) is not None
+            state.reasked = True
             return True
         return False
 

@@ -229,7 +229,8 @@ class Assistant(Resolve):
         elif state.options and state.ask_region:
             state.answer = compose_region_question(state.options, state.confidence)
         elif state.options:
-            state.answer = compose_clarify(state.options, state.confidence, again=state.asked_again)
+            state.answer = compose_clarify(state.options, state.confidence, again=state.asked_again,
+                                           wanted=state.facets if state.reasked else ())
         elif state.record is not None:
             districts = district_choices(state.record)
             # Not when the guide's own FAQ asks where for the citizen's case: it says whom to go to in any district.

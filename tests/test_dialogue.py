@@ -970,18 +970,30 @@ def test_a_verdict_of_another_kind_of_question_does_not_lead(demo_assistant) -> 
 
 
 def test_a_field_asked_while_options_are_pending_asks_among_them_again(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    """"多少钱一年" after the question back on 医保 names none of the options: not the fee of the guide discussed before
-    them (新生儿社会保障卡: 不收费), but the options again; the one picked then gets that field."""
+    """"多少钱一年" after the question back on 医保 names none of the options: the options again, saying why the choice
+    comes first and offering a person (not the same question word for word); the one picked then gets that field."""
     session = Session()
-    demo_assistant.ask("孩子刚出生", session)
-    asked = demo_assistant.ask("医保怎么给他办", session)
+    asked = demo_assistant.ask("医保怎么办", session)
     assert asked.decision == "clarify" and "新生儿参加城乡居民基本医疗保险" in asked.text
     again = demo_assistant.ask("多少钱一年", session)
     assert again.decision == "clarify" and "新生儿参加城乡居民基本医疗保险" in again.text
+    assert again.text.startswith("这几项的收费标准要看您具体办哪一项") and again.text != asked.text
+    assert again.speech.startswith("这几项的收费标准要看您具体办哪一项。") and "转人工" in again.suggestions
+    assert "转人工" not in asked.suggestions
     options = [line for line in again.text.splitlines() if line[:1].isdigit()]
     picked = next(line.split(".", 1)[0] for line in options if "新生儿参加城乡居民基本医疗保险" in line)
     fee = demo_assistant.ask(picked, session)
     assert fee.citations[0].guide_id == "demo-medins-newborn" and "个人缴费标准" in fee.text.split("\n", 1)[0]
+
+
+def test_the_guide_under_discussion_picks_the_option_it_names(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"医保怎么给他办" after 新生儿社会保障卡申领: of the three 医保 guides the search finds close, the one for a
+    newborn; asked with nothing under discussion, a question back among them."""
+    session = Session()
+    demo_assistant.ask("孩子刚出生", session)
+    answer = demo_assistant.ask("医保怎么给他办", session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-medins-newborn"
+    assert demo_assistant.ask("医保怎么给他办").decision == "clarify"
 
 
 def test_a_weekend_question_leads_with_the_places_open_that_day(demo_assistant) -> None:  # type: ignore[no-untyped-def]
