@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
+from assistant.candidates import GENERIC_CHARS, char_pairs, name_pairs
 from assistant.fields import (
     BOOKING_ENTRY,
     ENTRY,
@@ -51,7 +52,7 @@ from assistant.fields import (
     where_lines,
     who_lines,
 )
-from assistant.intent import FACET_LABELS, FACET_ORDER, Facet, detect_facets
+from assistant.intent import CUES, FACET_LABELS, FACET_ORDER, Facet, detect_facets
 from assistant.lexicon import LEXICON, alternation
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
@@ -415,6 +416,7 @@ FAQ_ASKED = 0.6
 # An FAQ speaks of the citizen's question at all when this share of its question's character pairs is in the
 # message; one below it only shares a word or two ("食品证咋办" and "证还没下来，能不能先开业？") and does not lead.
 FAQ_COVERED = 0.3
+_TIME_CUES = sorted(CUES["time"], key=len, reverse=True)  # "多长时间" before "时间"
 _CARDED_FACETS = {"materials", "where", "time", "fee", "phone"}  # what a bare name's card gives from the fields
 FAQ_SAME = 0.5  # the share of an FAQ's question in the message when it asks for the same facet as the message
 
@@ -449,13 +451,19 @@ def where_faq(question: str, related: Sequence[Chunk]) -> bool:
     return faq is not None and "where" in detect_facets(_faq_asks(faq)) and _faq_cover(question, faq) >= FAQ_SAME
 
 
-def _asks_how_long_as_the_faq(facets: Sequence[Facet], faq: Chunk | None) -> bool:
-    """"多久" asked, and the FAQ that speaks of the question asks "多久" too ("临时备案能用多久" of
-    "临时出去看病的备案能管多久"): the time limit field says how long the procedure takes, while a citizen's 多久 is
-    as often how long a thing lasts or when it comes, which the guide's own answer to its own 多久 tells."""
-    if faq is None or "time" not in facets:
+def _asks_how_long_as_the_faq(record: Record, facets: Sequence[Facet], faq: Chunk | None, question: str) -> bool:
+    """"多久" asked of something the guide's name does not say and its FAQ on 多久 does ("减资要多久" of 企业变更登记,
+    whose FAQ asks "公司减资要多长时间"; "临时出去看病的备案能管多久" of 异地就医备案 and "临时备案能用多久"): the time
+    limit field says how long the whole procedure takes, and the FAQ's answer tells what was asked (45日, 6个月).
+    "办护照要多久" and "居住证办理要多少天" name nothing but the service: its time limit, a number, leads."""
+    if faq is None or "time" not in facets or "time" not in detect_facets(_faq_asks(faq)):
         return False
-    return "time" in detect_facets(_faq_asks(faq))
+    rest = question
+    for cue in _TIME_CUES:
+        rest = rest.replace(cue, "，")
+    own = {p for p in char_pairs(re.split(r"\W+", rest)) if not set(p) & GENERIC_CHARS} - \
+        name_pairs(record, aliases=False)
+    return bool(own & _faq_question(faq))
 
 
 def _faq_cover(question: str, faq: Chunk | None) -> float:
@@ -522,13 +530,14 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
             not _asks_the_faq(question, asked):
         faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions
     if faq and (not facets or (yes_no and _YES_NO_ANSWER.match(faq)) or set(facets) <= {"who", "how"} or
-                _asks_the_faq(question, asked) or first == "where" and where_faq(question, quoted)):
+                _asks_the_faq(question, asked) or first == "where" and where_faq(question, quoted) or
+                _asks_how_long_as_the_faq(record, facets, asked, question)):
         answer = spoken_duration(faq)
         if (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end() and \
                 (not yes_no or _other_kind(question, answer[:verdict.end()])):
             answer = answer[verdict.end():]
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), asked, None
-    if first == "time" and faq and _asks_how_long_as_the_faq(facets, asked):
+    if first == "time" and faq and "time" in detect_facets(_faq_asks(asked) if asked else ""):
         # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久
         # ("能用多少天"), which the screen shows right below: either may be the 多久 meant
         text = _time_lead(record)

@@ -185,6 +185,18 @@ def test_an_faq_that_only_shares_a_word_with_the_question_does_not_lead() -> Non
     assert pointed.text.startswith("**居住证申领**：不用。只需居民身份证。")
 
 
+def test_how_long_of_something_the_faq_names_is_answered_by_the_faq() -> None:
+    """"签注要多久" of 居住证申领: the guide's name says nothing of 签注 and its FAQ on 多久 does, so the FAQ's answer
+    leads and the time limit of the whole procedure follows in the card; "居住证要多久" names only the service, and
+    its time limit, a number, leads."""
+    endorse = _faq("签注当场办结，有效期顺延一年。", asked="居住证签注要多长时间？")
+    asked = compose_answer(GUIDE, ["time"], question="签注要多久", related=[endorse])
+    assert asked.text.startswith("**居住证申领**：签注当场办结，有效期顺延一年。")
+    assert "**办理时限**：10个工作日" in asked.text and asked.speech.startswith("签注当场办结")
+    whole = compose_answer(GUIDE, ["time"], question="居住证要多久", related=[endorse])
+    assert whole.text.startswith("**居住证申领**：10个工作日（承诺办结时限）。")
+
+
 def test_how_long_is_said_with_the_time_limit_and_the_faqs_own_answer_to_how_long() -> None:
     """"多久" may be how long the procedure takes or how long the permit lasts: the time limit leads on screen, the
     guide's FAQ that asks 多久 of the same thing follows it, and the voice says both (an item of a list ends
