@@ -10,7 +10,7 @@ from importlib.resources import files
 
 from assistant.acts import asked_act, names_an_act, story_unasked, unasked_act
 from assistant.fields import item_key
-from assistant.hits import Hit, Retrieval
+from assistant.hits import Filters, Hit, Retrieval
 from assistant.intent import asks_for_bundle
 from assistant.lexicon import LEXICON
 from assistant.named import DOCUMENTS, names_of
@@ -99,6 +99,7 @@ def _run_singles_out(text: str, name: str, others: list[str]) -> bool:
     return False
 
 
+FIRST_ISSUE_DEPTH = 10  # how far down the search the guide for a thing's first issue is looked for
 SIBLING_RUN = 4  # names sharing this many characters in a row are variants of one thing (植物检疫证书)
 
 
@@ -157,8 +158,15 @@ class Candidates:
         if first_issue and "acts" not in without:
             # "第一次办残疾人证": a first application, not the card's 查询 either
             plain = [r for r in plain if not names_an_act(r.name)] or plain
-        if len(plain) == 1 and (plain[0] is not records[0] or first_issue):
+        # "残疾证": every close guide is named for an act, and only the one whose act a short question may leave
+        # unsaid (查询) is plain; that is no pick, the first issue of the thing is
+        lone_act = "acts" not in without and len(plain) == 1 and len(records) > 1 and \
+            names_an_act(plain[0].name) and not asked_act(state.text, plain[0].name) and \
+            not unasked_act(state.text, plain[0].name)
+        if len(plain) == 1 and not lone_act and (plain[0] is not records[0] or first_issue):
             state.record = plain[0]  # "结婚证怎么领", "第一次领结婚证": 结婚登记, not 补领结婚证
+        elif lone_act and (first := self._first_issue_of(state, records)) is not None:
+            state.record = first  # "残疾证": 《中华人民共和国残疾人证》新办证申请, not its 查询
         elif len(acted) == 1 and (len(plain) > 1 or plain == acted) and \
                 (not (named_doing := [r for r in named if not unasked_act(state.text, r.name)]) or
                  named_doing == acted) and \
@@ -184,6 +192,16 @@ class Candidates:
             else:
                 state.options = records
                 self._where_issued(state)
+
+    def _first_issue_of(self, state: TurnState, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
+        """The guide for the first issue of the thing every candidate is a variant of: found a little further down
+        the search, named with a word of a first application (新办, 首次) and sharing a run of SIBLING_RUN characters
+        with each candidate; None unless exactly one."""
+        found = self.search.search(state.question, k=FIRST_ISSUE_DEPTH, filters=Filters(region=state.session.region))
+        firsts = [r for r in (self.index.record(h.record_id) for h in found.hits)
+                  if r is not None and _FIRST_ISSUE.search(r.name) and not unasked_act(state.text, r.name) and
+                  all(_common_run(r.name, o.name) >= SIBLING_RUN for o in records)]
+        return firsts[0] if len(firsts) == 1 else None
 
     def _named_by_context(self, state: TurnState, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
         """The option the guide under discussion names: a pair of its name that one option's name has and no other

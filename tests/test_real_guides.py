@@ -165,6 +165,12 @@ def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) 
     _answered_by(real_assistant, "初次办残疾人证要多久", "《中华人民共和国残疾人证》新办证申请")
 
 
+def test_a_bare_name_whose_close_guides_all_name_an_act_gets_its_first_issue(real_assistant: Any) -> None:
+    """"残疾证": the close guides are 换领, 查询, 迁入, 注销…, and 查询 is the only one whose act a short question may
+    leave unsaid; that is no pick. The guide for a first application, further down, answers."""
+    _answered_by(real_assistant, "残疾证", "《中华人民共和国残疾人证》新办证申请")
+
+
 def test_a_handoff_word_inside_a_services_name_asks_for_the_service(real_assistant: Any) -> None:
     """人工 in 人工繁育, 工作人员 in 事业单位工作人员申诉: the question names a service, it does not ask for a person.
     Said on its own, or with a complaint about staff, the word still hands over."""
