@@ -296,7 +296,9 @@ class Candidates:
         """The certificates and licences the question names: as said, as the guides write them, and what each is
         of (消防工程师资格证 → 消防工程师)."""
         terms, things = names_of(text, self.search.tokenizer)
-        named = [*((t.said, t.text, t.text[:-len(t.head)]) for t in terms), *((w, w, w) for w in things)]
+        # a place said with it is where, not what it is of ("广东残疾证": 残疾证)
+        named = [*((t.said, u.text, u.text[:-len(u.head)]) for t in terms for u in [t.unplaced]),
+                 *((w, w, w) for w in things)]
         return [(said, thing, _document_stem(of)) for said, thing, of in named
                 if thing.endswith(DOCUMENTS)]  # not 缴费登记: an act
 

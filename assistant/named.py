@@ -12,8 +12,8 @@ What is not judged, so that citizens' own details do not turn a right guide away
 head word or its kin at all (the citizen may say 出生证 for 出生医学证明); a guide whose names know every
 word of the term (假肢补贴 among the aliases of 辅助器具适配补贴); a guide whose name has the head with
 nothing of its own before it ("电子居住证" against 居住证申领, "香港个人旅游签注" against 往来港澳通行证及签注).
-Only noun-like words right before the head are modifiers, so "听说生育津贴…" or "店铺门头招牌备案" keep
-their context out of the term.
+Only noun-like words and place names right before the head are modifiers, so "听说生育津贴…" or "店铺门头招牌
+备案" keep their context out of the term; a place the guide itself names is satisfied by it (see ``speaks_of``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class NamedTerm:
     modifiers: tuple[str, ...]
     head: str
     lead: str = ""  # a negation before it that the citizen said (无犯罪记录证明): shown, not matched
+    places: frozenset[str] = frozenset()  # the modifiers that are place names (香港, 广东, 日本)
 
     @property
     def text(self) -> str:
@@ -53,6 +54,11 @@ class NamedTerm:
     @property
     def said(self) -> str:
         return self.lead + self.text
+
+    @property
+    def unplaced(self) -> NamedTerm:
+        """The term without the place names among its modifiers ("广东残疾证" → 残疾证): what it is of."""
+        return NamedTerm(tuple(m for m in self.modifiers if m not in self.places), self.head, self.lead)
 
 
 def named_terms(text: str, tokenizer: Tokenizer) -> list[NamedTerm]:
@@ -67,21 +73,24 @@ def _terms(words: list[tuple[str, str]]) -> list[NamedTerm]:
         if not word.endswith(HEADS) or not _CJK.fullmatch(word) or (len(word) > 3 and word[0] in _ASKING_VERBS):
             continue  # "办居住证", an alias of the knowledge: a verb phrase, what precedes it is no modifier
         modifiers: list[str] = []
+        places: set[str] = set()
         j = i - 1
         while j >= 0 and len(modifiers) < _MAX_MODIFIERS:
             before, tag = words[j]
             adjacent_verb = not modifiers and tag == "verb"  # 收养登记, 入职登记: the act registered
             # A longer "word" is a whole alias of the knowledge ("疫苗本丢了补办"): a phrase, not a modifier.
             if not 2 <= len(before) <= _MAX_MODIFIER_LENGTH or before in STOPWORDS or before in _NOT_MODIFIERS \
-                    or not _CJK.fullmatch(before) or not (tag == "noun" or adjacent_verb):
+                    or not _CJK.fullmatch(before) or not (tag in ("noun", "place") or adjacent_verb):
                 break
             modifiers.insert(0, before)
+            if tag == "place":
+                places.add(before)
             j -= 1
         if len(word) == 1 and modifiers:
             word = modifiers.pop() + word  # 证 alone is in every guide (身份证): "运输证" is the head
         if modifiers:
             lead = words[j][0][-1] if j >= 0 and words[j][0].endswith(_LACKING) else ""
-            found.append(NamedTerm(tuple(modifiers), word, lead))
+            found.append(NamedTerm(tuple(modifiers), word, lead, frozenset(places)))
     return found
 
 
@@ -115,6 +124,13 @@ def speaks_of(term: NamedTerm, record_text: str, names: str, context: str,
     citizen may have a colloquial word for it: 出生证 for 出生医学证明), or its name has the head with
     nothing of its own before it ("电子居住证" against 居住证申领: the citizen says more than the name).
     """
+    # A place the guide itself names is where it is done, not what it is of: "广东残疾证" of the guide for a card
+    # moved to 广东省, "香港探亲签注" of one that names 香港; "日本签证" of a guide that never says 日本 stays judged.
+    if term.places and (kept := tuple(m for m in term.modifiers if m not in term.places or m not in record_text)) \
+            != term.modifiers:
+        if not kept:
+            return True if _has_word(term.head, record_text) else None
+        term = NamedTerm(kept, term.head, term.lead)
     head = term.head
     if not _has_word(head, record_text):
         # 高龄津贴 against 育儿补贴: a head of the same family stands for it

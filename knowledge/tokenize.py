@@ -37,7 +37,7 @@ class Tokenizer:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         self.user_words = sorted({w for w in user_words if 2 <= len(w) <= 20 and " " not in w})
         self._jieba: Any = None
-        self._kinds: tuple[frozenset[str], frozenset[str]] | None = None
+        self._kinds: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
 
     @property
     def version(self) -> str:
@@ -74,23 +74,26 @@ class Tokenizer:
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """jieba's precise-mode words, without new-word guessing, each with its kind: "verb", "other" (a
-        pronoun, adverb, number, time word, idiom …) or "noun" (nouns, verbal nouns, abbreviations, fixed
-        phrases, and the knowledge's own terms). Kinds come from the tags of jieba's dictionary; only the
-        two small sets are kept (≈12 MB), not jieba's whole tagger (≈96 MB)."""
+        pronoun, adverb, number, time word, idiom …), "place" (a place name: 香港, 广东, 江西) or "noun" (nouns,
+        verbal nouns, abbreviations, fixed phrases, and the knowledge's own terms). Kinds come from the tags of
+        jieba's dictionary; only the three small sets are kept (≈12 MB), not jieba's whole tagger (≈96 MB)."""
         if self._kinds is None:
             self._kinds = _word_kinds(self._loaded().get_dict_file())
-        verbs, others = self._kinds
+        verbs, others, places = self._kinds
         words = (w for w in self._loaded().cut(text.lower(), HMM=False) if w.strip())
-        return [(w, "verb" if w in verbs else "other" if w in others else "noun") for w in words]
+        return [(w, "verb" if w in verbs else "other" if w in others else "place" if w in places else "noun")
+                for w in words]
 
 
 _NOUN_TAGS = ("n", "vn", "j", "l", "an", "b", "x")  # b: attributive words (临时, 大型)
 
 
-def _word_kinds(dictionary: Any) -> tuple[frozenset[str], frozenset[str]]:
-    """(verbs, words that are neither verbs nor noun-like) of a jieba dictionary file (``word freq tag``)."""
+def _word_kinds(dictionary: Any) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(verbs, words that are neither verbs nor noun-like, place names) of a jieba dictionary file
+    (``word freq tag``)."""
     verbs: set[str] = set()
     others: set[str] = set()
+    places: set[str] = set()
     with dictionary as lines:
         for raw in lines:
             parts = raw.decode("utf-8").split()
@@ -99,6 +102,8 @@ def _word_kinds(dictionary: Any) -> tuple[frozenset[str], frozenset[str]]:
             word, _, tag = parts
             if tag == "v":
                 verbs.add(word)
+            elif tag == "ns":
+                places.add(word)
             elif not tag.startswith(_NOUN_TAGS):
                 others.add(word)
-    return frozenset(verbs), frozenset(others)
+    return frozenset(verbs), frozenset(others), frozenset(places)

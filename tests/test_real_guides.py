@@ -165,6 +165,13 @@ def test_a_move_and_a_first_application_pick_their_variant(real_assistant: Any) 
     _answered_by(real_assistant, "初次办残疾人证要多久", "《中华人民共和国残疾人证》新办证申请")
 
 
+def test_a_place_said_with_the_thing_is_not_another_thing(real_assistant: Any) -> None:
+    """"香港探亲签注" and "广东残疾证" name a place with the thing: the guides that name that place answer (探亲签注,
+    残疾人证迁入), not "暂未收录…"."""
+    _answered_by(real_assistant, "我想去香港探亲 签注怎么办", "探亲签注")
+    _answered_by(real_assistant, "我户口刚从江西迁到广东 残疾证要转过来", "《中华人民共和国残疾人证》迁入")
+
+
 def test_a_bare_name_whose_close_guides_all_name_an_act_gets_its_first_issue(real_assistant: Any) -> None:
     """"残疾证": the close guides are 换领, 查询, 迁入, 注销…, and 查询 is the only one whose act a short question may
     leave unsaid; that is no pick. The guide for a first application, further down, answers."""
@@ -241,7 +248,7 @@ def test_a_follow_up_naming_another_variant_leaves_the_guide_under_discussion(re
     from assistant.session import Session
 
     session = Session()
-    first = real_assistant.ask("残疾证", session)
+    first = real_assistant.ask("怎么查残疾证是不是真的", session)
     assert first.decision == "answer" and "查询" in first.citations[0].title
     asked = real_assistant.ask("新办残疾证要多久", session)
     assert asked.decision == "answer" and "新办证申请" in asked.citations[0].title, asked.text

@@ -85,6 +85,19 @@ def test_a_guide_speaks_of_a_term_or_names_another_of_its_kind() -> None:
     assert judge(sscard, "社会保障卡补换", "社会保障卡补换", synonyms={"医保卡": ("社会保障卡",)}) is True
 
 
+def test_a_place_said_with_a_term_is_where_when_the_guide_names_it() -> None:
+    """"香港探亲签注": 香港 is a place name, a modifier the guide satisfies by naming it (its text says 香港);
+    "日本签证" of a guide that never says 日本 is still about another thing."""
+    tokenizer = Tokenizer()
+    visit = named_terms("我想去香港探亲 签注怎么办", tokenizer)
+    assert [(t.modifiers, t.places) for t in visit] == [(("香港", "探亲"), frozenset({"香港"}))]
+    endorsement = "办理往来港澳通行证探亲签注。受理条件：内地居民前往香港、澳门探望亲属"
+    assert speaks_of(visit[0], endorsement, "办理往来港澳通行证探亲签注", "", {}, tokenizer) is True
+    assert visit[0].unplaced.text == "探亲签注"
+    visa = named_terms("日本签证要去哪里申请", tokenizer)
+    assert speaks_of(visa[0], "普通护照签发。护照是出入境的证件", "普通护照签发", "", {}, tokenizer) is not True
+
+
 def test_a_certificate_named_in_one_word_is_looked_for_in_so_many_words() -> None:
     tokenizer = Tokenizer(["无房证明"])
     assert named_things("孩子上学要开无房证明", tokenizer) == ["无房证明"]
