@@ -12,12 +12,15 @@ from assistant.hits import Filters, Retrieval
 from assistant.intent import (
     asks_for_bundle,
 )
+from assistant.lexicon import LEXICON
 from assistant.named import has_thing
 from assistant.query import normalise_query
 from assistant.retriever import HybridSearch
 from assistant.turn import ELLIPTICAL, MAX_OPTIONS, NOT_SERVICE, WHAT, TurnState
 from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme
+
+_SELF = LEXICON.regex("self-description")  # "我是外地户口": who the citizen is
 
 
 class FollowUps:
@@ -57,7 +60,8 @@ class FollowUps:
             return None
         if follows and current is not None and self._is_follow_up(state, result, current.id, threshold):
             state.record = current
-            state.facets = state.facets or session.facets
+            # "我是外地户口呢": whether it holds for who the citizen is, not the field asked before
+            state.facets = state.facets or (["who"] if _SELF.search(state.text) else session.facets)
             state.confidence = max(result.confidence, threshold)
             return None
         if current is not None and follows:
@@ -133,15 +137,17 @@ class FollowUps:
         """A question about the guide under discussion: nothing left once facet words are taken away,
         or a search whose best guide is the one under discussion."""
         residue = state.residue
-        if "who" not in state.facets and self._named_elsewhere(residue, current_id):
+        described = _SELF.search(state.text) is not None  # who the citizen is: no service named
+        if "who" not in state.facets and not described and self._named_elsewhere(residue, current_id):
             # "驾照丢了怎么办" after 驾照换证, "给宝宝交医保要带什么" after 居民医保: another service. Not "外地户口
-            # 可以吗": who may apply is asked with attributes that other services are named after.
+            # 可以吗" nor "我是广州户口，要带什么": who may apply is asked, and who one is said, with attributes that
+            # other services are named after.
             return False
         core = NOT_SERVICE.sub("", residue)  # "每个月能取多少" asks about 取: short
         short_or_facet = len(core) <= 2 or bool(state.facets) or ELLIPTICAL.search(state.text) is not None
         if short_or_facet and not self._names_another_service(residue, current_id) and \
                 not self._asks_about_its_own_service(state, residue, result, current_id, threshold) and \
-                not self._names_the_first(state, result, current_id, threshold):
+                (described or not self._names_the_first(state, result, current_id, threshold)):
             return True  # "要多久", "一年交多少钱", "那要是在青山区人民医院生的呢": about the guide just answered
         if not result.hits:
             return bool(state.facets)

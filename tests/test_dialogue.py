@@ -996,6 +996,20 @@ def test_the_guide_under_discussion_picks_the_option_it_names(demo_assistant) ->
     assert demo_assistant.ask("医保怎么给他办").decision == "clarify"
 
 
+def test_saying_who_one_is_goes_on_about_the_guide_under_discussion(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"我是外地户口呢" after the passport's places: who the citizen is, not a service named 户口…; what the guide says
+    of who may apply answers (全国通办). "我是来办离婚的" after 结婚登记 says what the citizen came to do."""
+    session = Session()
+    demo_assistant.ask("我想办护照", session)
+    demo_assistant.ask("在哪办", session)
+    answer = demo_assistant.ask("我是外地户口呢", session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-passport"
+    assert "全国通办" in answer.text.split("\n", 1)[0]
+    session = Session()
+    demo_assistant.ask("结婚登记", session)
+    assert demo_assistant.ask("我是来办离婚的", session).citations[0].guide_id == "demo-divorce"
+
+
 def test_a_weekend_question_leads_with_the_places_open_that_day(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"周六能办吗" (living in 明湖区): the police station open on Saturday first, on screen and aloud, not the hall
     that opens Monday to Friday only."""
