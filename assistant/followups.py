@@ -126,12 +126,24 @@ class FollowUps:
         question's own search ranks it first and clearly ahead of the next guide, and the citizen does not ask
         about doing everything together. The theme under discussion vouches for it, so no confidence is asked
         of the search: "销户口" alone is too short to be sure of."""
-        if not isinstance(current, Theme) or "within" in self.search.config.without or asks_for_bundle(state.text) \
-                or len(NOT_SERVICE.sub("", state.residue)) < 2 or not result.hits:
+        session = state.session
+        theme = current if isinstance(current, Theme) else \
+            self.index.record(session.theme_id) if session.theme_id else None
+        thing = NOT_SERVICE.sub("", state.residue)
+        if not isinstance(theme, Theme) or "within" in self.search.config.without or asks_for_bundle(state.text) \
+                or len(thing) < 2 or not result.hits:
             return None
         first = result.hits[0]
         ahead = len(result.hits) == 1 or result.hits[1].score < CLARIFY_RATIO * first.score
-        return self.index.record(first.record_id) if first.record_id in current.items and ahead else None
+        if first.record_id in theme.items and first.record_id != current.id and ahead:
+            return self.index.record(first.record_id)
+        # "他的公积金能取吗" after 死亡人员户口注销, an item of 个人身后一件事: of the guides found, the one item of
+        # that theme whose name has the words asked (住房公积金提取（职工死亡…）, not 租房 ranked first)
+        asked = {p for p in char_pairs([thing]) if not set(p) & GENERIC_CHARS}
+        named = [r for r in (self.index.record(h.record_id) for h in result.hits
+                             if h.record_id in theme.items and h.record_id != current.id)
+                 if r is not None and asked & name_pairs(r)]
+        return named[0] if len(named) == 1 else None
 
     def _is_follow_up(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """A question about the guide under discussion: nothing left once facet words are taken away,

@@ -996,6 +996,17 @@ def test_the_guide_under_discussion_picks_the_option_it_names(demo_assistant) ->
     assert demo_assistant.ask("医保怎么给他办").decision == "clarify"
 
 
+def test_an_item_of_the_theme_under_discussion_is_meant_though_another_guide_ranks_first(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """After 个人身后一件事 and its 户口注销, "他的公积金能取吗": the theme's own 公积金 item (职工死亡), not the
+    租房提取 that the question alone ranks first."""
+    session = Session()
+    demo_assistant.ask("我爸走了 后面要办些什么手续", session)
+    demo_assistant.ask("户口注销在哪办", session)
+    answer = demo_assistant.ask("他的公积金能取吗", session)
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-hpf-withdraw-death"
+    assert demo_assistant.ask("他的公积金能取吗").citations[0].guide_id != "demo-hpf-withdraw-death"
+
+
 def test_saying_who_one_is_goes_on_about_the_guide_under_discussion(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"我是外地户口呢" after the passport's places: who the citizen is, not a service named 户口…; what the guide says
     of who may apply answers (全国通办). "我是来办离婚的" after 结婚登记 says what the citizen came to do."""
