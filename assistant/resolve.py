@@ -12,7 +12,7 @@ from assistant.hits import UNMATCHED_CAP, Filters
 from assistant.intent import has_words
 from assistant.lexicon import LEXICON
 from assistant.query import normalise_query
-from assistant.session import pick_option
+from assistant.session import narrow_options, pick_option
 from assistant.turn import A_NUMBER, MAX_OPTIONS, NOT_SERVICE, SURE, TurnState
 from knowledge.schema import Hall, Theme
 
@@ -82,6 +82,17 @@ class Resolve(FollowUps, Candidates):
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
+                return True
+            added = normalise_query(state.text, self.search.synonyms).expansions  # 小车 → 小型汽车
+            narrowed = narrow_options(" ".join((state.text, *added)), names)
+            if len(narrowed) == 1:  # "大陆居民 小车": the one option holding both
+                state.record = self.index.record(session.options[narrowed[0]])
+                state.facets = state.facets or session.facets
+                state.confidence = 1.0
+                return True
+            if narrowed and not state.facets:  # "大陆居民": among the options of 大陆居民, asked again
+                state.options = [r for r in (self.index.record(session.options[i]) for i in narrowed) if r is not None]
+                state.reasked = True
                 return True
         if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and
                                 not char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs):

@@ -49,6 +49,17 @@ _PICK = LEXICON.regex("option-pick")
 _LAST = LEXICON.words("last-option")
 
 
+def narrow_options(text: str, names: list[str]) -> list[int]:
+    """The options whose names hold the most of the reply's character pairs, when that is some of them and not all
+    ("大陆居民 小车" of 外国人/大陆居民 × 摩托车/小型汽车: the two of 大陆居民, or with 小车 read as 小型汽车 the one);
+    empty when the reply's pairs are in none of the names or equally in all."""
+    pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+    held = [len({p for p in pairs if p in name}) for name in names]
+    best = max(held, default=0)
+    kept = [i for i, n in enumerate(held) if n == best]
+    return kept if best > 0 and len(kept) < len(names) else []
+
+
 def pick_option(text: str, names: list[str]) -> int | None:
     """Which offered option the citizen picked: "第二个", "2", "补领的那个", "换证"; None if unclear."""
     match = _PICK.search(text)

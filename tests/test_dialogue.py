@@ -13,7 +13,7 @@ from assistant.compose import compose_answer
 from assistant.fields import spoken_duration
 from assistant.grounding import unsupported_statements
 from assistant.intent import asks_for_bundle, detect_facets, small_talk, wants_human
-from assistant.session import Session, pick_option
+from assistant.session import Session, narrow_options, pick_option
 from tests.conftest import small_pack_search
 
 
@@ -45,6 +45,27 @@ def test_pick_option() -> None:
     assert pick_option("不知道", names) is None
     assert pick_option("第一次办", names) is None  # a first application, not the first option
     assert pick_option("第二胎", names) is None
+
+
+def test_a_reply_that_picks_no_option_may_narrow_them() -> None:
+    """"大陆居民 小车" after four variants of a first driving licence: no option's own pair, but two hold 大陆居民 and
+    one of them 小型汽车 (as a synonym rule may add it); a question for a field narrows nothing."""
+    names = ["机动车驾驶证初次申领(外国人申领摩托车准驾车型)", "机动车驾驶证初次申领(大陆居民申领摩托车准驾车型)",
+             "机动车驾驶证初次申领(外国人申领小型汽车准驾车型)", "机动车驾驶证初次申领(大陆居民申领小型汽车准驾车型)"]
+    assert pick_option("大陆居民 小车", names) is None
+    assert narrow_options("大陆居民 小车", names) == [1, 3]
+    assert narrow_options("大陆居民 小车 小型汽车", names) == [3]
+    assert narrow_options("要多久", names) == [] and narrow_options("驾驶证初次申领", names) == []
+
+
+def test_a_reply_that_narrows_the_options_is_asked_among_those_left(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    assert demo_assistant.ask("医保怎么办", session).decision == "clarify"
+    again = demo_assistant.ask("城乡居民的", session)  # two of the three options are 城乡居民's
+    options = [line for line in again.text.splitlines() if line[:1].isdigit()]
+    assert again.decision == "clarify" and len(options) == 2  # not a new search (城乡居民养老保险…)
+    assert "城乡居民基本医疗保险参保登记" in again.text and "新生儿参加城乡居民基本医疗保险" in again.text
+    assert demo_assistant.ask("新生儿那个", session).citations[0].guide_id == "demo-medins-newborn"
 
 
 def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type: ignore[no-untyped-def]
