@@ -1028,6 +1028,12 @@ def test_an_item_of_the_theme_under_discussion_is_meant_though_another_guide_ran
     assert demo_assistant.ask("他的公积金能取吗").citations[0].guide_id != "demo-hpf-withdraw-death"
 
 
+def test_must_i_go_to_a_window_is_answered_with_what_can_be_done_online(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = demo_assistant.ask("退休了公积金怎么取出来 一定要去窗口吗")
+    assert answer.citations[0].guide_id == "demo-hpf-withdraw-retire"
+    assert "可全程网上办理，无需到现场" in answer.speech
+
+
 def test_saying_who_one_is_goes_on_about_the_guide_under_discussion(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"我是外地户口呢" after the passport's places: who the citizen is, not a service named 户口…; what the guide says
     of who may apply answers (全国通办). "我是来办离婚的" after 结婚登记 says what the citizen came to do."""

@@ -168,6 +168,7 @@ def test_a_guide_with_an_online_channel_can_be_done_online() -> None:
 def _regex_tables():  # type: ignore[no-untyped-def]
     """Each table of regular expressions, where the code reads it, with messages it must match and must not."""
     import assistant.compose as compose
+    import assistant.followups as followups
     import assistant.intent as intent
     import assistant.service as service
     import assistant.session as session
@@ -175,8 +176,10 @@ def _regex_tables():  # type: ignore[no-untyped-def]
     return {
         "yes-no-question": (compose._YES_NO, ["能网上办吗", "要不要预约", "是否收费", "网上办能不？"],
                             ["怎么办", "要带什么"]),
-        "online-question": (compose._ONLINE_QUESTION, ["手机上能办吗", "网上怎么申请", "APP能办吗", "要跑几趟"],
-                            ["网上能查到吗", "在哪办"]),
+        "online-question": (compose._ONLINE_QUESTION, ["手机上能办吗", "网上怎么申请", "APP能办吗", "要跑几趟",
+                                                       "一定要去窗口吗"], ["网上能查到吗", "在哪办", "去哪个窗口"]),
+        "self-description": (followups._SELF, ["我是广州户口，要带什么", "我是外地户口呢", "本人是个体户"],
+                             ["我是来办离婚的", "他是外地户口", "要是外地的呢"]),
         "online-lookup": (compose._ONLINE_LOOKUP, ["上哪查", "网上可以看吗", "在线报名"], ["要多久"]),
         "overview-materials": (compose._OVERVIEW_CUES[0][1], ["要交什么", "交哪些表"], ["要多久"]),
         "overview-who": (compose._OVERVIEW_CUES[1][1], ["哪些人可以申请", "我还能领吗"], ["要多久"]),
