@@ -124,13 +124,14 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     lines.append(f"{SOURCE}[{source.title}]({source.url})" if source.url else f"{SOURCE}{source.title}")
     unasked = [f for f in ("materials", "where", "time", "fee") if f not in asked]
     chips = {"materials": "要带什么材料", "where": "在哪里办", "time": "要多久", "fee": "收费吗"}
-    said = [n for n in (notes if spoken_notes is None else spoken_notes) if n.rstrip("。") not in spoken]
     # A field's answer is said with what it is about; a passage that answers ("不用。…") is said as it is.
     short = spoken_name(record.name)
     named = f"{short}，" if len(short) <= SPOKEN_NAME and lead_from is None else ""
     speech = plain(named) + _whole_sentences(plain(spoken), SPEECH_LEAD)
     if lead_from is not None and (whole := _faq_answer([lead_from])):
         speech = _also_asked(plain(spoken_duration(whole)), speech, question)
+    # what the voice has not said yet: a note the lead's passage holds beyond the part said aloud is said too
+    said = [n for n in (notes if spoken_notes is None else spoken_notes) if n.rstrip("。") not in speech]
     for note in said:  # each as much of it as there is room for, in whole clauses
         if (room := MAX_SPEECH - len(speech)) > CLAUSE:
             speech += _whole_sentences(plain(note), room)

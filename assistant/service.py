@@ -72,6 +72,7 @@ _URGENT_TEXT = LEXICON.pattern("guide-urgent")  # a guide that speaks of hurryin
 _AT_ONCE = LEXICON.pattern("at-once")
 _DEADLINE_QUESTION = LEXICON.regex("deadline-question")
 _DEADLINE_TEXT = LEXICON.regex("deadline-text")
+_AMOUNT = re.compile(r"\d[\d,.]*\s*(万元|元)")  # a sum of money a guide states: 3600元, 1.2万元
 # A message of words in Latin letters and no Chinese ("How do I renew my ID card?"): another language.
 _FOREIGN = re.compile(r"[^\u4e00-\u9fff]*[A-Za-z]{2,}[^\u4e00-\u9fff]*?\s+[A-Za-z]{2,}[^\u4e00-\u9fff]*")
 # Every cue word, longest first: "到哪一步" goes before "到哪" can leave "一步" behind.
@@ -295,7 +296,7 @@ class Assistant(Resolve):
     @staticmethod
     def _paid_out(state: TurnState, record: ServiceGuide | Theme) -> bool:
         """"每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs."""
-        return "fee" in state.facets and any(w in record.name for w in _PAID_OUT) and not _PAYS.search(state.text)
+        return "fee" in state.facets and _asks_paid(state.text, record)
 
     def _asked_of(self, state: TurnState, record: ServiceGuide | Theme) -> tuple[list[Facet], bool]:
         """The facets the question asks of ``record``, and whether only the passages on it answer. A cue word
@@ -339,6 +340,13 @@ class Assistant(Resolve):
                 at = next((i for i, part in enumerate(parts) if _DEADLINE_TEXT.search(part)), 0)
                 said = ["，".join(parts[at:])]
                 deadline = True
+        elif to_the_point and _asks_paid(state.text, record):
+            # "育儿补贴一个月给多少钱": how much is paid is said with an amount (每月按300元); a passage that states one
+            # comes first, and its clause with the amount is said aloud though its first sentence is long
+            amounts = [c for c in related if _AMOUNT.search(c.text)] or \
+                self.search.passages(record.id, _AMOUNT, n=1, skip=tuple(shown))
+            related = [*amounts[:1], *(c for c in related if not amounts or c.text != amounts[0].text)]
+            said = [amount] if related and (amount := _amount_clause(related[0])) else None
         return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
@@ -442,6 +450,18 @@ class Assistant(Resolve):
 
 
 
+
+
+def _asks_paid(text: str, record: ServiceGuide | Theme) -> bool:
+    """Does "多少钱" of a guide that pays money out (育儿补贴, 丧葬补助金) ask how much is paid?"""
+    return any(w in record.name for w in _PAID_OUT) and "fee" in detect_facets(text) and not _PAYS.search(text)
+
+
+def _amount_clause(chunk: Chunk) -> str | None:
+    """The first clause of a passage that states a sum of money, as a sentence ("每月按300元（每年3600元）。")."""
+    text = chunk.text.split("】", 1)[-1].split("答：", 1)[-1]
+    found = next((c.strip() for c in re.split(r"[，,；;。\n]", text) if _AMOUNT.search(c)), None)
+    return re.sub(r"^\s*\d+[.、]\s*", "", found) + "。" if found else None
 
 
 def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:

@@ -1028,6 +1028,13 @@ def test_an_item_of_the_theme_under_discussion_is_meant_though_another_guide_ran
     assert demo_assistant.ask("他的公积金能取吗").citations[0].guide_id != "demo-hpf-withdraw-death"
 
 
+def test_how_much_is_paid_is_said_with_the_amount(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"育儿补贴一个月给多少钱": the passage that answers opens with a long rule on earlier births; the voice still says
+    its clause with the amount."""
+    answer = demo_assistant.ask("育儿补贴一个月给多少钱")
+    assert answer.citations[0].guide_id == "demo-childcare-subsidy" and "300元" in answer.speech
+
+
 def test_must_i_go_to_a_window_is_answered_with_what_can_be_done_online(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("退休了公积金怎么取出来 一定要去窗口吗")
     assert answer.citations[0].guide_id == "demo-hpf-withdraw-retire"
