@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
-from assistant.candidates import GENERIC_CHARS, char_pairs, name_pairs
+from assistant.candidates import GENERIC_CHARS, char_pairs
 from assistant.fields import (
     BOOKING_ENTRY,
     ENTRY,
@@ -462,8 +462,9 @@ def _asks_how_long_as_the_faq(record: Record, facets: Sequence[Facet], faq: Chun
     rest = question
     for cue in _TIME_CUES:
         rest = rest.replace(cue, "，")
-    own = {p for p in char_pairs(re.split(r"\W+", rest)) if not set(p) & GENERIC_CHARS} - \
-        name_pairs(record, aliases=False)
+    # pairs with a character the name lacks: "临时身份证" re-spells 临时居民身份证, its 时身 names nothing more
+    named = set(record.name)
+    own = {p for p in char_pairs(re.split(r"\W+", rest)) if not set(p) & GENERIC_CHARS and not set(p) <= named}
     return bool(own & _faq_question(faq))
 
 

@@ -1028,6 +1028,13 @@ def test_an_item_of_the_theme_under_discussion_is_meant_though_another_guide_ran
     assert demo_assistant.ask("他的公积金能取吗").citations[0].guide_id != "demo-hpf-withdraw-death"
 
 
+def test_a_name_said_short_is_no_word_the_faq_on_how_long_names(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"临时身份证当天能拿到吗": 临时身份证 is the guide's own name said short, not something its FAQ "临时身份证能用
+    多久？" names beyond it; the time limit (即时办结) leads, not how long the card lasts."""
+    answer = demo_assistant.ask("临时身份证当天能拿到吗")
+    assert answer.text.startswith("**临时居民身份证申领**：即时办结")
+
+
 def test_how_much_is_paid_is_said_with_the_amount(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"育儿补贴一个月给多少钱": the passage that answers opens with a long rule on earlier births; the voice still says
     its clause with the amount."""
