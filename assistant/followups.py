@@ -181,7 +181,8 @@ class FollowUps:
         top, current = self.index.record(first.record_id), self.index.record(current_id)
         if top is None or current is None:
             return False
-        own = {p for p in char_pairs(self.search.tokenizer.words(state.text)) if not set(p) <= GENERIC_CHARS}
+        # of what the question names, its cue words aside ("能网上办吗" names nothing: not 门诊网上预约's 网上)
+        own = {p for p in char_pairs(self.search.tokenizer.words(state.residue)) if not set(p) <= GENERIC_CHARS}
         return bool(own & (char_pairs([top.name]) - char_pairs([current.name, *current.aliases])))
 
     def _mentions_only(self, state: TurnState, current: ServiceGuide | Theme) -> str | None:

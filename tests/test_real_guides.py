@@ -17,8 +17,7 @@ SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往�
          "结婚证", "婚登记预约")
 
 
-@pytest.fixture(scope="module")
-def real_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
+def _slice_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any, words: tuple[str, ...]) -> Any:
     from assistant.query import load_synonyms
     from assistant.retriever import HybridSearch
     from assistant.service import Assistant
@@ -28,12 +27,17 @@ def real_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> A
     export = require(GD_EXPORT)
     folder = tmp_path_factory.mktemp("gd-slice")
     rows = [line for line in export.read_text(encoding="utf-8").splitlines()
-            if any(word in json.loads(line)["事项名称"] for word in SLICE)]
+            if any(word in json.loads(line)["事项名称"] for word in words)]
     assert 40 <= len(rows) <= 400  # the slice is what it says: a few families, not the whole export
     (folder / "slice.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
     index = KnowledgeIndex(tmp_path_factory.mktemp("gd-slice-data"), embedder)
     Ingestor(index).run([load_source(folder / "slice.jsonl")])
     return Assistant(HybridSearch(index, load_synonyms()))
+
+
+@pytest.fixture(scope="module")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
+    return _slice_assistant(tmp_path_factory, embedder, SLICE)
 
 
 def _asked(assistant: Any, *questions: str) -> Any:
@@ -170,6 +174,16 @@ def test_a_place_said_with_the_thing_is_not_another_thing(real_assistant: Any) -
     残疾人证迁入), not "暂未收录…"."""
     _answered_by(real_assistant, "我想去香港探亲 签注怎么办", "探亲签注")
     _answered_by(real_assistant, "我户口刚从江西迁到广东 残疾证要转过来", "《中华人民共和国残疾人证》迁入")
+
+
+def test_a_follow_up_of_cue_words_only_stays_on_the_guide(tmp_path_factory: pytest.TempPathFactory,
+                                                           embedder: Any) -> None:
+    """"能网上办吗" after 残疾人证迁入 names nothing: its 网上 is a cue word, not the part of a name (门诊网上预约)
+    that the guide under discussion lacks."""
+    assistant = _slice_assistant(tmp_path_factory, embedder, (*SLICE, "门诊网上预约", "外事咨询网上留言"))
+    answer = _asked(assistant, "我户口刚从江西迁到广东 残疾证要转过来", "能网上办吗")
+    assert answer.decision == "answer" and "迁入" in answer.citations[0].title, answer.text[:120]
+    assert "不能网上办理" in answer.text.split("\n", 1)[0]
 
 
 def test_a_bare_name_whose_close_guides_all_name_an_act_gets_its_first_issue(real_assistant: Any) -> None:
