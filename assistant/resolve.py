@@ -12,7 +12,7 @@ from assistant.hits import UNMATCHED_CAP, Filters
 from assistant.intent import has_words
 from assistant.lexicon import LEXICON
 from assistant.query import normalise_query
-from assistant.session import narrow_options, pick_option
+from assistant.session import PICKS_BY_NUMBER, narrow_options, pick_option
 from assistant.turn import A_NUMBER, MAX_OPTIONS, NOT_SERVICE, SURE, TurnState
 from knowledge.schema import Hall, Theme
 
@@ -71,20 +71,26 @@ class Resolve(FollowUps, Candidates):
         if session.options:
             # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
             names = [self.names.get(i, i) for i in session.options]
+            # a reply naming a service none of the options is asks anew ("离婚登记要预约吗" after the 医保 options:
+            # its 登记 picks no 参保登记), unless it picks by number
+            unoffered = char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs - char_pairs(names)
             picked = pick_option(state.text, names)
+            if picked is not None and unoffered and not PICKS_BY_NUMBER.search(state.text):
+                picked = None
+            # …a standard term only where an option's name holds it whole: "离婚" adds 离婚登记, whose 登记 is no
+            # pick of 结婚登记预约 ("那离婚呢" after 结婚登记预约 or 补领结婚证预约 asks anew)
+            terms = [t for t in normalise_query(state.text, self.search.synonyms).expansions
+                     if any(t in name for name in names)]
             if picked is None:
-                # …a standard term only where an option's name holds it whole: "离婚" adds 离婚登记, whose 登记 is no
-                # pick of 结婚登记预约 ("那离婚呢" after 结婚登记预约 or 补领结婚证预约 asks anew)
-                terms = [t for t in normalise_query(state.text, self.search.synonyms).expansions
-                         if any(t in name for name in names)]
                 picked = pick_option(" ".join((state.text, *terms)), names) if terms else None
             if picked is not None:
                 state.record = self.index.record(session.options[picked])
                 state.facets = state.facets or session.facets
                 state.confidence = 1.0
                 return True
-            added = normalise_query(state.text, self.search.synonyms).expansions  # 小车 → 小型汽车
-            narrowed = narrow_options(" ".join((state.text, *added)), names)
+            # Words that some options hold and the others lack narrow the choice, unless the reply names a service
+            # none of them is
+            narrowed = [] if unoffered else narrow_options(" ".join((state.text, *terms)), names)
             if len(narrowed) == 1:  # "大陆居民 小车": the one option holding both
                 state.record = self.index.record(session.options[narrowed[0]])
                 state.facets = state.facets or session.facets

@@ -45,7 +45,7 @@ class Session(BaseModel):
 _ORDINALS = {numeral: int(number) - 1 for number, numerals in LEXICON.groups("ordinals").items()
              for numeral in numerals}  # options, and a theme's items (0 is the first)
 # "第一次办" is a first application and "第二胎" a second child, not a pick.
-_PICK = LEXICON.regex("option-pick")
+PICKS_BY_NUMBER = _PICK = LEXICON.regex("option-pick")  # "第二个", "2": an option picked by its number
 _LAST = LEXICON.words("last-option")
 
 

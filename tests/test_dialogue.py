@@ -66,6 +66,10 @@ def test_a_reply_that_narrows_the_options_is_asked_among_those_left(demo_assista
     assert again.decision == "clarify" and len(options) == 2  # not a new search (城乡居民养老保险…)
     assert "城乡居民基本医疗保险参保登记" in again.text and "新生儿参加城乡居民基本医疗保险" in again.text
     assert demo_assistant.ask("新生儿那个", session).citations[0].guide_id == "demo-medins-newborn"
+    # a reply naming a service none of the options is asks anew: 登记 picks no 城乡居民…参保登记
+    session = Session()
+    demo_assistant.ask("医保怎么办", session)
+    assert demo_assistant.ask("离婚登记要预约吗", session).citations[0].guide_id == "demo-divorce"
 
 
 def test_materials_answer_is_grounded_and_cited(demo_assistant) -> None:  # type: ignore[no-untyped-def]
