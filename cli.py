@@ -344,8 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fusion", choices=["weighted", "minmax", "zscore", "rrf"],
                           help="default: the one the embedder's scores are fused with")
     evaluate.add_argument("--without", default="", metavar="FAMILY,...",
-                          help="switch rule families off, to measure what each earns: "
-                               "named, acts, singles-out, within, mentions, synonyms")
+                          help="switch rule families off, to measure what each earns: named, acts, "
+                               "singles-out, within, mentions, lookups, places, regions, stories, alike, context, "
+                               "synonyms")
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answer metrics")
     common(evaluate)
     evaluate.set_defaults(func=cmd_eval)

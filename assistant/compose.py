@@ -759,7 +759,9 @@ def _first_materials(record: Record, *, marked: bool = False) -> str:
     """The first three materials by name, and how many there are when there are more: "甲、乙、丙等6项". ``marked``
     (for the voice, which has no list to show it): one the guide asks only in some cases says so, as its list does
     ("损坏的原居民身份证（非必需）")."""
-    names = "、".join(f"{m.name}{OPTIONAL if marked and not m.required else ''}" for m in record.materials[:3])
+    # a name as an export wrote it, with its own full stop ("…有金融功能的社会保障卡。"), ends without it in a list
+    names = "、".join(f"{m.name.rstrip('。；;，, ')}{OPTIONAL if marked and not m.required else ''}"
+                     for m in record.materials[:3])
     return f"{names}等{len(record.materials)}项" if len(record.materials) > 3 else names
 
 

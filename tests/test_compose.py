@@ -579,3 +579,12 @@ def test_a_place_whose_name_ends_in_a_bracket_gets_no_second_one() -> None:
     inside = Location(name="示例市婚姻登记处（示例市政务服务中心内）", address="市民大道88号", window="三楼F区")
     assert short_place(inside) == "示例市婚姻登记处（示例市政务服务中心内），市民大道88号，三楼F区"
     assert short_place(GUIDE.locations[0]) == "明湖派出所（湖滨路1号）户政窗口"
+
+
+def test_a_material_name_with_its_own_full_stop_reads_as_one_list() -> None:
+    """An export's material name may end with "。" ("…有金融功能的社会保障卡。"): the list it leads says "卡等4项", not
+    "卡。等4项"."""
+    stops = GUIDE.model_copy(update={"materials": [Material(name=n, form="原件", copies=1) for n in (
+        "居民身份证", "申报表", "有金融功能的社会保障卡。", "照片")]})
+    lead = compose_answer(stops, ["materials"], question="要带什么").text.split("\n", 1)[0]
+    assert "社会保障卡等4项" in lead and "。等" not in lead
