@@ -101,7 +101,13 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
     answered = lead_from is not None and _asks_something(question)  # a passage answers what was asked
-    lines += _compact_card(record, facets, region, lead, led, question, answered=answered) if asked else []
+    card_lines = _compact_card(record, facets, region, lead, led, question, answered=answered) if asked else []
+    if isinstance(record, ServiceGuide) and any(c.section == "eligibility" for c in quoted):
+        # the conditions answer ("燃气过户要不要房产证": 已取得不动产权证书…): the card gives them whole, once, not cut
+        # short there and repeated under 相关说明
+        card_lines = [f"**受理条件**：{conditions(record)}" if line.startswith("**受理条件**：") else line
+                      for line in card_lines]
+    lines += card_lines
     lines += notes
     # Other passages stay in the text (they answer what the card does not); those of fields the card already
     # gives (a place, the materials) are in the full guide.

@@ -588,3 +588,17 @@ def test_a_material_name_with_its_own_full_stop_reads_as_one_list() -> None:
         "居民身份证", "申报表", "有金融功能的社会保障卡。", "照片")]})
     lead = compose_answer(stops, ["materials"], question="要带什么").text.split("\n", 1)[0]
     assert "社会保障卡等4项" in lead and "。等" not in lead
+
+
+def test_conditions_that_answer_are_shown_once_and_whole() -> None:
+    """The question's words pick the 受理条件 passage: the card gives the conditions whole, and they are not repeated
+    under 相关说明 after a line cut short."""
+    long = GUIDE.model_copy(update={"eligibility": (
+        "户口不在示例市、到示例市居住的中国公民，已在居住地办理居住登记满半年，并符合有合法稳定就业、合法稳定住所、"
+        "连续就读条件之一的，可以申请居住证；未满16周岁的未成年人和行动不便的老年人、残疾人等，可由其监护人、近亲属"
+        "代为申请。")})
+    passage = Chunk(id="c2", record_id="g1", record_type="guide", section="eligibility", position=0,
+                    text=f"【居住证申领】受理条件：{long.eligibility}", name="居住证申领", region=None, level=None,
+                    kind=None, audience=(), source_title=None, source_url=None, origin="test")
+    text = compose_answer(long, [], question="代办居住证要不要监护人", related=[passage]).text
+    assert text.count("监护人、近亲属代为申请") == 1 and "（详见完整指南）" not in text
