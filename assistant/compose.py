@@ -33,6 +33,7 @@ from assistant.fields import (
     locations_for,
     markdown,
     materials_lines,
+    names_only_a_law,
     online_said,
     online_text,
     phone_lines,
@@ -534,6 +535,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
+        if first == "who" and isinstance(record, ServiceGuide) and names_only_a_law(record):
+            first = None  # "能补发吗" of a guide whose conditions are a law's title: the overview answers
+
     if asked is not None and set(facets) == {"who"} and not yes_no and not _asks_who(_faq_asks(asked)) and \
             not _asks_the_faq(question, asked):
         faq = None  # "要什么条件" is not answered by the FAQ on how long it takes, but by the conditions

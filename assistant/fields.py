@@ -160,12 +160,20 @@ def conditions(guide: ServiceGuide, limit: int | None = None) -> str:
     breaks off where its list would start ("…可以向省级注册会计师协会申请注册：", an export that keeps only its
     first paragraph) says that the rest is not listed, and whom to ask."""
     text = (guide.eligibility or "").rstrip()
+    if names_only_a_law(guide):  # "《法律职业资格证书管理办法》": a title, which says nothing of who may apply
+        return f"具体条件指南未列出（依据{text.rstrip('。')}），{contact(guide)}。"
     if limit is not None and len(text) > limit:
         return clip(text, limit) + "（详见完整指南）"
     if text.endswith(("：", ":", "；", ";")):
         rest = "具体条件" if text.endswith(("：", ":")) else "其余条件"
         return f"{text}（{rest}指南未列出，{contact(guide)}）"
     return text
+
+
+def names_only_a_law(guide: ServiceGuide) -> bool:
+    """Are the guide's 受理条件 nothing but the titles of laws ("《法律职业资格证书管理办法》")?"""
+    text = guide.eligibility or ""
+    return "《" in text and not re.sub(r"《[^》]*》|[\s。，、；;,.：:及和与]", "", text)
 
 
 def who_lines(record: Record) -> list[str]:

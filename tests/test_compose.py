@@ -602,3 +602,13 @@ def test_conditions_that_answer_are_shown_once_and_whole() -> None:
                     kind=None, audience=(), source_title=None, source_url=None, origin="test")
     text = compose_answer(long, [], question="代办居住证要不要监护人", related=[passage]).text
     assert text.count("监护人、近亲属代为申请") == 1 and "（详见完整指南）" not in text
+
+
+def test_conditions_that_are_only_a_laws_title_say_the_guide_lists_none() -> None:
+    """受理条件 "《居住证暂行条例》" names a law, not who may apply: the card says the guide lists no conditions and
+    whom to ask, and "能补办吗" is answered with the overview, not the title alone."""
+    law = GUIDE.model_copy(update={"eligibility": "《居住证暂行条例》", "consult_phone": "0000-1234"})
+    answer = compose_answer(law, [], question="居住证能补办吗")
+    assert not answer.text.startswith("**居住证申领**：受理条件：") and not answer.speech.startswith("受理条件")
+    assert "**受理条件**：具体条件指南未列出（依据《居住证暂行条例》），可致电 0000-1234 咨询。" in answer.text
+    assert unsupported_statements(answer.text, source_text([law])) == []
