@@ -625,6 +625,9 @@ def _time_said(record: Record) -> str:
 AT_ONCE = "即时办结"
 
 
+NOT_HERE = "本大厅不受理此项业务，"  # a kiosk's hall is none of the places the guide lists
+
+
 def _where_lead(record: Record, region: str | None, hall: Hall | None, question: str) -> tuple[str, str]:
     """Where to go, for the text and for the speech."""
     places = locations_for(record, region, question)
@@ -634,6 +637,9 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
         if here:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
             return text, text
+        if places:  # at a kiosk of a hall that is none of the guide's places: say so before sending elsewhere
+            text, said = _where_lead(record, region, None, question)
+            return f"{NOT_HERE}{text}", f"{NOT_HERE}{said}"
     timed = [loc for loc in places if loc.hours]
     if len(places) > 1 and timed and any(word in question for word in ASKS_WHEN):
         # "周六能去领结婚证不": when each place is open, first (the card still lists them with their addresses), those

@@ -543,6 +543,11 @@ def test_theme_lists_its_items_in_order(demo_assistant) -> None:  # type: ignore
 def test_kiosk_names_its_own_hall(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("结婚登记在哪办", hall_id="hall-city")
     assert "本大厅即可办理：三楼F区76-85号窗口" in answer.text
+    # a hall that is none of the guide's places says so, on screen and aloud, before sending the citizen elsewhere
+    elsewhere = demo_assistant.ask("护照在哪办", hall_id="hall-minghu")
+    assert elsewhere.text.startswith("**普通护照签发**：本大厅不受理此项业务，可到示例市政务服务中心")
+    assert "本大厅不受理此项业务" in elsewhere.speech
+    assert unsupported_statements(elsewhere.text, demo_assistant.sources(elsewhere)) == []
     assert answer.speech.startswith("结婚登记") and len(answer.speech) <= 120
 
 
