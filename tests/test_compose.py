@@ -522,6 +522,12 @@ def test_a_cue_inside_a_longer_cue_of_another_facet_asks_nothing() -> None:
     assert detect_facets("驾照丢了，补一个要几个钱，当天能拿到不") == ["time", "fee"]
 
 
+def test_how_to_redo_it_is_asked_with_the_other_facets() -> None:
+    """"身份证掉了咋补啊 要多少钱" asks how to get a new one as well as the fee: both are answered."""
+    assert detect_facets("身份证掉了咋补啊 要多少钱") == ["how", "fee"]
+    assert detect_facets("结婚证丢了怎么补") == ["how"]
+
+
 def test_an_faqs_verdict_on_its_own_case_is_no_answer_to_a_question_that_is_not_yes_or_no() -> None:
     """The FAQ "刚来一个月，能办居住证吗？" opens "暂时不能。": to "居住登记满多久才能办" it answers with what follows;
     to a yes-or-no question in any form ("还能办不？") it still opens with its verdict."""

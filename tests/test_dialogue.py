@@ -769,7 +769,8 @@ def test_a_cue_word_inside_a_certificate_the_question_names_asks_for_nothing(dem
     def facets(question: str) -> list[str]:
         return list(demo_assistant.understand(TurnState(question=question, session=Session())).facets)
 
-    assert facets("法律职业资格证书丢了怎么补") == []  # 资格 is in the certificate's name: no question of who
+    # 资格 is in the certificate's name: no question of who (怎么补 asks how)
+    assert facets("法律职业资格证书丢了怎么补") == ["how"]
     assert facets("办居住证有什么条件") == ["who"]  # outside a name, the cue asks
     assert facets("教师资格证考试要带什么材料") == ["materials"]
 
