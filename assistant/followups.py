@@ -3,6 +3,7 @@ of a theme, about the same service elsewhere ("医保呢"), or leaves it for ano
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
@@ -13,7 +14,7 @@ from assistant.intent import (
     asks_for_bundle,
 )
 from assistant.lexicon import LEXICON
-from assistant.named import has_thing
+from assistant.named import DOCUMENTS, has_thing
 from assistant.query import normalise_query
 from assistant.retriever import HybridSearch
 from assistant.turn import ELLIPTICAL, MAX_OPTIONS, NOT_SERVICE, WHAT, TurnState
@@ -21,6 +22,8 @@ from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme
 
 _SELF = LEXICON.regex("self-description")  # "我是外地户口": who the citizen is
+# a certificate, card or licence by the character before its head ("狗证", "康证", "执照"): heads of documents.txt
+_DOCUMENT = re.compile(f"[\u4e00-\u9fff](?:{'|'.join(sorted(DOCUMENTS, key=len, reverse=True))})")
 
 
 class FollowUps:
@@ -156,6 +159,11 @@ class FollowUps:
             # other services are named after.
             return False
         core = NOT_SERVICE.sub("", residue)  # "每个月能取多少" asks about 取: short
+        # "狗证在哪办" after 租房提取: a certificate the guide never speaks of (the character before its head and the
+        # head, "狗证", nowhere in it), no detail of it; "除了身份证还要准备啥" after 护照 speaks of its 身份证
+        things = [m.group(0) for m in _DOCUMENT.finditer(core) if m.group(0)[0] not in GENERIC_CHARS]
+        if things and not any(t in self.search.record_text(current_id) for t in things):
+            return False
         short_or_facet = len(core) <= 2 or bool(state.facets) or ELLIPTICAL.search(state.text) is not None
         if short_or_facet and not self._names_another_service(residue, current_id) and \
                 not self._asks_about_its_own_service(state, residue, result, current_id, threshold) and \

@@ -1058,6 +1058,17 @@ def test_must_i_go_to_a_window_is_answered_with_what_can_be_done_online(demo_ass
     assert "可全程网上办理，无需到现场" in answer.speech
 
 
+def test_a_certificate_the_guide_never_speaks_of_is_no_follow_up(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"狗证在哪办" after 租房提取 asks where, but of a 证 the guide never mentions: not its places, a refusal;
+    "除了身份证还要准备啥" after 护照 speaks of a material it lists and stays."""
+    session = Session()
+    demo_assistant.ask("公积金租房提取", session)
+    assert demo_assistant.ask("狗证在哪办", session).decision == "refuse"
+    session = Session()
+    demo_assistant.ask("我想办护照", session)
+    assert demo_assistant.ask("除了身份证还要准备啥", session).citations[0].guide_id == "demo-passport"
+
+
 def test_saying_who_one_is_goes_on_about_the_guide_under_discussion(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"我是外地户口呢" after the passport's places: who the citizen is, not a service named 户口…; what the guide says
     of who may apply answers (全国通办). "我是来办离婚的" after 结婚登记 says what the citizen came to do."""
