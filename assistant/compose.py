@@ -102,13 +102,11 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
     answered = lead_from is not None and _asks_something(question)  # a passage answers what was asked
-    card_lines = _compact_card(record, facets, region, lead, led, question, answered=answered) if asked else []
-    if isinstance(record, ServiceGuide) and any(c.section == "eligibility" for c in quoted):
-        # the conditions answer ("燃气过户要不要房产证": 已取得不动产权证书…): the card gives them whole, once, not cut
-        # short there and repeated under 相关说明
-        card_lines = [f"**受理条件**：{conditions(record)}" if line.startswith("**受理条件**：") else line
-                      for line in card_lines]
-    lines += card_lines
+    # the conditions answer ("燃气过户要不要房产证": 已取得不动产权证书…): the card gives them whole, once, not cut
+    # short there and repeated under 相关说明
+    whole_conditions = any(c.section == "eligibility" for c in quoted)
+    lines += _compact_card(record, facets, region, lead, led, question, answered=answered,
+                           whole_conditions=whole_conditions) if asked else []
     lines += notes
     # Other passages stay in the text (they answer what the card does not); those of fields the card already
     # gives (a place, the materials) are in the full guide.
@@ -459,12 +457,17 @@ def where_faq(question: str, related: Sequence[Chunk]) -> bool:
     return faq is not None and "where" in detect_facets(_faq_asks(faq)) and _faq_cover(question, faq) >= FAQ_SAME
 
 
+def _faq_asks_time(faq: Chunk | None) -> bool:
+    """Does the FAQ ask how long ("临时备案能用多久？")?"""
+    return faq is not None and "time" in detect_facets(_faq_asks(faq))
+
+
 def _asks_how_long_as_the_faq(record: Record, facets: Sequence[Facet], faq: Chunk | None, question: str) -> bool:
     """"多久" asked of something the guide's name does not say and its FAQ on 多久 does ("减资要多久" of 企业变更登记,
     whose FAQ asks "公司减资要多长时间"; "临时出去看病的备案能管多久" of 异地就医备案 and "临时备案能用多久"): the time
     limit field says how long the whole procedure takes, and the FAQ's answer tells what was asked (45日, 6个月).
     "办护照要多久" and "居住证办理要多少天" name nothing but the service: its time limit, a number, leads."""
-    if faq is None or "time" not in facets or "time" not in detect_facets(_faq_asks(faq)):
+    if faq is None or "time" not in facets or not _faq_asks_time(faq):
         return False
     rest = question
     for cue in _TIME_CUES:
@@ -549,7 +552,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                 (not yes_no or _other_kind(question, answer[:verdict.end()])):
             answer = answer[verdict.end():]
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), asked, None
-    if first == "time" and faq and "time" in detect_facets(_faq_asks(asked) if asked else ""):
+    if first == "time" and faq and _faq_asks_time(asked):
         # the time limit leads ("办理要多少天"), and the voice goes on with the guide's own answer to its own 多久
         # ("能用多少天"), which the screen shows right below: either may be the 多久 meant
         text = _time_lead(record)
@@ -697,11 +700,12 @@ def _shortened(lines: list[str], total: int, unit: str, keep: int = CARD_ITEMS) 
 
 
 def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, lead: str,
-                  led: str | None, question: str, *, answered: bool = False) -> list[str]:
+                  led: str | None, question: str, *, answered: bool = False,
+                  whole_conditions: bool = False) -> list[str]:
     """What the question needs, a line each: a "how" question and an overview get materials, where, time limit,
     online and phone; a facet asked gets its field in full (a list still shortened); a question a passage has
-    ``answered`` (a FAQ's "可以。…") who may apply, where, online and the phone. The rest of the guide is behind
-    "查看完整指南"."""
+    ``answered`` (a FAQ's "可以。…") who may apply, where, online and the phone; ``whole_conditions``: the
+    受理条件 uncut. The rest of the guide is behind "查看完整指南"."""
     wanted: list[str] = [f for f in FACET_ORDER if f in facets]
     # "网上能签注吗" asks whether it can be done online (answered first), not for every hall: the place in a line
     full = set(facets) - ({"where"} if led == "online" else set())
@@ -742,7 +746,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                 more = f"等{len(places)}处" if len(places) > 1 else ""
                 lines.append(f"**办理地点**：{_place_name(places[0])}{more}。")
         elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
-            limit = 100 if len(set(wanted)) > 3 else 200
+            limit = None if whole_conditions else 100 if len(set(wanted)) > 3 else 200
             lines.append(f"**受理条件**：{conditions(record, limit)}")
         elif part == "time":
             lines.append(f"**办理时限**：{_time_lead(record) if 'time' in full else _time_short(record)}")

@@ -68,12 +68,14 @@ class Resolve(FollowUps, Candidates):
             if local:  # two guides of the item for that region: which one (they differ by department)
                 state.options = local
                 return True
+        # the pairs of services' names the reply has ("离婚登记要预约吗": 离婚, 登记…)
+        services = char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs
         if session.options:
             # "我老公去世了" picks 住房公积金提取（职工死亡）: the standard terms synonym rules add count too
             names = [self.names.get(i, i) for i in session.options]
             # a reply naming a service none of the options is asks anew ("离婚登记要预约吗" after the 医保 options:
             # its 登记 picks no 参保登记), unless it picks by number
-            unoffered = char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs - char_pairs(names)
+            unoffered = services - char_pairs(names)
             picked = pick_option(state.text, names)
             if picked is not None and unoffered and not PICKS_BY_NUMBER.search(state.text):
                 picked = None
@@ -100,8 +102,7 @@ class Resolve(FollowUps, Candidates):
                 state.options = [r for r in (self.index.record(session.options[i]) for i in narrowed) if r is not None]
                 state.reasked = True
                 return True
-        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and
-                                not char_pairs([NOT_SERVICE.sub("", state.residue)]) & self.service_pairs):
+        if session.options and (A_NUMBER.fullmatch(state.text) or not state.residue or state.facets and not services):
             # "5" after four options, only a district ("青山区"), or a field asked of none of them ("多少钱一年"): ask
             # again among them rather than search, or answer about the guide discussed before them.
             state.options = [r for r in (self.index.record(i) for i in session.options) if r is not None]

@@ -296,7 +296,7 @@ class Assistant(Resolve):
     @staticmethod
     def _paid_out(state: TurnState, record: ServiceGuide | Theme) -> bool:
         """"每个月多少钱" about 育儿补贴 asks how much is paid out, not what the service costs."""
-        return "fee" in state.facets and _asks_paid(state.text, record)
+        return "fee" in state.facets and _pays_out(state.text, record)
 
     def _asked_of(self, state: TurnState, record: ServiceGuide | Theme) -> tuple[list[Facet], bool]:
         """The facets the question asks of ``record``, and whether only the passages on it answer. A cue word
@@ -340,7 +340,7 @@ class Assistant(Resolve):
                 at = next((i for i, part in enumerate(parts) if _DEADLINE_TEXT.search(part)), 0)
                 said = ["，".join(parts[at:])]
                 deadline = True
-        elif to_the_point and _asks_paid(state.text, record):
+        elif to_the_point and "fee" in detect_facets(state.text) and _pays_out(state.text, record):
             # "育儿补贴一个月给多少钱": how much is paid is said with an amount (每月按300元); a passage that states one
             # comes first, and its clause with the amount is said aloud though its first sentence is long
             amounts = [c for c in related if _AMOUNT.search(c.text)] or \
@@ -432,29 +432,10 @@ class Assistant(Resolve):
         return source_text(records, self.halls.values())
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def _asks_paid(text: str, record: ServiceGuide | Theme) -> bool:
-    """Does "多少钱" of a guide that pays money out (育儿补贴, 丧葬补助金) ask how much is paid?"""
-    return any(w in record.name for w in _PAID_OUT) and "fee" in detect_facets(text) and not _PAYS.search(text)
+def _pays_out(text: str, record: ServiceGuide | Theme) -> bool:
+    """Is the guide one that pays money out (育儿补贴, 丧葬补助金), so that "多少钱" about it asks how much is paid, not
+    what it costs (unless the question's words ask a cost: "要交钱吗")?"""
+    return any(w in record.name for w in _PAID_OUT) and not _PAYS.search(text)
 
 
 def _amount_clause(chunk: Chunk) -> str | None:
@@ -475,8 +456,6 @@ def _clauses(chunks: list[Chunk], pattern: re.Pattern[str]) -> list[str]:
     return found[:1]
 
 
-
-
 def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -> dict[str, str]:
     """``names`` and the cities inside the knowledge's areas that a question may name (data/places.tsv):
     "汕头" → 广东省汕头市, so a question from 汕头 is searched among 汕头's and the province's guides, not
@@ -488,10 +467,6 @@ def _with_places(names: dict[str, str], places: list[Place], areas: list[str]) -
             for name in (place.name, place.short):
                 widened.setdefault(name, full)
     return dict(sorted(widened.items(), key=lambda kv: -len(kv[0])))
-
-
-
-
 
 
 def _cues_in_names(names: list[str], around: int = 2) -> list[str]:

@@ -45,7 +45,7 @@ class Session(BaseModel):
 _ORDINALS = {numeral: int(number) - 1 for number, numerals in LEXICON.groups("ordinals").items()
              for numeral in numerals}  # options, and a theme's items (0 is the first)
 # "第一次办" is a first application and "第二胎" a second child, not a pick.
-PICKS_BY_NUMBER = _PICK = LEXICON.regex("option-pick")  # "第二个", "2": an option picked by its number
+PICKS_BY_NUMBER = LEXICON.regex("option-pick")  # "第二个", "2": an option picked by its number
 _LAST = LEXICON.words("last-option")
 
 
@@ -62,7 +62,7 @@ def narrow_options(text: str, names: list[str]) -> list[int]:
 
 def pick_option(text: str, names: list[str]) -> int | None:
     """Which offered option the citizen picked: "第二个", "2", "补领的那个", "换证"; None if unclear."""
-    match = _PICK.search(text)
+    match = PICKS_BY_NUMBER.search(text)
     if match:
         # a numeral that a city's option-pick.re matches but ordinals.tsv lacks picks nothing
         numeral = next((g for g in match.groups() if g in _ORDINALS), None)

@@ -186,7 +186,7 @@ def _regex_tables():  # type: ignore[no-untyped-def]
         "asks-for-person": (intent._ASKS_FOR_PERSON, ["叫个真人同我倾", "找你们领导"], ["申请表要领导签字吗"]),
         "asks-where-to-complain": (intent._ASKS_WHERE_TO_COMPLAIN, ["投诉电话多少", "投诉打哪个电话"], ["我要投诉"]),
         "given-number": (service._GIVEN_NUMBER, ["我的电话是[手机号已隐藏]", "[身份证号已隐藏]"], ["电话多少"]),
-        "option-pick": (session._PICK, ["第三个", "第2项", "2"], ["第一次办", "第二胎", "22"]),
+        "option-pick": (session.PICKS_BY_NUMBER, ["第三个", "第2项", "2"], ["第一次办", "第二胎", "22"]),
         "deadline-question": (service._DEADLINE_QUESTION, ["入职多久内要办社保", "几天之内可以申请复核",
                                                            "最晚多少天要办"], ["要多久", "多少天能办好"]),
         "deadline-text": (service._DEADLINE_TEXT, ["自用工之日起30日内", "十五个工作日内", "后的第一个工作日"],
@@ -215,7 +215,7 @@ def test_a_pick_of_a_numeral_the_ordinals_lack_picks_nothing(monkeypatch: pytest
     """A city's option-pick.re may match a numeral that ordinals.tsv does not have (十): no option, no error."""
     import assistant.session as session
 
-    monkeypatch.setattr(session, "_PICK", re.compile(r"第\s*(十)\s*个"))
+    monkeypatch.setattr(session, "PICKS_BY_NUMBER", re.compile(r"第\s*(十)\s*个"))
     assert session.pick_option("第十个", ["甲", "乙"]) is None
 
 
