@@ -57,7 +57,7 @@ from assistant.intent import CUES, FACET_LABELS, FACET_ORDER, Facet, detect_face
 from assistant.lexicon import LEXICON, alternation
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
-from knowledge.schema import Hall, Location, ServiceGuide, Theme
+from knowledge.schema import Hall, Location, Material, ServiceGuide, Theme
 
 # The lines that end an answer, after what it says: a note on the data's age, what to do if this is not the
 # service meant, and the source.
@@ -726,7 +726,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
             continue
         if part == "materials" and record.materials:
             if "materials" in full:
-                items = [f"{i}. {describe_material(m)}" for i, m in enumerate(record.materials, start=1)]
+                items = [f"{i}. {_card_material(m, question, record.name)}"
+                         for i, m in enumerate(record.materials, start=1)]
                 lines += ["**申请材料**", *_shortened(items, len(items), "项", 10)]
             elif led != "materials":
                 lines.append(f"**申请材料**：{_materials_line(record)}")
@@ -766,9 +767,21 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
 
 
 ALSO_FEE = 40  # a fee said after the answer to another facet is cut here, at a clause
+CARD_NOTE = 30  # a material's note a card lists is cut here, at a clause, unless the question speaks of it
 CARD_FEE = 100  # a fee a card shows in a line is cut here, the rest in the full guide
 # The fields an overview's lead says, which its card then leaves out (unless the question asks for them in full).
 _SAID_IN_LEAD = {"overview": ("time", "fee", "materials"), "theme": ("time",)}
+
+
+def _card_material(material: Material, question: str, name: str) -> str:
+    """A material as a card lists it: its note cut to its first clauses within CARD_NOTE characters ("…"), whole when
+    the question speaks of it ("宝宝太小拍不了照片咋办": the photo's note on a card without a photo); the full guide
+    has every note whole."""
+    text = describe_material(material)
+    note = material.note or ""
+    if len(note) <= CARD_NOTE or (_pairs(question) - _pairs(name)) & _pairs(note):
+        return text
+    return text[: len(text) - len(note)] + _whole_sentences(note, CARD_NOTE).rstrip("。") + "…"
 
 
 def _materials_line(record: Record) -> str:

@@ -618,3 +618,18 @@ def test_conditions_that_are_only_a_laws_title_say_the_guide_lists_none() -> Non
     assert not answer.text.startswith("**居住证申领**：受理条件：") and not answer.speech.startswith("受理条件")
     assert "**受理条件**：具体条件指南未列出（依据《居住证暂行条例》），可致电 0000-1234 咨询。" in answer.text
     assert unsupported_statements(answer.text, source_text([law])) == []
+
+
+def test_a_card_cuts_a_long_material_note_unless_the_question_speaks_of_it() -> None:
+    """A materials list on a phone: each note to its first clauses ("…"), whole in the full guide; a note the
+    question speaks of ("拍不了照片") is the answer, whole on the card."""
+    photo = Material(name="新生儿电子照片", form="电子照片", copies=1, required=False,
+                     note="白色背景、免冠正面、露出双耳；暂不上传的可先制发无照片社会保障卡，以后可申请换发带照片的卡")
+    guide = GUIDE.model_copy(update={"name": "新生儿社会保障卡申领", "materials": [*GUIDE.materials[:2], photo]})
+    listed = compose_answer(guide, ["materials"], question="新生儿社保卡要带什么材料").text
+    line = next(line for line in listed.split("\n") if line.startswith("3. "))
+    assert line == "3. 新生儿电子照片（电子照片，1份）（非必需）：白色背景、免冠正面、露出双耳…"
+    assert photo.note in compose_answer(guide, ["materials"], question="新生儿社保卡要带什么材料").guide
+    asked = compose_answer(guide, ["materials"], question="宝宝太小拍不了照片咋办").text
+    assert photo.note in asked
+    assert unsupported_statements(listed, source_text([guide])) == []
