@@ -101,7 +101,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:
         lines += _compact_items(record, item_names or {})
-    answered = lead_from is not None and _asks_something(question)  # a passage answers what was asked
+    answered = lead_from is not None and asks_something(question)  # a passage answers what was asked
     # the conditions answer ("燃气过户要不要房产证": 已取得不动产权证书…): the card gives them whole, once, not cut
     # short there and repeated under 相关说明
     whole_conditions = any(c.section == "eligibility" for c in quoted)
@@ -167,7 +167,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
 QUESTION_WORDS = LEXICON.pattern("question-words")  # "多少", "怎么", "哪个"
 
 
-def _asks_something(question: str) -> bool:
+def asks_something(question: str) -> bool:
     """A question for something in particular ("能…吗", "多少", "怎么"), not a bare service name."""
     return bool(_YES_NO.search(question) or QUESTION_WORDS.search(question))
 
@@ -521,7 +521,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
     elif faq and asked and _ANOTHER.search(_faq_asks(asked)) and not _ANOTHER.search(question):
         faq = None  # "怎么查我名下有几套房" is not answered "不能" by the FAQ "能查别人名下有几套房吗？"
-    elif faq and asked and not facets and not _asks_something(question) and \
+    elif faq and asked and not facets and not asks_something(question) and \
             set(detect_facets(_faq_asks(asked))) & _CARDED_FACETS:
         faq = None  # "申请低保" asks for the service, not the FAQ "申请低保要多长时间？" that holds all its words
     yes_no = bool(_YES_NO.search(question))

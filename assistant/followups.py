@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
 from assistant.candidates import CLARIFY_RATIO, GENERIC_CHARS, bundled, char_pairs, name_pairs
-from assistant.compose import QUESTION_WORDS
+from assistant.compose import QUESTION_WORDS, asks_something
 from assistant.hits import Filters, Retrieval
 from assistant.intent import (
     asks_for_bundle,
@@ -178,7 +178,17 @@ class FollowUps:
                 (state.facets or result.confidence >= threshold) and \
                 not self._names_the_first(state, result, current_id, threshold):
             return True
+        # "一次能提多少" after 租房提取: a question that finds nothing else with confidence, and asks of something the
+        # guide speaks of (提), goes on about it, as a facet question does
+        if result.confidence < threshold and asks_something(state.text) and self._speaks_of_any(core, current_id):
+            return True
         return bool(state.facets) and result.confidence < threshold
+
+    def _speaks_of_any(self, core: str, current_id: str) -> bool:
+        """Does the guide's text hold a word of the question, question words and generic characters aside?"""
+        text = self.search.record_text(current_id)
+        words = [w for w in self.search.tokenizer.words(QUESTION_WORDS.sub("，", core)) if not set(w) <= GENERIC_CHARS]
+        return any(w in text for w in words)
 
     def _names_the_first(self, state: TurnState, result: Retrieval, current_id: str, threshold: float) -> bool:
         """Does the question name, in its own words, what sets the search's first guide apart from the one under

@@ -222,6 +222,17 @@ def test_a_facet_follow_up_stays_on_the_guide_unless_it_names_another(demo_assis
     assert other.citations[0].guide_id == "demo-passport"
 
 
+def test_a_question_that_finds_nothing_else_and_speaks_of_the_guide_goes_on_about_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"一次能提多少" after 租房提取 asks of its 提 (alone, no guide is found with confidence); a question that shares
+    no word with the guide is still refused."""
+    session = Session()
+    assert demo_assistant.ask("住房公积金提取（租房）", session).citations[0].guide_id == "demo-hpf-withdraw-rent"
+    more = demo_assistant.ask("一次能提多少", session)
+    assert more.decision == "answer" and more.citations[0].guide_id == "demo-hpf-withdraw-rent"
+    assert "每月最高1500元" in more.text
+    assert demo_assistant.ask("明天天气怎么样", session).decision != "answer"
+
+
 def test_a_thing_the_guide_mentions_in_passing_is_still_another_service(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     assert demo_assistant.ask("办护照要多久", session).citations[0].guide_id == "demo-passport"
