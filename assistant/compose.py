@@ -354,6 +354,7 @@ _YES_NO_ANSWER = LEXICON.pattern("yes-no-answers", before="^")
 # question that is not a yes or no ("居住登记满多久才能办居住证") it answers with what follows the verdict.
 _VERDICT = re.compile(f"^[^。，,！？]{{0,2}}(?:{alternation(LEXICON.words('yes-no-answers'))})[。，,！]")
 _KINDS = LEXICON.groups("verdict-kinds")
+_CONFIRMS = re.compile(f"^(?:{alternation(sorted(_KINDS['confirm'], key=len, reverse=True))})[。，,！]")
 
 
 def _weekend_days(question: str) -> set[str]:
@@ -548,6 +549,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                 _asks_the_faq(question, asked) or first == "where" and where_faq(question, quoted) or
                 _asks_how_long_as_the_faq(record, facets, asked, question)):
         answer = spoken_duration(faq)
+        if (confirm := _CONFIRMS.match(answer)) and len(answer) > confirm.end() and \
+                not _asks_the_faq(question, asked):
+            answer = answer[confirm.end():]  # "是的。" says yes to the FAQ's "真的免费刻章吗", not to "刻公章要钱吗"
         if (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end() and \
                 (not yes_no or _other_kind(question, answer[:verdict.end()])):
             answer = answer[verdict.end():]

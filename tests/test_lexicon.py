@@ -41,7 +41,7 @@ def test_every_bundled_table_says_what_it_is_for_and_has_entries() -> None:
 def test_grouped_tables_name_only_groups_the_code_reads() -> None:
     assert set(LEXICON.groups("facets")) <= set(FACET_ORDER)
     assert set(LEXICON.groups("small-talk")) <= set(get_args(SmallTalk))
-    assert set(LEXICON.groups("verdict-kinds")) == {"can", "need", "asks-can", "asks-need"}
+    assert set(LEXICON.groups("verdict-kinds")) == {"can", "need", "asks-can", "asks-need", "confirm"}
 
 
 @pytest.mark.parametrize(("facet", "cue"), [(f, c) for f, cues in LEXICON.groups("facets").items() for c in cues])
