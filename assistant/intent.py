@@ -75,11 +75,12 @@ def wants_human(text: str) -> bool:
 
 
 HOTLINE = "12345"  # the national government-service hotline that replies name
+_HOTLINE_SAID = re.compile(rf"(?<![0-9０-９]){HOTLINE}(?![0-9０-９])")  # not the digits of a phone number: 13812345678
 
 
 def called_hotline(said: list[str]) -> bool:
     """Has the citizen spoken of the 12345 hotline ("打了三次12345都说转给街道了")? Then no reply sends them back."""
-    return any(HOTLINE in text for text in said)
+    return any(_HOTLINE_SAID.search(text) for text in said)
 
 
 BUNDLE_CUES = LEXICON.words("bundle")

@@ -213,14 +213,14 @@ def compose_refusal(named: str | None = None, *, hotline: bool = True) -> Answer
     """No guide fits. ``named``: the thing the question names that no guide found speaks of ("药品经营许可证"),
     said back so the citizen knows it was understood and is simply not in the knowledge. ``hotline``: offer
     the 12345 hotline (not to a citizen who has already called it)."""
-    call = f"拨打 {HOTLINE} 政务服务便民热线咨询，" if hotline else ""
-    said = f"拨打{HOTLINE}，" if hotline else ""
+    call = f"拨打 {HOTLINE} 政务服务便民热线咨询，也可以" if hotline else ""
+    said = f"拨打{HOTLINE}，或" if hotline else ""
     if named:
-        text = f"抱歉，我这里暂未收录“{named}”的办事指南，无法为您解答。您可以{call}也可以转人工服务。"
-        speech = f"抱歉，我这里暂未收录{named}的办事指南，您可以{said}或转人工服务。"
+        text = f"抱歉，我这里暂未收录“{named}”的办事指南，无法为您解答。您可以{call}转人工服务。"
+        speech = f"抱歉，我这里暂未收录{named}的办事指南，您可以{said}转人工服务。"
         return Answer(text=text, speech=speech, decision="refuse", suggestions=next_steps(hotline=hotline))
     text = ("抱歉，我没有找到与您的问题相符的办事指南。我可以回答政务服务事项谁能办、在哪办、如何办，"
-            f"您可以换个说法再问，或{call}也可以转人工服务。")
+            f"您可以换个说法再问，或{call}转人工服务。")
     return Answer(text=text, speech="抱歉，我没有找到相关的办事指南，您可以换个说法，或转人工服务。",
                   decision="refuse", suggestions=next_steps(hotline=hotline))
 

@@ -77,6 +77,18 @@ def test_a_citizen_who_called_12345_is_not_sent_back_to_it(demo_assistant) -> No
     assert refusal.decision == "refuse" and "12345" not in refusal.text and refusal.suggestions == ["转人工"]
 
 
+def test_a_phone_number_holding_12345_is_not_a_call_to_the_hotline(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"13812345678" holds the digits 12345: the refusal still offers the hotline, in a whole sentence; one who has
+    called it is told of a person alone, also in a whole sentence."""
+    refusal = demo_assistant.ask("我叫李四13812345678，帮我写首诗")
+    assert refusal.decision == "refuse" and refusal.text.endswith(
+        "或拨打 12345 政务服务便民热线咨询，也可以转人工服务。")
+    session = Session()
+    demo_assistant.ask("12345那边让我来这问，办护照要多少钱", session)
+    refusal = demo_assistant.ask("帮我写首诗", session)
+    assert refusal.text.endswith("您可以换个说法再问，或转人工服务。")
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)  # 11:00 北京时间, a Monday
