@@ -20,6 +20,7 @@ from assistant.fields import FACET_SECTIONS, district_choices, item_key, place_n
 from assistant.intent import (
     BUNDLE_CUES,
     CUES,
+    FACET_ORDER,
     HANDOFF_CUES,
     PROGRESS_CUES,
     Facet,
@@ -85,6 +86,8 @@ CLOSE_OTHER = 0.6  # another guide this close to the first makes "如果您要�
 
 
 
+_ASKS_HERE = LEXICON.groups("hall-words")["asks-here"]
+NAME_CUES = sorted({cue for cues in CUES.values() for cue in cues}, key=len, reverse=True)  # longest first
 NAME_SAID = 3  # characters in a row of the question that the service's name holds: the name, as said
 
 
@@ -157,6 +160,9 @@ class Assistant(Resolve):
         state.text = text
         state.residue = self._residue(text)
         state.facets = detect_facets(self._without_names(text))
+        if state.hall is not None and "where" not in state.facets and any(w in text for w in _ASKS_HERE):
+            # "办护照在这里吗" at a kiosk: whether its hall does it, else where to go
+            state.facets = [f for f in FACET_ORDER if f in {*state.facets, "where"}]
         state.progress = asks_progress(text)
         if state.progress and not state.facets:
             state.facets = ["how"]  # "护照办好了没有": how to follow it, the same for each of its lookups
@@ -300,9 +306,13 @@ class Assistant(Resolve):
 
     def _asked_of(self, state: TurnState, record: ServiceGuide | Theme) -> tuple[list[Facet], bool]:
         """The facets the question asks of ``record``, and whether only the passages on it answer. A cue word
-        that is part of the service's name as the citizen says it asks for nothing ("殡葬费用减免在哪里办": 费用 is
-        the name's, the question is where)."""
-        named = set(detect_facets(state.text)) - set(detect_facets(_outside_name(state.text, record.name)))
+        that is part of the service's name as the citizen says it, or that the name holds, asks for nothing
+        ("殡葬费用减免在哪里办": 费用 is the name's, the question is where)."""
+        outside = _outside_name(state.text, record.name)
+        for cue in NAME_CUES:  # "工伤医疗费用怎么申报" of 工伤医疗/康复/辅助器具配置费用申报: its 费用 names it too
+            if cue in record.name:
+                outside = outside.replace(cue, "，")
+        named = set(detect_facets(state.text)) - set(detect_facets(outside))
         facets: list[Facet] = [f for f in state.facets if f not in named]
         if not self._paid_out(state, record):
             return facets, state.to_the_point

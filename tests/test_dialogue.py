@@ -1109,3 +1109,22 @@ def test_a_weekend_question_leads_with_the_places_open_that_day(demo_assistant) 
 def test_a_time_limit_done_on_the_spot_is_said_as_people_say_it(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     answer = demo_assistant.ask("社保卡丢了")
     assert "承诺即时办结。" in answer.text and "承诺办结时限即时办结" not in answer.text + answer.speech
+
+
+def test_at_a_kiosk_asking_whether_it_is_done_here_is_a_question_of_where(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"办护照在这里吗" at the 明湖 hall's kiosk: not here, and where; "社保卡丢了在这能补吗": its window here."""
+    passport = demo_assistant.ask("办护照在这里吗", hall_id="hall-minghu")
+    assert passport.text.split("\n")[0].startswith("**普通护照签发**：本大厅不受理此项业务，可到")
+    card = demo_assistant.ask("社保卡丢了在这能补吗", hall_id="hall-minghu")
+    assert card.text.split("\n")[0] == "**社会保障卡挂失与补换**：本大厅即可办理：1-8号综合窗口。"
+    assert not demo_assistant.ask("办护照在这里吗").text.split("\n")[0].startswith("**普通护照签发**：本大厅")
+
+
+def test_a_cue_word_the_service_name_holds_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"殡葬费用怎么减免": its 费用 is of 基本殡葬服务费用减免's name, the question is how; "要多少钱" still asks the fee."""
+    how = demo_assistant.ask("殡葬费用怎么减免")
+    assert how.citations[0].guide_id == "demo-funeral-fee-waiver"
+    assert not how.text.split("\n")[0].startswith("**基本殡葬服务费用减免**：收费标准")
+    assert "**受理条件**" in how.text
+    fee = demo_assistant.ask("殡葬费用减免要多少钱")
+    assert fee.text.split("\n")[0].startswith("**基本殡葬服务费用减免**：收费标准")
