@@ -89,6 +89,14 @@ def test_a_phone_number_holding_12345_is_not_a_call_to_the_hotline(demo_assistan
     assert refusal.text.endswith("您可以换个说法再问，或转人工服务。")
 
 
+def test_a_story_that_ends_asking_what_to_do_is_a_question(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """A wrong done to the citizen (a stolen ID card), told at length, that ends "这咋整啊" asks what to do: the
+    guide that answers, not a complaint."""
+    answer = demo_assistant.ask("我是外省的在示例市打工好几年了，昨天在地铁上包被人偷了身份证也没了，"
+                                "下礼拜还得坐高铁回老家过年，这咋整啊急死了")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-idcard-reissue"
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)  # 11:00 北京时间, a Monday
