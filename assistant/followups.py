@@ -4,6 +4,7 @@ of a theme, about the same service elsewhere ("医保呢"), or leaves it for ano
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
@@ -33,6 +34,7 @@ class FollowUps:
     index: KnowledgeIndex
     service_pairs: set[str]
     name_residues: dict[str, list[str]]
+    _residue: Callable[[str], str]  # the question without cue, district, question and filler words
 
     def _follows(self, state: TurnState, result: Retrieval, current: ServiceGuide | Theme | None, filters: Filters,
                  threshold: float) -> Retrieval | None:
@@ -86,7 +88,9 @@ class FollowUps:
         """A short question that leaves the guide under discussion for another service ("医保呢", "公积金呢",
         "税务呢") asks for that service in the same situation: a search with the current guide's name,
         when it finds, confidently, another guide whose name or aliases have the service asked for."""
-        thing = NOT_SERVICE.sub("", state.residue)
+        # of what is left once the words that name no service go ("医保那边需要单独办吗": 医保), before the
+        # characters that name nothing (那, 办) take theirs apart
+        thing = NOT_SERVICE.sub("", self._residue(NOT_SERVICE.sub("，", state.text)))
         if not 2 <= len(thing) <= 4 or "within" in self.search.config.without:
             return None
         if state.facets or QUESTION_WORDS.search(state.text):

@@ -298,6 +298,7 @@ def test_a_reissue_is_not_offered_for_a_first_issue(demo_assistant) -> None:  # 
 @pytest.mark.parametrize(("first", "then", "guide"), [
     # a short question for another service keeps the citizen's situation
     ("办退休", "医保呢", "demo-medins-retire"),
+    ("办退休要准备啥", "医保那边需要单独办吗", "demo-medins-retire"),  # 那边, 单独 name no service
     ("新生儿上户口", "医保呢", "demo-medins-newborn"),
     ("死亡人员户口注销", "公积金呢", "demo-hpf-withdraw-death"),
     ("单位社保变更", "税务呢", "demo-tax-change"),
