@@ -485,6 +485,11 @@ def _faq_cover(question: str, faq: Chunk | None) -> float:
     return len(_pairs(question) & theirs) / len(theirs) if theirs else 0.0
 
 
+def _own_pairs(question: str, record: Record) -> set[str]:
+    """The question's character pairs that name neither the service nor nothing ("要住满半年吗": 住满, 满半, 半年)."""
+    return {p for p in _pairs(question) - _pairs(record.name) if not set(p) & GENERIC_CHARS}
+
+
 def _asks_who(text: str) -> bool:
     """"谁可以申请", "需要什么条件", "哪些人可以申请": a question of who may apply."""
     return "who" in detect_facets(text) or _OVERVIEW_WHO.search(text) is not None
@@ -539,6 +544,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                  None)
     if not facets and not faq:  # no facet named: what the question's own words ask for
         first = next((f for f, cue in _OVERVIEW_CUES if cue.search(question)), None)
+        if first is None and yes_no and isinstance(record, ServiceGuide) and record.eligibility and \
+                _own_pairs(question, record) & _pairs(record.eligibility):
+            first = "who"  # "居住证申领要住满半年吗": the conditions say it (居住登记满半年)
         if first == "who" and isinstance(record, ServiceGuide) and names_only_a_law(record):
             first = None  # "能补发吗" of a guide whose conditions are a law's title: the overview answers
 

@@ -643,3 +643,12 @@ def test_a_bare_yes_to_the_faqs_own_question_does_not_answer_another() -> None:
     assert not other.speech.startswith("是的")
     same = compose_answer(GUIDE, [], related=[faq], question="新开的公司真的免费刻章吗")
     assert same.text.split("\n")[0] == "**居住证申领**：是的。新办企业首套印章免费。"
+
+
+def test_a_yes_or_no_question_the_conditions_speak_of_is_answered_with_them() -> None:
+    """"要住满半年吗" names no facet, but the conditions hold its words (半年以上): they lead,
+    not the overview; a yes-or-no question they do not speak of still gets the overview."""
+    said = compose_answer(GUIDE, [], question="居住证要住满半年吗")
+    assert said.text.split("\n")[0].startswith("**居住证申领**：受理条件：在示例市居住半年以上")
+    other = compose_answer(GUIDE, [], question="居住证要拍照吗")
+    assert not other.text.split("\n")[0].startswith("**居住证申领**：受理条件")
