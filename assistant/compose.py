@@ -485,6 +485,11 @@ def _faq_cover(question: str, faq: Chunk | None) -> float:
     return len(_pairs(question) & theirs) / len(theirs) if theirs else 0.0
 
 
+def _numbers_unsaid(faq_question: str, question: str) -> bool:
+    """Does the FAQ ask of a case with a number the citizen has not given ("我52岁了", "交了3年")?"""
+    return any(n not in question for n in re.findall(r"\d+", faq_question))
+
+
 def _own_pairs(question: str, record: Record) -> set[str]:
     """The question's character pairs that name neither the service nor nothing ("要住满半年吗": 住满, 满半, 半年)."""
     return {p for p in _pairs(question) - _pairs(record.name) if not set(p) & GENERIC_CHARS}
@@ -527,6 +532,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
         faq = None  # "食品证咋办" is not answered by the FAQ "证还没下来，能不能先开业？" that shares a word with it
     elif faq and asked and _ANOTHER.search(_faq_asks(asked)) and not _ANOTHER.search(question):
         faq = None  # "怎么查我名下有几套房" is not answered "不能" by the FAQ "能查别人名下有几套房吗？"
+    elif faq and asked and not pointed and _numbers_unsaid(_faq_asks(asked), question) and \
+            not _asks_the_faq(question, asked):
+        faq = None  # "以前交的养老保险怎么转过来" is not answered by the case of "我52岁了，…能转过来吗？"
     elif faq and asked and not facets and not asks_something(question) and \
             set(detect_facets(_faq_asks(asked))) & _CARDED_FACETS:
         faq = None  # "申请低保" asks for the service, not the FAQ "申请低保要多长时间？" that holds all its words

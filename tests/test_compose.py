@@ -652,3 +652,13 @@ def test_a_yes_or_no_question_the_conditions_speak_of_is_answered_with_them() ->
     assert said.text.split("\n")[0].startswith("**居住证申领**：受理条件：在示例市居住半年以上")
     other = compose_answer(GUIDE, [], question="居住证要拍照吗")
     assert not other.text.split("\n")[0].startswith("**居住证申领**：受理条件")
+
+
+def test_an_faq_on_a_case_with_a_number_the_citizen_did_not_give_does_not_lead() -> None:
+    """"以前交的养老保险怎么转过来" is not answered by the FAQ of one aged 52 ("我52岁了，…能转过来吗？"); asked with
+    that number, it is."""
+    faq = _faq("男性年满50周岁的，建立临时缴费账户。", "我52岁了，户口不在本市，以前交的养老保险能转过来吗？")
+    general = compose_answer(GUIDE, [], related=[faq], question="从外省跳槽来工作，以前交的养老保险怎么转过来")
+    assert "临时缴费账户" not in general.text.split("\n")[0]
+    aged = compose_answer(GUIDE, [], related=[faq], question="我52岁了，以前交的养老保险能转过来吗")
+    assert aged.text.split("\n")[0] == "**居住证申领**：男性年满50周岁的，建立临时缴费账户。"
