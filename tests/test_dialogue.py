@@ -1129,3 +1129,9 @@ def test_a_cue_word_the_service_name_holds_asks_for_nothing(demo_assistant) -> N
     assert "**受理条件**" in how.text
     fee = demo_assistant.ask("殡葬费用减免要多少钱")
     assert fee.text.split("\n")[0].startswith("**基本殡葬服务费用减免**：收费标准")
+
+
+def test_cantonese_for_the_first_primary_year_finds_its_guide(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"小一" is how Guangdong and Hong Kong say the first year of primary school (synonyms.tsv)."""
+    answer = demo_assistant.ask("我喺青山區住，個仔九月要讀小一，點樣報名呀")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-school-primary"
