@@ -73,7 +73,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
                    item_names: dict[str, str] | None = None, related: Sequence[Chunk] = (),
                    confidence: float = 0.0, unsure: bool = False, only_related: bool = False,
                    notes: Sequence[str] = (), spoken_notes: Sequence[str] | None = None,
-                   question: str = "", notes_lead: bool = False) -> Answer:
+                   question: str = "", notes_lead: bool = False, opening: str | None = None) -> Answer:
     """The answer to ``facets`` (an overview when empty) from one guide or theme.
 
     The text opens with the passage that answers (a FAQ's answer, the field asked for, "能网上办吗" from the
@@ -84,6 +84,7 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     and speech (what the guide does not say about the question: "指南未载明能否加急办理…"); ``spoken_notes``,
     when given, are said instead of them (the clause of a quoted passage that answers: "急需用证的可同时申请临时
     居民身份证"). ``notes_lead``: the first note answers and leads instead of the time limit (a deadline asked).
+    ``opening``: a clause of one of ``related`` that answers first, before the lead (the sum a service pays).
     """
     quoted = [c for c in related if c.record_id == record.id]
     asked = [f for f in FACET_ORDER if f in facets] or list(THEME_OVERVIEW if isinstance(record, Theme) else OVERVIEW)
@@ -97,6 +98,8 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
         # "多久内要去变更": the guide's words on the deadline answer; how long the procedure takes follows in the card
         lead, spoken, led, notes = notes[0], spoken_notes[0] if spoken_notes else notes[0], None, list(notes[1:])
         spoken_notes = list(spoken_notes[1:]) if spoken_notes else None
+    if opening:  # a clause of a related passage that answers before the rest ("每月按300元（每年3600元）计算。")
+        lead, spoken = opening + lead, opening + spoken
     notes = [n for n in notes if n.rstrip("。") not in lead]  # what the answer opens with is not said twice
     lines = [f"**{record.name}**：{lead}"]
     if isinstance(record, Theme) and asked:

@@ -327,6 +327,7 @@ class Assistant(Resolve):
         notes = []
         said = None
         deadline = False
+        opening = None
         if "time" in facets and asks_urgent(state.text):
             # "能加急吗": the time limit, and what the guide says of hurrying (said aloud: the clause that
             # answers), or that it says nothing (nothing to hurry when it is done on the spot). Not the
@@ -357,11 +358,18 @@ class Assistant(Resolve):
                 self.search.passages(record.id, _AMOUNT, n=1, skip=tuple(shown))
             related = [*amounts[:1], *(c for c in related if not amounts or c.text != amounts[0].text)]
             said = [amount] if related and (amount := _amount_clause(related[0])) else None
+        elif facets and "fee" in detect_facets(state.text) and _pays_out(state.text, record):
+            # "育儿补贴每个月能领多少钱，怎么申请": the sum paid first, from the passage that states it, then how
+            amounts = [c for c in related if _AMOUNT.search(c.text)] or \
+                self.search.passages(record.id, _AMOUNT, n=1, skip=tuple(shown))
+            if amounts and (amount := _amount_clause(amounts[0])):
+                opening = amount
+                related = [*amounts[:1], *(c for c in related if c.text != amounts[0].text)]
         return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
                               only_related=to_the_point, notes=notes,
-                              spoken_notes=said, question=state.text, notes_lead=deadline)
+                              spoken_notes=said, question=state.text, notes_lead=deadline, opening=opening)
 
     def _alike(self, state: TurnState) -> dict[str, Answer] | None:
         """Would every option get the same answer to this question, word for word but for its name? Then a

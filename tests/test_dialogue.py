@@ -1135,3 +1135,11 @@ def test_cantonese_for_the_first_primary_year_finds_its_guide(demo_assistant) ->
     """"小一" is how Guangdong and Hong Kong say the first year of primary school (synonyms.tsv)."""
     answer = demo_assistant.ask("我喺青山區住，個仔九月要讀小一，點樣報名呀")
     assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-school-primary"
+
+
+def test_how_much_a_service_pays_asked_with_how_to_apply_opens_with_the_sum(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"育儿补贴每个月能领多少钱，怎么申请": the sum paid first, in text and aloud, from the passage that states it
+    (cited under 相关说明), then how to apply."""
+    answer = demo_assistant.ask("育儿补贴每个月能领多少钱，怎么申请")
+    assert answer.text.split("\n")[0].startswith("**育儿补贴申领**：每月按300元（每年3600元）计算。可全程网上办理")
+    assert "300元" in answer.speech and "**办理流程**" in answer.text
