@@ -366,6 +366,14 @@ def _weekend_days(question: str) -> set[str]:
     return ({"六", "日"} if "周末" in days else set()) | (days - {"周末"})
 
 
+def closed_days(hours: str, question: str) -> str:
+    """The days of the weekend the question asks about that hours naming their days ("周一至周五 …") leave out:
+    "周六", "周六、周日", or "" (hours open every day, "每日 8:00-17:00", say no day is left out)."""
+    if "周" not in hours or "每" in hours:
+        return ""
+    return "、".join(f"周{day}" for day in ("六", "日") if day in _weekend_days(question) and not _opens_on(hours, day))
+
+
 def _opens_on(hours: str, day: str) -> bool:
     """Do the hours name the day ("周六 9:00-12:00") or a range that ends on it ("周一至周六")?"""
     return f"周{day}" in hours or re.search(f"周[一二三四五六]至周{day}", hours) is not None

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import Answer, Citation
-from assistant.compose import ASKS_WHEN, SOURCE, TIP, UNSURE
+from assistant.compose import ASKS_WHEN, SOURCE, TIP, UNSURE, closed_days
 from assistant.fields import (
     MAX_SPEECH,
     Record,
@@ -289,6 +289,9 @@ def compose_hall(hall: Hall, facets: Sequence[Facet], question: str) -> Answer:
     hours first when asked when (a word of time or of opening), else the address; what the pack does not say, said
     so with the hotline."""
     hours = f"办理时间：{hall.hours.rstrip('。；')}。" if hall.hours else "办理时间未载明。"
+    closed = closed_days(hall.hours, question) if hall.hours else ""  # "你们周六开门吗": not then, and when
+    if closed:
+        hours = f"{closed}不在办理时间内，{hours}"
     where = f"地址：{hall.address}。" if hall.address else "地址未载明。"
     phone = f"咨询电话：{hall.phone}。" if hall.phone else f"咨询电话未载明，可拨打 {HOTLINE} 政务服务便民热线。"
     when = any(word in question for word in ASKS_WHEN)  # "几点下班", "周六开门吗": its hours lead
@@ -298,6 +301,7 @@ def compose_hall(hall: Hall, facets: Sequence[Facet], question: str) -> Answer:
     else:
         lines.append(phone)
     text = f"**{hall.name}**：{lines[0]}\n" + "\n".join(lines[1:])
-    speech = clip(f"{hall.name}的{lines[0].replace('：', '是', 1)}", MAX_SPEECH)
+    speech = clip(f"{hall.name}{lines[0].replace('：', '是', 1)}" if closed and lines[0] == hours else
+                  f"{hall.name}的{lines[0].replace('：', '是', 1)}", MAX_SPEECH)
     return Answer(text=text, speech=speech, decision="answer", confidence=1.0,
                   citations=[Citation(guide_id=hall.id, section="hall", title=hall.name)])

@@ -978,6 +978,15 @@ def test_a_question_about_a_hall_itself_is_answered_from_the_pack(demo_assistant
     assert demo_assistant.ask("几点下班", Session()).decision == "clarify"  # on the web, no hall is meant
 
 
+def test_a_kiosk_asked_whether_its_hall_opens_on_a_day_it_does_not_says_so(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"你们周六开门吗" at 明湖 (open 周一至周五): not then, and when; at the city's hall (open 周六 9:00-12:00) the hours
+    alone answer."""
+    closed = demo_assistant.ask("你们周六开门吗", Session(), hall_id="hall-minghu")
+    assert closed.text.startswith("**明湖区政务服务中心**：周六不在办理时间内，办理时间：周一至周五")
+    assert closed.speech.startswith("明湖区政务服务中心周六不在办理时间内")
+    assert "不在办理时间内" not in demo_assistant.ask("你们周六开门吗", Session(), hall_id="hall-city").text
+
+
 def test_a_question_in_another_language_is_told_the_answers_are_in_chinese(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     session = Session()
     answer = demo_assistant.ask("How do I renew my ID card?", session)
