@@ -1152,12 +1152,3 @@ def test_how_much_a_service_pays_asked_with_how_to_apply_opens_with_the_sum(demo
     answer = demo_assistant.ask("育儿补贴每个月能领多少钱，怎么申请")
     assert answer.text.split("\n")[0].startswith("**育儿补贴申领**：每月按300元（每年3600元）计算。可全程网上办理")
     assert "300元" in answer.speech and "**办理流程**" in answer.text
-
-
-def test_asking_what_there_is_to_do_gets_the_one_thing_theme(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    """"孩子出生了要办什么" asks for the list of things to do, at a kiosk as elsewhere; "办护照要办什么手续" is one
-    service's procedure."""
-    for hall in (None, "hall-minghu"):
-        answer = demo_assistant.ask("孩子出生了要办什么", hall_id=hall)
-        assert answer.decision == "answer" and answer.citations[0].guide_id == "theme-newborn"
-    assert demo_assistant.ask("办护照要办什么手续").citations[0].guide_id == "demo-passport"
