@@ -636,7 +636,8 @@ def test_a_card_cuts_a_long_material_note_unless_the_question_speaks_of_it() -> 
 
 
 def test_a_bare_yes_to_the_faqs_own_question_does_not_answer_another() -> None:
-    """"是的。" says yes to the FAQ's "真的免费刻章吗"; to "刻公章要钱吗" it would say the opposite: what follows leads."""
+    """"是的。" says yes to the FAQ's "真的免费刻章吗"; to "刻公章要钱吗" it would say the opposite: what follows
+    leads."""
     faq = _faq("是的。新办企业首套印章免费。", "新开的公司真的免费刻章吗？")
     other = compose_answer(GUIDE, [], related=[faq], question="新开的公司刻公章要钱吗")
     assert other.text.split("\n")[0] == "**居住证申领**：新办企业首套印章免费。"

@@ -979,8 +979,8 @@ def test_a_question_about_a_hall_itself_is_answered_from_the_pack(demo_assistant
 
 
 def test_a_kiosk_asked_whether_its_hall_opens_on_a_day_it_does_not_says_so(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    """"你们周六开门吗" at 明湖 (open 周一至周五): not then, and when; at the city's hall (open 周六 9:00-12:00) the hours
-    alone answer."""
+    """"你们周六开门吗" at 明湖 (open 周一至周五): not then, and when; at the city's hall (open 周六 9:00-12:00)
+    the hours alone answer."""
     closed = demo_assistant.ask("你们周六开门吗", Session(), hall_id="hall-minghu")
     assert closed.text.startswith("**明湖区政务服务中心**：周六不在办理时间内，办理时间：周一至周五")
     assert closed.speech.startswith("明湖区政务服务中心周六不在办理时间内")
@@ -1131,7 +1131,8 @@ def test_at_a_kiosk_asking_whether_it_is_done_here_is_a_question_of_where(demo_a
 
 
 def test_a_cue_word_the_service_name_holds_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
-    """"殡葬费用怎么减免": its 费用 is of 基本殡葬服务费用减免's name, the question is how; "要多少钱" still asks the fee."""
+    """"殡葬费用怎么减免": its 费用 is of 基本殡葬服务费用减免's name, the question is how; "要多少钱" still asks
+    the fee."""
     how = demo_assistant.ask("殡葬费用怎么减免")
     assert how.citations[0].guide_id == "demo-funeral-fee-waiver"
     assert not how.text.split("\n")[0].startswith("**基本殡葬服务费用减免**：收费标准")
