@@ -86,6 +86,27 @@ def _singles_out(text: str, record: ServiceGuide | Theme, others: list[ServiceGu
     return _run_singles_out(text, record.name, [o.name for o in others])
 
 
+def _said_whole(text: str, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
+    """The one candidate whose whole name (WHOLE_NAME characters or more) the question says, when no other shares
+    a longer run with it ("…怎么申请法律援助": 法律援助, not 法律援助律师执业许可（聘用人员）, whose 律师 is said
+    apart)."""
+    said = [r for r in records if len(r.name) >= WHOLE_NAME and r.name in text]
+    if len(said) != 1:
+        return None
+    length = len(said[0].name)
+    return said[0] if not any(_longest_shared(text, r.name) > length for r in records if r is not said[0]) else None
+
+
+def _longest_shared(text: str, name: str) -> int:
+    best = 0
+    for start in range(len(name)):
+        size = best + 1
+        while start + size <= len(name) and name[start:start + size] in text:
+            best, size = size, size + 1
+    return best
+
+
+WHOLE_NAME = 4  # characters of a name the question says whole that picks it
 NAME_RUN = 5  # a run of the question this long, in one name and no other, singles that one out
 
 
@@ -189,9 +210,23 @@ class Candidates:
                 state.record = others_named[0]
             elif (context := self._named_by_context(state, records)) is not None:
                 state.record = context
+            elif (said := self._said_whole_below(state, result, records)) is not None:
+                state.record = said
             else:
                 state.options = records
                 self._where_issued(state)
+
+    def _said_whole_below(self, state: TurnState, result: Retrieval,
+                          records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
+        """The guide whose whole name the question says, among the candidates or a little further down the search
+        (past the options a question back lists); one name at several levels counts once, the first found."""
+        found = self.search.search(state.question, k=FIRST_ISSUE_DEPTH, filters=Filters(region=state.session.region))
+        named: dict[str, ServiceGuide | Theme] = {}
+        for record in [*records, *(self.index.record(h.record_id) for h in found.hits
+                                   if h.score >= CLARIFY_RATIO * result.hits[0].score)]:
+            if record is not None:
+                named.setdefault(record.name, record)
+        return _said_whole(state.text, list(named.values()))
 
     def _first_issue_of(self, state: TurnState, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
         """The guide for the first issue of the thing every candidate is a variant of: found a little further down

@@ -267,3 +267,12 @@ def test_a_follow_up_naming_another_variant_leaves_the_guide_under_discussion(re
     asked = real_assistant.ask("新办残疾证要多久", session)
     assert asked.decision == "answer" and "新办证申请" in asked.citations[0].title, asked.text
     assert "30个工作日" in asked.text and "30个工作日" in real_assistant.ask("那要多久", session).text
+
+
+def test_a_guide_whose_whole_name_the_question_says_is_picked_from_just_below_the_options(
+        tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> None:
+    """"打官司请不起律师，怎么申请法律援助": the four 法律援助律师执业许可 guides come first (律师), and 法律援助, whose
+    whole name the question says, fifth; it answers, not a question back among the licences."""
+    assistant = _slice_assistant(tmp_path_factory, embedder, (*SLICE, "法律援助"))
+    answer = _answered_by(assistant, "打官司请不起律师，怎么申请法律援助", "法律援助")
+    assert "执业许可" not in answer.citations[0].title, answer.text[:80]
