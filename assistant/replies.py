@@ -202,6 +202,18 @@ def note_story_unsure(answer: Answer, phone: str | None) -> Answer:
                                      "reference_only": True, "suggestions": suggestions})
 
 
+PRIVACY = "为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。"
+
+
+def note_personal(answer: Answer) -> Answer:
+    """A message that gave a personal number with its question (the number was never kept): the answer ends with a
+    word on not sending such numbers here."""
+    text, at = answer.text, answer.text.rfind(f"\n\n{SOURCE}")
+    line = f"{TIP}{PRIVACY}"
+    text = f"{text[:at]}\n\n{line}{text[at:]}" if at >= 0 else f"{text}\n\n{line}"  # above the source line
+    return answer.model_copy(update={"text": text})
+
+
 def compose_small_talk(kind: SmallTalk) -> Answer:
     """A greeting, thanks, goodbye or "你是谁": a short polite reply that cites nothing and changes nothing."""
     text = _SMALL_TALK_REPLIES[kind]
@@ -279,7 +291,7 @@ _SMALL_TALK_REPLIES: dict[SmallTalk, str] = {
     "ack": "好的。还有其他问题，请随时问我。",
     "hotline": (f"{HOTLINE} 政务服务便民热线受理政务服务的咨询、求助、投诉和建议，请直接拨打 {HOTLINE}"
                 "（外地号码请加拨当地区号）。您也可以在这里转人工服务。"),
-    "personal": ("为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。我根据办事指南解答问题，"
+    "personal": (f"{PRIVACY}我根据办事指南解答问题，"
                  "无法查询个人的办件情况。请问您要办理什么业务？"),
 }
 

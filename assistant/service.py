@@ -49,6 +49,7 @@ from assistant.replies import (
     compose_topic_question,
     note_alike,
     note_elsewhere,
+    note_personal,
     note_story_unsure,
 )
 from assistant.resolve import Resolve
@@ -168,6 +169,7 @@ class Assistant(Resolve):
             state.facets = ["how"]  # "护照办好了没有": how to follow it, the same for each of its lookups
         # A message of nothing but personal numbers ("我身份证号…"): a word on keeping them to oneself.
         state.small_talk = "personal" if redacted != question and not rest else small_talk(text)
+        state.personal = redacted != question and bool(rest)
         if state.small_talk:
             return state  # "你是人工智能吗" asks about the assistant, not for a person
         if wants_human(self._without_named_cues(text)):
@@ -296,6 +298,8 @@ class Assistant(Resolve):
             state.answer = note_elsewhere(state.answer, state.elsewhere.name, self.areas)
         elif state.story_unsure and state.answer.decision == "answer" and state.record is not None:
             state.answer = note_story_unsure(state.answer, state.record.consult_phone)
+        if state.personal and state.answer.decision in ("answer", "clarify", "refuse"):
+            state.answer = note_personal(state.answer)  # "我身份证号…，帮我查…": kept out of the chat, and why
         self._update_session(state)
         return state
 

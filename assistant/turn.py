@@ -57,4 +57,5 @@ class TurnState:
     hall_asked: Hall | None = None  # a question about a hall itself ("政务中心几点下班"), answered from pack.yaml
     asked_again: bool = False  # a number that picks none of the options just offered ("5" of four): asked again
     reasked: bool = False  # the options just offered asked about again, none picked ("在哪办" after which one?)
+    personal: bool = False  # the message gave a personal number (redacted), with a question: a word on privacy
     answer: Answer | None = None

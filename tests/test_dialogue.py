@@ -205,6 +205,16 @@ def test_a_message_of_only_personal_numbers_is_answered_with_a_word_on_privacy(d
     assert demo_assistant.ask("要多久", session).citations[0].guide_id == "demo-passport"  # the topic stays
 
 
+def test_a_question_given_with_a_personal_number_is_answered_with_a_word_on_privacy(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"我身份证号…，办护照要多少钱": the answer, and above its source a word on not sending such numbers here; the
+    number is nowhere in the reply. A question without one gets no such word."""
+    answer = demo_assistant.ask("我身份证号是110101199003071234，办护照要多少钱")
+    assert answer.decision == "answer" and answer.citations[0].guide_id == "demo-passport"
+    assert "\n\n提示：为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。\n\n来源：" in answer.text
+    assert "110101199003071234" not in answer.text + answer.speech
+    assert "为保护您的个人信息" not in demo_assistant.ask("办护照要多少钱").text
+
+
 def test_asking_where_to_complain_is_a_question_not_a_complaint(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     for question in ("宽带过户投诉打哪个电话", "宽带过户的投诉电话多少", "宽带过户投诉渠道有哪些"):
         answer = demo_assistant.ask(question)
