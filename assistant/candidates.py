@@ -219,14 +219,14 @@ class Candidates:
     def _said_whole_below(self, state: TurnState, result: Retrieval,
                           records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
         """The guide whose whole name the question says, among the candidates or a little further down the search
-        (past the options a question back lists); one name at several levels counts once, the first found."""
+        (past the options a question back lists). A name that several guides bear (one item as each district
+        issues it) picks none: where is asked."""
         found = self.search.search(state.question, k=FIRST_ISSUE_DEPTH, filters=Filters(region=state.session.region))
-        named: dict[str, ServiceGuide | Theme] = {}
-        for record in [*records, *(self.index.record(h.record_id) for h in found.hits
-                                   if h.score >= CLARIFY_RATIO * result.hits[0].score)]:
-            if record is not None:
-                named.setdefault(record.name, record)
-        return _said_whole(state.text, list(named.values()))
+        close: dict[str, ServiceGuide | Theme] = {r.id: r for r in records}
+        for hit in found.hits:
+            if hit.score >= CLARIFY_RATIO * result.hits[0].score and (record := self.index.record(hit.record_id)):
+                close.setdefault(record.id, record)
+        return _said_whole(state.text, list(close.values()))
 
     def _first_issue_of(self, state: TurnState, records: list[ServiceGuide | Theme]) -> ServiceGuide | Theme | None:
         """The guide for the first issue of the thing every candidate is a variant of: found a little further down

@@ -486,7 +486,8 @@ def test_the_progress_of_ones_own_application_is_not_something_a_guide_tells(dem
     demo_assistant.ask("办护照", session)
     asked = demo_assistant.ask("我身份证号110101199003071234，能查到办到哪一步了吗", session)  # not 在哪办 (到哪)
     assert asked.text == ("我根据办事指南解答问题，无法查询个人的办件进度。"
-                          "请致电普通护照签发的咨询电话 0000-6600120 查询，也可以转人工服务。")
+                          "请致电普通护照签发的咨询电话 0000-6600120 查询，也可以转人工服务。"
+                          "\n\n提示：为保护您的个人信息，请不要在这里发送身份证号、手机号或银行卡号。")
     assert asked.decision == "answer" and asked.citations[0].guide_id == "demo-passport"
     session = Session()
     alone = demo_assistant.ask("我的件办到哪一步了", session)
