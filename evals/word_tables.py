@@ -22,7 +22,7 @@ _CLASS = re.compile(r"\[([^\]]*)\]")
 # Constants holding what the assistant says or labels, or formats it reads: not words it matches.
 SAYS = frozenset(("FACET_LABELS", "_SMALL_TALK_REPLIES", "_HANDOFF_LEADS", "NOBODY_NOW", "REASONS", "DECISIONS",
                   "HANDOFF_REASONS", "SYSTEM_PROMPT", "EXPECTS", "SECTIONS", "_TOPIC_WORDS", "_DURATION", "A_NUMBER",
-                  "_LIST_COUNT"))
+                  "_LIST_COUNT", "PRIVACY"))
 
 
 def _words(node: ast.AST) -> set[str]:
