@@ -94,16 +94,7 @@ def _said_whole(text: str, records: list[ServiceGuide | Theme]) -> ServiceGuide 
     if len(said) != 1:
         return None
     length = len(said[0].name)
-    return said[0] if not any(_longest_shared(text, r.name) > length for r in records if r is not said[0]) else None
-
-
-def _longest_shared(text: str, name: str) -> int:
-    best = 0
-    for start in range(len(name)):
-        size = best + 1
-        while start + size <= len(name) and name[start:start + size] in text:
-            best, size = size, size + 1
-    return best
+    return said[0] if not any(_common_run(text, r.name) > length for r in records if r is not said[0]) else None
 
 
 WHOLE_NAME = 4  # characters of a name the question says whole that picks it
