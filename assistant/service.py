@@ -355,20 +355,19 @@ class Assistant(Resolve):
                 at = next((i for i, part in enumerate(parts) if _DEADLINE_TEXT.search(part)), 0)
                 said = ["，".join(parts[at:])]
                 deadline = True
-        elif to_the_point and "fee" in detect_facets(state.text) and _pays_out(state.text, record):
+        elif (to_the_point or facets) and "fee" in detect_facets(state.text) and _pays_out(state.text, record):
             # "育儿补贴一个月给多少钱": how much is paid is said with an amount (每月按300元); a passage that states one
-            # comes first, and its clause with the amount is said aloud though its first sentence is long
+            # comes first, and its clause with the amount is said aloud though its first sentence is long. Asked with
+            # another facet ("…，怎么申请"), that clause opens the answer, then how.
             amounts = [c for c in related if _AMOUNT.search(c.text)] or \
                 self.search.passages(record.id, _AMOUNT, n=1, skip=tuple(shown))
-            related = [*amounts[:1], *(c for c in related if not amounts or c.text != amounts[0].text)]
-            said = [amount] if related and (amount := _amount_clause(related[0])) else None
-        elif facets and "fee" in detect_facets(state.text) and _pays_out(state.text, record):
-            # "育儿补贴每个月能领多少钱，怎么申请": the sum paid first, from the passage that states it, then how
-            amounts = [c for c in related if _AMOUNT.search(c.text)] or \
-                self.search.passages(record.id, _AMOUNT, n=1, skip=tuple(shown))
-            if amounts and (amount := _amount_clause(amounts[0])):
+            amount = _amount_clause(amounts[0]) if amounts else None
+            if to_the_point or amount:
+                related = [*amounts[:1], *(c for c in related if not amounts or c.text != amounts[0].text)]
+            if to_the_point:
+                said = [amount] if amount else None
+            else:
                 opening = amount
-                related = [*amounts[:1], *(c for c in related if c.text != amounts[0].text)]
         return compose_answer(record, facets, region=state.session.region, hall=state.hall,
                               item_names=self.names, related=related, confidence=state.confidence,
                               unsure=state.unsure and self._close_other(state),
