@@ -4,6 +4,7 @@ or its own words single out, the citizen's region's own, or a question back; and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from importlib.resources import files
@@ -14,6 +15,7 @@ from assistant.hits import Filters, Hit, Retrieval
 from assistant.intent import asks_for_bundle
 from assistant.lexicon import LEXICON
 from assistant.named import DOCUMENTS, names_of
+from assistant.places import of_origin
 from assistant.retriever import HybridSearch
 from assistant.turn import MAX_OPTIONS, TurnState
 from knowledge.index import KnowledgeIndex
@@ -125,6 +127,7 @@ class Candidates:
 
     search: HybridSearch
     index: KnowledgeIndex
+    region_names: dict[str, str]
     issued_by: dict[str, list[str]]
 
     def _candidates(self, state: TurnState, result: Retrieval,
@@ -157,7 +160,8 @@ class Candidates:
         """Which of several candidates: the one the question's act or words single out, else ask back."""
         clearly_ahead = self._far_ahead(records, close)  # the first guide, any theme that bundles it aside
         # A guide the question singles out in its own words ("居住证签注") is asked for, act or not.
-        own = char_pairs(self.search.tokenizer.words(state.text))
+        unplaced = self._place_unsaid(state.text, records)  # the place every candidate serves tells none apart
+        own = char_pairs(self.search.tokenizer.words(unplaced))
         without = self.search.config.without
         plain = records if "acts" in without else [
             r for r in records if not unasked_act(state.text, r.name) or
@@ -165,7 +169,7 @@ class Candidates:
         acted = [] if "acts" in without else [r for r in records if asked_act(state.text, r.name)]
         # A candidate the citizen's own words name ("…能先办个临时的吗") outranks the act asked for.
         named = [] if "singles-out" in without else [
-            r for r in records if _singles_out(state.text, r, [o for o in records if o is not r], aliases=False)]
+            r for r in records if _singles_out(unplaced, r, [o for o in records if o is not r], aliases=False)]
         first_issue = _FIRST_ISSUE.search(state.text) is not None
         if first_issue and "acts" not in without:
             # "第一次办残疾人证": a first application, not the card's 查询 either
@@ -185,9 +189,10 @@ class Candidates:
                 not (acted[0] is not records[0] and clearly_ahead):
             state.record = acted[0]  # "社保卡芯片坏了": the one guide for redoing it, among 申领, 新生儿 …
         elif records[0] in plain and (clearly_ahead or "singles-out" not in without and
-                                      _singles_out(result.query.search_text, records[0], records[1:])):
+                                      _singles_out(self._place_unsaid(result.query.search_text, records),
+                                                   records[0], records[1:])):
             state.record = records[0]
-        elif "singles-out" not in without and plain and self._told_from_siblings(state.text, plain[0], plain[1:],
+        elif "singles-out" not in without and plain and self._told_from_siblings(unplaced, plain[0], plain[1:],
                                                                                    records):
             state.record = plain[0]
         else:
@@ -240,6 +245,20 @@ class Candidates:
         own = {r.id: name_pairs(r, aliases=False) for r in records}
         named = [r for r in records if said & (own[r.id] - set().union(*(own[o.id] for o in records if o is not r)))]
         return named[0] if len(named) == 1 else None
+
+    def _place_unsaid(self, text: str, records: list[ServiceGuide | Theme]) -> str:
+        """The question without the names of the one region every candidate is for, where it is said as where
+        to apply: "在广州办往来台湾通行证" names no 广州市户籍居民…团队游签注 among 广州's own guides for the permit;
+        "我是广州户口" says who applies, and still does."""
+        regions = {r.region if isinstance(r, ServiceGuide) else None for r in records}
+        region = next(iter(regions)) if len(regions) == 1 else None
+        if not region:
+            return text
+        names = [name for name, named in self.region_names.items() if region.startswith(named)]  # longest first
+        if not names:
+            return text
+        said = re.compile("|".join(map(re.escape, names)))
+        return said.sub(lambda m: m.group() if of_origin(text[m.end():]) else "，", text)
 
     @staticmethod
     def _far_ahead(records: list[ServiceGuide | Theme], close: list[Hit]) -> bool:

@@ -47,6 +47,11 @@ def load_places(path: Path = PLACES) -> list[Place]:
     return sorted(places, key=lambda p: -len(p.short))  # 内蒙古 before a shorter name inside it
 
 
+def of_origin(after: str) -> bool:
+    """Do the words right after a place's name say it is a person's or a household's origin ("广州户口", "湖北人")?"""
+    return _ORIGIN_AFTER.match(after) is not None
+
+
 def place_elsewhere(text: str, areas: list[str], places: list[Place]) -> Place | None:
     """The first place the question names as where it is about and that lies outside every area; None when it
     names none, or no area is declared."""

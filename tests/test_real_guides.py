@@ -14,7 +14,7 @@ from tests.conftest import GD_EXPORT, require
 SLICE = ("残疾人证", "实验动物生产许可", "出入境通行证", "往来港澳通行证", "律师执业变更审核", "植物检疫证书",
          "教师资格认定", "复转退军人医师资格证书换发", "人工繁育", "工作人员申诉", "投诉监测",
          "注册消防工程师", "二级注册结构工程师", "规范性文件查询", "公证员", "危险化学品港口装卸管理人员", "普通护照",
-         "结婚证", "婚登记预约")
+         "结婚证", "婚登记预约", "往来台湾通行证")
 
 
 def _slice_assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Any, words: tuple[str, ...]) -> Any:
@@ -174,6 +174,15 @@ def test_a_place_said_with_the_thing_is_not_another_thing(real_assistant: Any) -
     残疾人证迁入), not "暂未收录…"."""
     _answered_by(real_assistant, "我想去香港探亲 签注怎么办", "探亲签注")
     _answered_by(real_assistant, "我户口刚从江西迁到广东 残疾证要转过来", "《中华人民共和国残疾人证》迁入")
+
+
+def test_the_city_every_option_serves_tells_none_apart(real_assistant: Any) -> None:
+    """"在广州办往来台湾通行证": 广州 is where every 广州 guide for the permit is applied for, not the 广州市户籍居民
+    that one 团队游签注's name holds, and 签注 is an act the question does not ask for. "我是广州户口" says who
+    applies: that variant, among the 团队游签注 of 广东省内 and 全国通办 residents."""
+    answer = _answered_by(real_assistant, "在广州办往来台湾通行证怎么预约？", "办理往来台湾通行证")
+    assert "签注" not in answer.citations[0].title, answer.citations[0].title
+    _answered_by(real_assistant, "我是广州户口，跟团去台湾旅游，签注怎么办", "广州市户籍居民办理往来台湾通行证")
 
 
 def test_a_follow_up_of_cue_words_only_stays_on_the_guide(tmp_path_factory: pytest.TempPathFactory,
