@@ -231,7 +231,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     assistant = build_assistant(settings, build_search(settings))
     chain = build_chain(assistant, build_rephraser(settings, assistant))
-    session = Session(channel="cli", region=args.region)
+    # "青山区" is the citizen's district as the API reads it
+    region = assistant.region_names.get(args.region, args.region) if args.region else None
+    if region is not None and region not in assistant.region_names.values():
+        known = "、".join(sorted(set(assistant.region_names.values())))
+        print(f"error: unknown region {args.region!r}; the knowledge has: {known}", file=sys.stderr)
+        return 2
+    session = Session(channel="cli", region=region)
     questions = [args.question] if args.question else _read_questions()
     for question in questions:
         answer = chain.invoke({"question": question, "session": session, "hall_id": args.hall})

@@ -55,6 +55,7 @@ from assistant.fields import (
 )
 from assistant.intent import CUES, FACET_LABELS, FACET_ORDER, Facet, detect_facets
 from assistant.lexicon import LEXICON, alternation
+from assistant.named import DOCUMENTS
 from knowledge.phrasing import describe_location, describe_material
 from knowledge.records import Chunk
 from knowledge.schema import Hall, Location, Material, ServiceGuide, Theme
@@ -108,7 +109,9 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
     # the conditions answer ("燃气过户要不要房产证": 已取得不动产权证书…): the card gives them whole, once, not cut
     # short there and repeated under 相关说明
     whole_conditions = any(c.section == "eligibility" for c in quoted)
-    lines += _compact_card(record, facets, region, lead, led, question, answered=answered,
+    # the one field asked is not in the guide ("想报名参加免费的职业技能培训": no 收费标准): the card of a bare name
+    carded_facets = [] if len(facets) == 1 and led in facets and lead.startswith(UNSTATED) else facets
+    lines += _compact_card(record, carded_facets, region, lead, led, question, answered=answered,
                            whole_conditions=whole_conditions) if asked else []
     lines += notes
     # Other passages stay in the text (they answer what the card does not); those of fields the card already
@@ -379,6 +382,19 @@ def _opens_on(hours: str, day: str) -> bool:
     return f"周{day}" in hours or re.search(f"周[一二三四五六]至周{day}", hours) is not None
 
 
+# A certificate an FAQ asks of: the two characters before a document's head, and the head (就业证, 结婚证).
+_FAQ_DOCUMENT = re.compile(f"([\u4e00-\u9fff]{{2}})({alternation(sorted(DOCUMENTS, key=len, reverse=True))})")
+
+
+def _of_another_thing(question: str, faq: Chunk | None) -> bool:
+    """Does the FAQ's yes or no answer for a certificate of what the question speaks of, which the question does not
+    ask for ("招港澳台员工还要办就业证吗？" answers "不需要", of a 就业证; "要不要办就业登记" asks of the 登记)?"""
+    if faq is None or _asks_the_faq(question, faq):
+        return False
+    return any(m.group(1) in question and m.group(0) not in question and m.group(1)[-1] not in GENERIC_CHARS
+               for m in _FAQ_DOCUMENT.finditer(_faq_asks(faq)))  # not "新办证": no certificate of 新办
+
+
 def _other_kind(question: str, verdict: str) -> bool:
     """Does the verdict ("不用。") answer another kind of yes-or-no question (need) than the one asked (can: "能在你们
     这领结婚证不")? Only when the question's words are of one kind alone."""
@@ -580,7 +596,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
                 not _asks_the_faq(question, asked):
             answer = answer[confirm.end():]  # "是的。" says yes to the FAQ's "真的免费刻章吗", not to "刻公章要钱吗"
         if (verdict := _VERDICT.match(answer)) and len(answer) > verdict.end() and \
-                (not yes_no or _other_kind(question, answer[:verdict.end()])):
+                (not yes_no or _other_kind(question, answer[:verdict.end()]) or _of_another_thing(question, asked)):
             answer = answer[verdict.end():]
         return (answer if len(answer) <= FAQ_LEAD else sentences(answer)), sentences(answer), asked, None
     if first == "time" and faq and _faq_asks_time(asked):
@@ -670,6 +686,14 @@ def _where_lead(record: Record, region: str | None, hall: Hall | None, question:
                 if (loc.name and hall.name in loc.name) or (hall.address and loc.address == hall.address)]
         if here:
             text = f"本大厅即可办理：{here[0].window or hall.name}。"
+            closed = closed_days(here[0].hours or "", question)
+            if closed:  # "这周六能来办二手房过户吗": here, but not on that day; where it is done then
+                text = f"本大厅可办理：{here[0].window or hall.name}，但{closed}不在办理时间内。"
+                days = _weekend_days(question)
+                then = [loc for loc in places if loc is not here[0] and loc.hours and
+                        any(_opens_on(loc.hours, day) for day in days)]
+                if then:
+                    text += f"{closed}可到{short_place(then[0])}办理。"
             return text, text
         if places:  # at a kiosk of a hall that is none of the guide's places: say so before sending elsewhere
             text, said = _where_lead(record, region, None, question)
@@ -790,6 +814,8 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                 lines.append(entry_link(record.online_url, entry_title(record)))
         elif part == "online" and online_said(record) not in lead:
             lines.append(f"{ONLINE_LINE}：{online_text(record)}")
+        elif part == "phone" and record.consult_phone and record.consult_phone in lead:
+            continue  # "指南未载明…，可致电 …咨询。" gave it already
         elif part == "phone":
             lines.append(f"**咨询电话**：{record.consult_phone}。" if record.consult_phone else phone_lines(record)[0])
         elif part == "result":

@@ -138,7 +138,9 @@ class Resolve(FollowUps, Candidates):
         """"你们政务中心几点下班", "明湖区政务服务中心在哪": where, when or which phone of a hall itself, naming no
         service: the hall named, else the kiosk's own, else the area's main hall."""
         text = state.text
-        if not self.halls or not state.facets or not set(state.facets) <= _HALL_FACETS or \
+        when = any(word in text for word in _HALL_WORDS.get("when", ()))
+        hours = when or any(word in text for word in _HALL_WORDS.get("hours", ()))  # "你们中午休息吗": no cue
+        if not self.halls or not (state.facets or hours) or not set(state.facets) <= _HALL_FACETS or \
                 any(word in text for word in _HALL_WORDS.get("inside", ())):
             return False
         halls = sorted(self.halls.values(), key=lambda h: -len(h.name))
@@ -146,8 +148,7 @@ class Resolve(FollowUps, Candidates):
         general = any(word in text for word in _HALL_WORDS.get("hall", ()))
         # at a kiosk, "你们这几点关门", or "周六开门吗" with nothing under discussion: the hall it stands in
         here = state.hall is not None and (any(word in text for word in _HALL_WORDS.get("here", ())) or
-                                           state.session.record_id is None and
-                                           any(word in text for word in _HALL_WORDS.get("when", ())))
+                                           state.session.record_id is None and when)
         if named is None and general:
             # "明湖区政务中心": the hall of the district named; "市政务服务中心": the area's own
             regions = [region for name, region in self.region_names.items() if name in text]
@@ -155,7 +156,8 @@ class Resolve(FollowUps, Candidates):
         if named is None and not (general or here):
             return False
         residue = state.residue  # without cue, district, question and filler words
-        for word in (*(h.name for h in halls), *_HALL_WORDS.get("hall", ()), *_HALL_WORDS.get("here", ()), "市"):
+        for word in (*(h.name for h in halls), *_HALL_WORDS.get("hall", ()), *_HALL_WORDS.get("here", ()),
+                     *_HALL_WORDS.get("when", ()), *_HALL_WORDS.get("hours", ()), "市"):
             residue = residue.replace(word, "")
         if len(residue) > 1:
             return False  # "政务中心办社保卡在几楼": a service is named

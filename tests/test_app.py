@@ -239,3 +239,19 @@ def test_search_marks_the_hits_it_would_not_answer_from(data_dir: Path, capsys: 
         marks[question] = [h["below_threshold"] for h in found["hits"]]
     assert marks["居住证要什么材料"][0] is False  # the guide it answers from
     assert marks["今天天气怎么样"] and all(marks["今天天气怎么样"])  # nothing it would answer from
+
+
+def test_ask_takes_a_district_by_its_short_name_and_refuses_an_unknown_one(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`banshi ask --region 东区` is the citizen's district, as the API reads it; a region the knowledge does not
+    have is an error that lists those it has, not a search that finds nothing."""
+    question = "居住证在哪办"
+    answers = {}
+    for region in ("东区", "测试市东区"):
+        capsys.readouterr()
+        assert main(["ask", question, "--data-dir", str(data_dir), "--region", region, "--json"]) == 0
+        answers[region] = json.loads(capsys.readouterr().out)
+    assert answers["东区"]["decision"] == "answer" and "东区派出所" in answers["东区"]["text"].split("\n")[0]
+    assert answers["东区"]["text"] == answers["测试市东区"]["text"]
+    assert main(["ask", question, "--data-dir", str(data_dir), "--region", "火星区"]) == 2
+    assert "unknown region '火星区'" in capsys.readouterr().err

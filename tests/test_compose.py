@@ -663,3 +663,16 @@ def test_an_faq_on_a_case_with_a_number_the_citizen_did_not_give_does_not_lead()
     assert "临时缴费账户" not in general.text.split("\n")[0]
     aged = compose_answer(GUIDE, [], related=[faq], question="我52岁了，以前交的养老保险能转过来吗")
     assert aged.text.split("\n")[0] == "**居住证申领**：男性年满50周岁的，建立临时缴费账户。"
+
+
+def test_a_field_asked_that_the_guide_lacks_is_said_so_and_the_card_of_the_service_follows() -> None:
+    """"想报名参加免费的职业技能培训" of a guide with no 收费标准: "指南未载明收费标准，可致电…", then who may
+    apply, where, the time limit and online, as for its bare name; the phone the lead gives is not repeated."""
+    unpriced = GUIDE.model_copy(update={"fee": None})
+    answer = compose_answer(unpriced, ["fee"], question="想报名参加免费的居住证申领")
+    lines = answer.text.split("\n")
+    assert lines[0] == "**居住证申领**：指南未载明收费标准，可致电 0000-1234 咨询。"
+    assert any(line.startswith("**受理条件**") for line in lines) and any("明湖派出所" in line for line in lines)
+    assert any(line.startswith("**办理时限**") for line in lines)
+    assert answer.text.count("0000-1234") == 1
+    assert "**受理条件**" not in compose_answer(GUIDE, ["fee"], question="要钱吗").text  # the fee stated: no card

@@ -572,6 +572,12 @@ def test_kiosk_names_its_own_hall(demo_assistant) -> None:  # type: ignore[no-un
     assert "本大厅不受理此项业务" in elsewhere.speech
     assert unsupported_statements(elsewhere.text, demo_assistant.sources(elsewhere)) == []
     assert answer.speech.startswith("结婚登记") and len(answer.speech) <= 120
+    # here, but its window is not open on the day asked: says so, and where it is done that day
+    saturday = demo_assistant.ask("这周六能来办二手房过户吗", Session(), hall_id="hall-city")
+    assert saturday.text.startswith("**二手房转移登记（存量房买卖）**：本大厅可办理：三楼E区61-75号窗口（不动产登记），"
+                                    "但周六不在办理时间内。周六可到青山区政务服务中心"), saturday.text[:120]
+    assert "周六不在办理时间内" in saturday.speech and "即可办理" not in saturday.speech
+    assert unsupported_statements(saturday.text, demo_assistant.sources(saturday)) == []
 
 
 def test_out_of_scope_twice_offers_a_human(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -784,6 +790,22 @@ def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assis
     demo_assistant.ask("人去世了要办哪些手续，能一次办吗", again)
     whole = demo_assistant.ask("那要带什么材料", again)  # names no item: the bundle's materials
     assert whole.citations[0].guide_id == "theme-after-death"
+    # "第一步先办什么" asks for the procedure of the theme under discussion, not for a guide with a 第一联
+    first = Session()
+    demo_assistant.ask("我想开个早餐店", first)
+    steps = demo_assistant.ask("第一步先办什么", first)
+    assert steps.citations[0].guide_id == "theme-restaurant" and "**办理流程**" in steps.text, steps.text[:80]
+
+
+def test_an_faqs_yes_or_no_of_another_certificate_is_not_said(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"要不要办就业登记" is not answered "不需要" by the FAQ "招港澳台员工还要办就业证吗": that says no of a 就业证;
+    what follows the verdict still leads."""
+    answer = demo_assistant.ask("公司招了两个香港员工，要不要办就业登记", Session())
+    lead = "**就业登记（用人单位招用人员）**：港澳台居民在内地（大陆）就业已无需办理就业证"
+    assert answer.text.startswith(lead), answer.text[:80]
+    assert not answer.speech.startswith("不需要")
+    asked = demo_assistant.ask("招港澳台员工还要办就业证吗", Session())  # the FAQ's own question: its verdict
+    assert asked.text.startswith("**就业登记（用人单位招用人员）**：不需要。"), asked.text[:80]
 
 
 def test_a_cue_word_inside_a_certificate_the_question_names_asks_for_nothing(demo_assistant) -> None:  # type: ignore[no-untyped-def]
@@ -987,6 +1009,10 @@ def test_a_question_about_a_hall_itself_is_answered_from_the_pack(demo_assistant
     service = demo_assistant.ask("政务中心办社保卡在几楼", Session())
     assert service.citations[0].guide_id == "demo-sscard-apply"
     assert demo_assistant.ask("几点下班", Session()).decision == "clarify"  # on the web, no hall is meant
+    # words of when alone ("中午休息", "几点上班") ask for the hours too: no service is left once they are out
+    for question, hall in (("你们中午休息吗，下午几点开门", "hall-minghu"), ("明湖区政务服务中心几点上班", None)):
+        asked = demo_assistant.ask(question, Session(), hall_id=hall)
+        assert asked.text.startswith("**明湖区政务服务中心**：办理时间：周一至周五 9:00-12:00、13:30-17:30"), question
 
 
 def test_a_kiosk_asked_whether_its_hall_opens_on_a_day_it_does_not_says_so(demo_assistant) -> None:  # type: ignore[no-untyped-def]
