@@ -522,6 +522,25 @@ def _own_pairs(question: str, record: Record) -> set[str]:
     return {p for p in _pairs(question) - _pairs(record.name) if not set(p) & GENERIC_CHARS}
 
 
+def _condition_parts(conditions_text: str) -> list[str]:
+    """The conditions' sentences and clauses between "；", each with its mark."""
+    return [p for p in re.split(r"(?<=[。；;])", conditions_text) if p.strip()]
+
+
+def _clause_asked(conditions_text: str, pairs: set[str]) -> str:
+    """The sentence of the conditions that holds most of the question's own character pairs, when it is not their
+    first (which the conditions open with anyway): "全体继承人应到场或提交经公证的委托书…" for "…都要到场吗"."""
+    parts = _condition_parts(conditions_text)
+    counts = [len(pairs & _pairs(p)) for p in parts]
+    best = max(range(len(parts)), key=lambda i: (counts[i], -i), default=0)
+    if best == 0 or not counts[best]:
+        return ""
+    return _LIST_MARK.sub("", parts[best].strip()).rstrip("；;。") + "。"  # not "2）持证残疾人…"
+
+
+_LIST_MARK = re.compile(r"^(?:[（(]?\d{1,2}[）)、.．]|[①-⑩])\s*")
+
+
 def _asks_who(text: str) -> bool:
     """"谁可以申请", "需要什么条件", "哪些人可以申请": a question of who may apply."""
     return "who" in detect_facets(text) or _OVERVIEW_WHO.search(text) is not None
@@ -617,6 +636,9 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif first == "materials":
         text = _materials_lead(record)
         return text, _materials_lead(record, marked=True), None, first
+    elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility and yes_no and \
+            (clause := _clause_asked(record.eligibility, _own_pairs(question, record))):
+        return clause, clause, None, "clause"  # "…都要到场吗": 全体继承人应到场…; the other conditions follow
     elif first == "who" and isinstance(record, ServiceGuide) and record.eligibility:
         text = f"受理条件：{conditions(record, LEAD_CONDITIONS)}"
     elif first == "who" and isinstance(record, Theme) and record.summary:
@@ -803,7 +825,15 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
                 lines.append(f"**办理地点**：{_place_name(places[0])}{more}。")
         elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
             limit = None if whole_conditions else 100 if len(set(wanted)) > 3 else 200
-            lines.append(f"**受理条件**：{conditions(record, limit)}")
+            if led == "clause":  # the sentence that answered leads: the others here, not it again
+                rest = "".join(p for p in _condition_parts(record.eligibility)
+                               if _LIST_MARK.sub("", p.strip()).rstrip("；;。") + "。" != lead)
+                rest = rest.strip().rstrip("；;")  # the rest ends where the guide's did not: no "其余条件…未列出"
+                if rest:
+                    rest += "" if rest.endswith("。") else "。"
+                    lines.append(f"**受理条件**：{conditions(record.model_copy(update={'eligibility': rest}), limit)}")
+            else:
+                lines.append(f"**受理条件**：{conditions(record, limit)}")
         elif part == "time":
             lines.append(f"**办理时限**：{_time_lead(record) if 'time' in full else _time_short(record)}")
         elif part == "fee":

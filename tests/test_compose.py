@@ -676,3 +676,19 @@ def test_a_field_asked_that_the_guide_lacks_is_said_so_and_the_card_of_the_servi
     assert any(line.startswith("**办理时限**") for line in lines)
     assert answer.text.count("0000-1234") == 1
     assert "**受理条件**" not in compose_answer(GUIDE, ["fee"], question="要钱吗").text  # the fee stated: no card
+
+
+def test_a_yes_or_no_the_conditions_answer_leads_with_their_sentence_that_speaks_of_it() -> None:
+    """"…五个人都要到场吗": the sentence of the 受理条件 holding the question's own words leads (全体继承人应到场…),
+    without its list number; the conditions in short follow on the card. A question their first sentence answers
+    ("要住满半年吗") is led by the conditions from their start, as before."""
+    heirs = GUIDE.model_copy(update={"name": "继承公证", "eligibility": (
+        "1）被继承人死亡后，其法定继承人可申请办理继承公证；2）全体继承人应到场或提交经公证的委托书。")})
+    answer = compose_answer(heirs, [], question="办继承公证，家里兄弟姐妹五个人都要到场吗")
+    lead = "**继承公证**：全体继承人应到场或提交经公证的委托书。\n**受理条件**："
+    assert answer.text.startswith(lead), answer.text[:80]
+    assert answer.speech.startswith("继承公证，全体继承人应到场")
+    assert unsupported_statements(answer.text, source_text([heirs])) == []
+    half = GUIDE.model_copy(update={"eligibility": "在示例市居住半年以上，有合法稳定住所。未成年人由监护人代办。"})
+    assert compose_answer(half, [], question="居住证申领要住满半年吗").text.startswith(
+        "**居住证申领**：受理条件：在示例市居住半年以上")
