@@ -797,6 +797,18 @@ def test_a_follow_up_naming_one_item_of_a_theme_answers_for_that_item(demo_assis
     assert steps.citations[0].guide_id == "theme-restaurant" and "**办理流程**" in steps.text, steps.text[:80]
 
 
+def test_a_yes_or_no_follow_up_asks_its_own_question_not_the_field_asked_before(demo_assistant) -> None:  # type: ignore[no-untyped-def]
+    """"孩子跟谁也要写进协议吗" after "协议离婚", "要带什么": the conditions that speak of it, not the materials
+    again."""
+    session = Session()
+    demo_assistant.ask("协议离婚", session)
+    assert demo_assistant.ask("要带什么", session).text.split("\n")[1] == "**申请材料**"
+    asked = demo_assistant.ask("孩子跟谁也要写进协议吗", session)
+    assert asked.citations[0].guide_id == "demo-divorce" and "**申请材料**\n" not in asked.text, asked.text[:120]
+    first = asked.text.split("\n")[0]
+    assert first.startswith("**离婚登记（内地居民）**：受理条件：") and "子女抚养" in first
+
+
 def test_an_faqs_yes_or_no_of_another_certificate_is_not_said(demo_assistant) -> None:  # type: ignore[no-untyped-def]
     """"要不要办就业登记" is not answered "不需要" by the FAQ "招港澳台员工还要办就业证吗": that says no of a 就业证;
     what follows the verdict still leads."""
