@@ -572,6 +572,8 @@ def test_kiosk_names_its_own_hall(demo_assistant) -> None:  # type: ignore[no-un
     assert "本大厅不受理此项业务" in elsewhere.speech
     assert unsupported_statements(elsewhere.text, demo_assistant.sources(elsewhere)) == []
     assert answer.speech.startswith("结婚登记") and len(answer.speech) <= 120
+    hall = demo_assistant.ask("我想补办结婚证，这个大厅能办吗", Session(), hall_id="hall-minghu")  # 这个大厅 is here
+    assert hall.text.startswith("**补领结婚证、离婚证**：本大厅不受理此项业务，可到示例市婚姻登记处"), hall.text[:80]
     # here, but its window is not open on the day asked: says so, and where it is done that day
     saturday = demo_assistant.ask("这周六能来办二手房过户吗", Session(), hall_id="hall-city")
     assert saturday.text.startswith("**二手房转移登记（存量房买卖）**：本大厅可办理：三楼E区61-75号窗口（不动产登记），"
