@@ -231,9 +231,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     assistant = build_assistant(settings, build_search(settings))
     chain = build_chain(assistant, build_rephraser(settings, assistant))
-    # "青山区" is the citizen's district as the API reads it
-    region = assistant.region_names.get(args.region, args.region) if args.region else None
-    if region is not None and region not in assistant.region_names.values():
+    region = assistant.region_of(args.region) if args.region else None  # "青山区", as the API reads it
+    if args.region and region is None:
         known = "、".join(sorted(set(assistant.region_names.values())))
         print(f"error: unknown region {args.region!r}; the knowledge has: {known}", file=sys.stderr)
         return 2

@@ -173,9 +173,14 @@ def compose_answer(record: Record, facets: Sequence[Facet], *, region: str | Non
 QUESTION_WORDS = LEXICON.pattern("question-words")  # "多少", "怎么", "哪个"
 
 
+def asks_yes_no(question: str) -> bool:
+    """Is it a yes-or-no question ("能网上办吗", "要不要预约", "…还能上户口不？": `yes-no-question.re`)?"""
+    return _YES_NO.search(question) is not None
+
+
 def asks_something(question: str) -> bool:
     """A question for something in particular ("能…吗", "多少", "怎么"), not a bare service name."""
-    return bool(_YES_NO.search(question) or QUESTION_WORDS.search(question))
+    return asks_yes_no(question) or QUESTION_WORDS.search(question) is not None
 
 
 def _also_said(record: Record, facets: Sequence[Facet], led: str | None, region: str | None,
@@ -535,7 +540,12 @@ def _clause_asked(conditions_text: str, pairs: set[str]) -> str:
     best = max(range(len(parts)), key=lambda i: (counts[i], -i), default=0)
     if best == 0 or not counts[best]:
         return ""
-    return _LIST_MARK.sub("", parts[best].strip()).rstrip("；;。") + "。"  # not "2）持证残疾人…"
+    return _as_sentence(parts[best])
+
+
+def _as_sentence(part: str) -> str:
+    """A part of the conditions said on its own: without its list number ("2）持证残疾人…"), ending "。"."""
+    return _LIST_MARK.sub("", part.strip()).rstrip("；;。") + "。"
 
 
 _LIST_MARK = re.compile(r"^(?:[（(]?\d{1,2}[）)、.．]|[①-⑩])\s*")
@@ -556,7 +566,7 @@ def asks_online(question: str, facets: Sequence[Facet]) -> bool:
     """"网上能签注吗", "手机上能办吗": answered by whether the guide can be done online, the same in every district.
     Not "我不会在网上弄，去哪个窗口办", which asks for a place."""
     return bool(_ONLINE_QUESTION.search(question)) and not _asks_place(question) and \
-        ("where" in facets or bool(_YES_NO.search(question)))
+        ("where" in facets or asks_yes_no(question))
 
 
 _PLACE_QUESTION = LEXICON.pattern("place-question")
@@ -584,7 +594,7 @@ def _lead(record: Record, facets: Sequence[Facet], quoted: Sequence[Chunk], regi
     elif faq and asked and not facets and not asks_something(question) and \
             set(detect_facets(_faq_asks(asked))) & _CARDED_FACETS:
         faq = None  # "申请低保" asks for the service, not the FAQ "申请低保要多长时间？" that holds all its words
-    yes_no = bool(_YES_NO.search(question))
+    yes_no = asks_yes_no(question)
     # "网上能签注吗"; and where online, for a guide that can be done online ("在网上哪里报名", "网上能查吗")
     if asks_online(question, facets) or (set(facets) <= {"where"} and not faq and _looks_up_online(question)
                                          and can_do_online(record)):
@@ -826,8 +836,7 @@ def _compact_card(record: Record, facets: Sequence[Facet], region: str | None, l
         elif part == "who" and isinstance(record, ServiceGuide) and record.eligibility:
             limit = None if whole_conditions else 100 if len(set(wanted)) > 3 else 200
             if led == "clause":  # the sentence that answered leads: the others here, not it again
-                rest = "".join(p for p in _condition_parts(record.eligibility)
-                               if _LIST_MARK.sub("", p.strip()).rstrip("；;。") + "。" != lead)
+                rest = "".join(p for p in _condition_parts(record.eligibility) if _as_sentence(p) != lead)
                 rest = rest.strip().rstrip("；;")  # the rest ends where the guide's did not: no "其余条件…未列出"
                 if rest:
                     rest += "" if rest.endswith("。") else "。"

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from assistant.acts import asked_act, asks_an_act
 from assistant.candidates import CLARIFY_RATIO, GENERIC_CHARS, bundled, char_pairs, name_pairs
-from assistant.compose import QUESTION_WORDS, asks_something
+from assistant.compose import QUESTION_WORDS, asks_something, asks_yes_no
 from assistant.hits import Filters, Retrieval
 from assistant.intent import (
     asks_for_bundle,
@@ -23,7 +23,6 @@ from knowledge.index import KnowledgeIndex
 from knowledge.schema import ServiceGuide, Theme
 
 _SELF = LEXICON.regex("self-description")  # "我是外地户口": who the citizen is
-_YES_NO = LEXICON.regex("yes-no-question")  # "也要写进协议吗": a question of its own
 # a certificate, card or licence by the character before its head ("狗证", "康证", "执照"): heads of documents.txt
 _DOCUMENT = re.compile(f"[\u4e00-\u9fff](?:{'|'.join(sorted(DOCUMENTS, key=len, reverse=True))})")
 
@@ -68,7 +67,7 @@ class FollowUps:
             state.record = current
             # "我是外地户口呢": whether it holds for who the citizen is, not the field asked before; "孩子跟谁也要写进
             # 协议吗" after "要带什么": a yes or no of its own, not the materials again
-            own_question = _YES_NO.search(state.text) is not None and ELLIPTICAL.search(state.text) is None
+            own_question = asks_yes_no(state.text) and ELLIPTICAL.search(state.text) is None
             state.facets = state.facets or (["who"] if _SELF.search(state.text) else
                                             [] if own_question else session.facets)
             state.confidence = max(result.confidence, threshold)

@@ -439,6 +439,12 @@ class Assistant(Resolve):
                     state.record.id if state.record else None, state.confidence)
         return state
 
+    def region_of(self, name: str) -> str | None:
+        """The region a citizen's district is, by its full or its short name ("示例市青山区", "青山区"); None when
+        the knowledge has no such region."""
+        region = self.region_names.get(name, name)
+        return region if region in self.region_names.values() else None
+
     def ask(self, question: str, session: Session | None = None, *, hall_id: str | None = None) -> Answer:
         """Answer one turn (see :meth:`run_turn`)."""
         answer = self.run_turn(question, session, hall_id=hall_id).answer

@@ -126,8 +126,8 @@ def build_router(desk: Desk, assistant: Assistant, api_keys: dict[str, str],
         if request.hall_id and request.hall_id not in assistant.halls:  # "" is as good as none, as for region
             raise HTTPException(status_code=422, detail=f"unknown hall_id {request.hall_id!r}; known: "
                                                         f"{', '.join(sorted(assistant.halls)) or 'none'}")
-        region = assistant.region_names.get(request.region, request.region) if request.region else None
-        if region is not None and region not in assistant.region_names.values():
+        region = assistant.region_of(request.region) if request.region else None
+        if request.region and region is None:
             raise HTTPException(status_code=422, detail=f"unknown region {request.region!r}")
         with _as_404():
             hall = request.hall_id or None
